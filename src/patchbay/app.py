@@ -1,0 +1,128 @@
+"""The ASGI application: routers, error envelope, middleware."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from patchbay.kit.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from patchbay import __version__
+from patchbay.config import Settings
+from patchbay.kit.errors import APIError, MethodNotAllowed, NotFound
+from patchbay.kit.validation import translate
+from patchbay.operations.logging import configure_logging
+from patchbay.operations.middleware import RequestMiddleware
+from patchbay.routing import ORGANIZATION_ROUTERS, PROJECT_ROUTERS, ROOT_ROUTERS
+from patchbay.runtime import Runtime, build_runtime
+
+log = logging.getLogger("patchbay.app")
+
+
+def _envelope(exc: APIError) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers or None)
+
+
+async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, APIError)
+    return _envelope(exc)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _envelope(translate(list(exc.errors())))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        return _envelope(NotFound())
+    if exc.status_code == 405:
+        return _envelope(MethodNotAllowed(request.method))
+    return _envelope(APIError(str(exc.detail), status_code=exc.status_code, error_type="invalid_request"))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The message may come from a library; log the type and trace, answer the generic envelope.
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    return _envelope(APIError())
+
+
+def _project_id(route: APIRoute) -> str:
+    return route.name
+
+
+def _environment_id(route: APIRoute) -> str:
+    return f"environments_{route.name}"
+
+
+def _plain_id(route: APIRoute) -> str:
+    return route.name
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title="Patchbay",
+        version=__version__,
+        summary="Integrations API, wire-compatible with PostHog's.",
+        routes=app.routes,
+    )
+    components = schema.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["PersonalAPIKeyAuth"] = {"type": "http", "scheme": "bearer"}
+    schema["security"] = [{"PersonalAPIKeyAuth": []}]
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or (runtime.settings if runtime else Settings())
+    configure_logging(settings.log_level)
+    runtime = runtime or build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.close()
+
+    app = FastAPI(
+        title="Patchbay",
+        version=__version__,
+        openapi_url="/api/schema",
+        docs_url="/api/docs",
+        redoc_url=None,
+        default_response_class=JSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.add_exception_handler(APIError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+    for router in PROJECT_ROUTERS:
+        app.include_router(router, prefix="/api/projects/{project_id}", generate_unique_id_function=_project_id)
+        app.include_router(
+            router,
+            prefix="/api/environments/{project_id}",
+            deprecated=True,
+            generate_unique_id_function=_environment_id,
+        )
+    for router in ORGANIZATION_ROUTERS:
+        app.include_router(
+            router, prefix="/api/organizations/{organization_id}", generate_unique_id_function=_plain_id
+        )
+    for router in ROOT_ROUTERS:
+        app.include_router(router, generate_unique_id_function=_plain_id)
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.add_middleware(RequestMiddleware)
+    return app

@@ -1,0 +1,42 @@
+"""The one query that turns a key hash into its key and user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from patchbay.models import PersonalAPIKey, User
+
+_KEY_LOOKUP = (
+    select(
+        PersonalAPIKey.id.label("key_id"),
+        PersonalAPIKey.scopes,
+        PersonalAPIKey.scoped_projects,
+        PersonalAPIKey.scoped_organizations,
+        PersonalAPIKey.last_used_at,
+        User.id.label("user_id"),
+        User.uuid.label("user_uuid"),
+        User.email,
+        User.first_name,
+        User.last_name,
+        User.distinct_id,
+        User.is_email_verified,
+        User.current_organization_id,
+        User.current_project_id,
+    )
+    .join(User, User.id == PersonalAPIKey.user_id)
+    .where(User.is_active.is_(True))
+)
+
+
+async def find_active_key(session: AsyncSession, secure_value: str) -> RowMapping | None:
+    result = await session.execute(_KEY_LOOKUP.where(PersonalAPIKey.secure_value == secure_value))
+    return result.mappings().first()
+
+
+async def mark_key_used(session: AsyncSession, key_id: str, at: datetime) -> None:
+    await session.execute(update(PersonalAPIKey).where(PersonalAPIKey.id == key_id).values(last_used_at=at))
+    await session.commit()

@@ -1,0 +1,54 @@
+"""API key scopes: `<object>:<read|write>` or `*`; `:write` implies `:read`."""
+
+from __future__ import annotations
+
+SCOPE_OBJECTS = frozenset(
+    {
+        "integration",
+        "organization_integration",
+        "proxy_record",
+        "organization",
+        "project",
+        "user",
+        "feature_flag",
+        "insight",
+        "person",
+        "event_definition",
+        "action",
+        "cohort",
+        "dashboard",
+        "experiment",
+        "hog_function",
+        "query",
+        "session_recording",
+        "survey",
+    }
+)
+
+
+def validate_scope(scope: str) -> bool:
+    if scope == "*":
+        return True
+    obj, sep, action = scope.partition(":")
+    return bool(sep) and obj in SCOPE_OBJECTS and action in {"read", "write"}
+
+
+def parse_scopes(raw: str | None) -> list[str]:
+    if raw is None or not raw.strip():
+        return ["*"]
+    scopes = [s.strip() for s in raw.replace(" ", ",").split(",") if s.strip()]
+    for scope in scopes:
+        if not validate_scope(scope):
+            raise ValueError(f"Invalid scope: {scope}")
+    return scopes
+
+
+def missing_scope(granted: list[str], required: str) -> str | None:
+    """The required scope when the key lacks it, else None."""
+    effective = granted or ["*"]  # PostHog shows empty scopes as ["*"]
+    if "*" in effective or required in effective:
+        return None
+    obj, _, action = required.partition(":")
+    if action == "read" and f"{obj}:write" in effective:
+        return None
+    return required

@@ -1,0 +1,110 @@
+"""Personal API key authentication, as PostHog's PersonalAPIKeyAuthentication answers it."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from patchbay.auth.keys import hash_key_value
+from patchbay.auth.repository import find_active_key, mark_key_used
+from patchbay.kit.errors import AuthenticationFailed, NotAuthenticated
+from patchbay.runtime import Runtime
+
+_BEARER = re.compile(r"^Bearer\s+(\S.+)$")
+LAST_USED_PRECISION = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class AuthUser:
+    id: int
+    uuid: uuid.UUID
+    email: str
+    first_name: str
+    last_name: str
+    distinct_id: str
+    is_email_verified: bool
+    current_organization_id: uuid.UUID | None
+    current_project_id: int | None
+
+
+@dataclass(frozen=True)
+class AuthSubject:
+    user: AuthUser
+    key_id: str
+    scopes: list[str]
+    scoped_projects: list[int] | None
+    scoped_organizations: list[str] | None
+
+
+async def _body_key(request: Request) -> str | None:
+    if request.method in {"GET", "HEAD", "DELETE", "OPTIONS"}:
+        return None
+    if "json" not in request.headers.get("content-type", ""):
+        return None
+    try:
+        data: Any = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        return None
+    value = data.get("personal_api_key") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+async def find_key_in_request(request: Request) -> tuple[str, str] | None:
+    """(value, where) for the first candidate, in PostHog's order: header, body, query string."""
+    header = request.headers.get("authorization")
+    if header:
+        match = _BEARER.match(header)
+        if match:
+            token = match.group(1).strip()
+            if token.startswith("pha_"):
+                return None  # an OAuth access token: not ours to judge
+            return token, "Authorization header"
+    body_value = await _body_key(request)
+    if body_value:
+        return body_value, "body"
+    query_value = request.query_params.get("personal_api_key")
+    if query_value:
+        return query_value, "query string"
+    return None
+
+
+async def authenticate(request: Request, runtime: Runtime, session: AsyncSession) -> AuthSubject:
+    found = await find_key_in_request(request)
+    if found is None:
+        raise NotAuthenticated()
+    value, where = found
+    secure_value = hash_key_value(value)
+    row = await find_active_key(session, secure_value)
+    if row is None:
+        raise AuthenticationFailed(f"Personal API key found in request {where} is invalid.")
+    now = datetime.now(UTC)
+    last_used = row["last_used_at"]
+    if last_used is None or now - last_used > LAST_USED_PRECISION:
+        await mark_key_used(session, row["key_id"], now)
+    if runtime.rate_limiter.rates:
+        await runtime.rate_limiter.hit(secure_value)
+    user = AuthUser(
+        id=row["user_id"],
+        uuid=row["user_uuid"],
+        email=row["email"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        distinct_id=row["distinct_id"],
+        is_email_verified=row["is_email_verified"],
+        current_organization_id=row["current_organization_id"],
+        current_project_id=row["current_project_id"],
+    )
+    return AuthSubject(
+        user=user,
+        key_id=row["key_id"],
+        scopes=list(row["scopes"] or []),
+        scoped_projects=[int(p) for p in row["scoped_projects"]] if row["scoped_projects"] else None,
+        scoped_organizations=[str(o) for o in row["scoped_organizations"]] if row["scoped_organizations"] else None,
+    )

@@ -1,0 +1,102 @@
+"""Settings read from PATCHBAY_* environment variables (and a .env file in the working directory)."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DOMAIN_CONNECT_PROVIDERS = (
+    "api.cloudflare.com/client/v4/dns/domainconnect=Cloudflare,domainconnect.vercel.com=Vercel"
+)
+
+
+def kind_env_name(kind: str, suffix: str) -> str:
+    """`google-ads` + `CLIENT_ID` -> `PATCHBAY_GOOGLE_ADS_CLIENT_ID`."""
+    return f"PATCHBAY_{kind.upper().replace('-', '_')}_{suffix}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PATCHBAY_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = "sqlite:///./patchbay.db"
+    site_url: str = "http://127.0.0.1:8000"
+    encryption_keys: str | None = None
+    redis_url: str | None = None
+    redis_key_prefix: str = "patchbay:"
+    rate_limit: str = "480/minute,4800/hour"
+    allowed_redirect_origins: str = ""
+    dns_nameservers: str | None = None
+    domain_connect_private_key: str | None = None
+    domain_connect_private_key_file: str | None = None
+    domain_connect_key_id: str = "_dcpubkeyv1"
+    domain_connect_provider_id: str = "patchbay.dev"
+    domain_connect_providers: str = DEFAULT_DOMAIN_CONNECT_PROVIDERS
+    domain_connect_allow_http: bool = False
+    email_provider: str = "ses"
+    ses_endpoint_url: str | None = None
+    ses_region: str = "us-east-1"
+    vercel_jwks_url: str = "https://marketplace.vercel.com/.well-known/jwks"
+    log_level: str = "INFO"
+    http_timeout: float = 10.0
+    # Per-kind OAuth credentials and URLs are dynamic (PATCHBAY_<KIND>_CLIENT_ID ...): see kind_setting().
+    kind_overrides: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    @cached_property
+    def _dotenv(self) -> dict[str, str | None]:
+        path = Path(".env")
+        return dict(dotenv_values(path)) if path.exists() else {}
+
+    def kind_setting(self, kind: str, suffix: str) -> str | None:
+        """A per-kind setting such as PATCHBAY_SLACK_CLIENT_ID; overrides > environment > .env."""
+        name = kind_env_name(kind, suffix)
+        if name in self.kind_overrides:
+            return self.kind_overrides[name] or None
+        value = os.environ.get(name)
+        if value is None:
+            value = self._dotenv.get(name)
+        return value or None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def site_origin(self) -> str:
+        return self.site_url.rstrip("/")
+
+    def allowed_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_redirect_origins.split(",") if o.strip()]
+
+    def nameservers(self) -> list[tuple[str, int]]:
+        result: list[tuple[str, int]] = []
+        for item in (self.dns_nameservers or "").split(","):
+            item = item.strip()
+            if not item:
+                continue
+            host, _, port = item.rpartition(":") if item.count(":") == 1 else (item, "", "53")
+            result.append((host or item, int(port or 53)))
+        return result
+
+    def domain_connect_provider_map(self) -> dict[str, str]:
+        providers: dict[str, str] = {}
+        for pair in self.domain_connect_providers.split(","):
+            endpoint, sep, name = pair.strip().partition("=")
+            if sep and endpoint.strip():
+                providers[endpoint.strip()] = name.strip()
+        return providers
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings safe to print: secrets are replaced by a marker."""
+        data = self.model_dump(exclude={"kind_overrides"})
+        for key in ("encryption_keys", "domain_connect_private_key"):
+            if data.get(key):
+                data[key] = "<set>"
+        return data

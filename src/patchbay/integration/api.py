@@ -1,0 +1,56 @@
+"""Routes of /api/projects/{project_id}/integrations (and the /api/environments alias)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from patchbay.kit.responses import JSONResponse
+
+from patchbay.integration import service
+from patchbay.integration.schemas import IntegrationCreate, IntegrationOut, IntegrationPage
+from patchbay.kit.pagination import PageParams, page_response
+from patchbay.tenancy.context import ProjectContext
+from patchbay.tenancy.dependencies import project_context
+
+router = APIRouter(tags=["integrations"])
+
+read = project_context("integration:read")
+write = project_context("integration:write")
+
+
+@router.get("/integrations", name="integrations_list", response_model=IntegrationPage)
+async def list_integrations(
+    request: Request,
+    ctx: ProjectContext = Depends(read),
+    kind: str | None = Query(None, description="Only integrations of this kind."),
+    limit: str | None = Query(None, description="Number of results to return per page (default 100, at most 1000)."),
+    offset: str | None = Query(None, description="The initial index from which to return the results."),
+) -> Response:
+    params = PageParams.from_query(dict(request.query_params))
+    count, results = await service.list_integrations(ctx, params, kind)
+    return JSONResponse(
+        page_response(
+            base_url=ctx.runtime.settings.site_origin,
+            path=request.url.path,
+            query_string=request.url.query,
+            params=params,
+            count=count,
+            results=results,
+        )
+    )
+
+
+@router.post("/integrations", name="integrations_create", status_code=201, response_model=IntegrationOut)
+async def create_integration(body: IntegrationCreate, ctx: ProjectContext = Depends(write)) -> Response:
+    created = await service.create_integration(ctx, body.kind, body.config)
+    return JSONResponse(created, status_code=201)
+
+
+@router.get("/integrations/{id:int}", name="integrations_retrieve", response_model=IntegrationOut)
+async def retrieve_integration(id: int, ctx: ProjectContext = Depends(read)) -> Response:
+    return JSONResponse(await service.get_integration(ctx, id))
+
+
+@router.delete("/integrations/{id:int}", name="integrations_destroy", status_code=204)
+async def delete_integration(id: int, ctx: ProjectContext = Depends(write)) -> Response:
+    await service.delete_integration(ctx, id)
+    return Response(status_code=204)

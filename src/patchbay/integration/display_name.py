@@ -1,0 +1,63 @@
+"""PostHog's display_name rules for a project integration, kind by kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from patchbay.providers.catalog import OAUTH_PROVIDERS
+
+
+def dot_get(data: Any, path: str, default: Any = None) -> Any:
+    """A flat dotted key wins (token-info fields are stored as `config["user.email"]`), then a walk."""
+    if isinstance(data, dict) and data.get(path) is not None:
+        return data[path]
+    current = data
+    for part in path.split("."):
+        if not isinstance(current, dict) or part not in current:
+            return default
+        current = current[part]
+    return current
+
+
+def _id_or_unknown(integration_id: str | None) -> str:
+    return integration_id or "unknown ID"
+
+
+def _aws_detail(config: dict[str, Any], *, with_host: bool) -> str:
+    if config.get("aws_role_arn"):
+        return f"AWS role '{config['aws_role_arn']}'"
+    if config.get("aws_account_id"):
+        return f"AWS account {config['aws_account_id']}"
+    if with_host and config.get("host"):
+        return f"{config.get('user')}@{config['host']}"
+    return "access key"
+
+
+def display_name(kind: str, integration_id: str | None, config: dict[str, Any]) -> str:
+    if kind == "pinterest-ads":
+        return str(config.get("business_name") or config.get("username") or integration_id)
+    if kind == "tiktok-ads":
+        return str(config.get("user_email") or config.get("user_display_name") or integration_id)
+    provider = OAUTH_PROVIDERS.get(kind)
+    if provider is not None:
+        return str(dot_get(config, provider.name_path, integration_id))
+    if kind in {"google-pubsub", "google-cloud-storage", "databricks", "gitlab"}:
+        return _id_or_unknown(integration_id)
+    if kind == "github":
+        return str(dot_get(config, "account.name", integration_id))
+    if kind == "aws-s3":
+        return f"{_id_or_unknown(integration_id)} ({_aws_detail(config, with_host=False)})"
+    if kind == "aws-redshift":
+        return f"{_id_or_unknown(integration_id)} ({_aws_detail(config, with_host=True)})"
+    if kind == "s3-compatible":
+        name = config.get("name", integration_id)
+        endpoint = config.get("endpoint_url")
+        return f"{name} (access key, {endpoint})" if endpoint else f"{name} (access key)"
+    if kind == "snowflake":
+        auth = config.get("authentication_type") or "password"
+        return f"{config.get('name', integration_id)} (account: {config.get('account')}, {auth} auth)"
+    if kind == "email":
+        return str(config.get("email", integration_id))
+    if kind == "apns":
+        return str(config.get("bundle_id", integration_id))
+    return f"ID: {integration_id}"

@@ -1,0 +1,72 @@
+"""Builders for integration kinds created from `config` — one module per kind in this package.
+
+A builder turns the request's config into what is stored. Adding a kind is adding a module that
+decorates its builder with `@kind_builder("name")`. OAuth kinds share one builder, registered by
+`patchbay.oauth` through `register_oauth_builder`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from patchbay.kit.errors import ValidationError
+from patchbay.providers.catalog import is_oauth_kind
+
+if TYPE_CHECKING:
+    from patchbay.tenancy.context import ProjectContext
+
+
+@dataclass
+class BuiltIntegration:
+    integration_id: str | None
+    config: dict[str, Any]
+    sensitive_config: dict[str, Any] = field(default_factory=dict)
+
+
+KindBuilder = Callable[["ProjectContext", dict[str, Any]], Awaitable[BuiltIntegration]]
+
+_BUILDERS: dict[str, KindBuilder] = {}
+_OAUTH: dict[str, KindBuilder] = {}
+_loaded = False
+
+
+def kind_builder(kind: str) -> Callable[[KindBuilder], KindBuilder]:
+    def register(func: KindBuilder) -> KindBuilder:
+        _BUILDERS[kind] = func
+        return func
+
+    return register
+
+
+def register_oauth_builder(func: KindBuilder) -> None:
+    """The OAuth domain builds every OAuth kind from {"code", "state"}."""
+    _OAUTH["builder"] = func
+
+
+def _load_kind_modules() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+    _loaded = True
+
+
+def oauth_kind_configured(settings: Any, kind: str) -> bool:
+    return bool(settings.kind_setting(kind, "CLIENT_ID") and settings.kind_setting(kind, "CLIENT_SECRET"))
+
+
+def builder_for(kind: str, settings: Any) -> KindBuilder:
+    _load_kind_modules()
+    if kind in _BUILDERS:
+        return _BUILDERS[kind]
+    if is_oauth_kind(kind):
+        if not oauth_kind_configured(settings, kind):
+            raise ValidationError("Kind not configured")
+        if "builder" in _OAUTH:
+            return _OAUTH["builder"]
+    raise ValidationError("Kind not supported")

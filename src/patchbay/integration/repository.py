@@ -1,0 +1,101 @@
+"""All SQL of project integrations. Every read starts from `readable_statement`, scoped to the project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from patchbay.models import Integration, User
+
+_COLUMNS = (
+    Integration.id,
+    Integration.project_id,
+    Integration.kind,
+    Integration.integration_id,
+    Integration.config,
+    Integration.errors,
+    Integration.created_at,
+    Integration.created_by_id,
+    User.uuid.label("cb_uuid"),
+    User.distinct_id.label("cb_distinct_id"),
+    User.first_name.label("cb_first_name"),
+    User.last_name.label("cb_last_name"),
+    User.email.label("cb_email"),
+    User.is_email_verified.label("cb_is_email_verified"),
+)
+
+
+class IntegrationRepository:
+    def __init__(self, session: AsyncSession, project_id: int) -> None:
+        self.session = session
+        self.project_id = project_id
+
+    def readable_statement(self) -> Select[Any]:
+        return (
+            select(*_COLUMNS)
+            .outerjoin(User, User.id == Integration.created_by_id)
+            .where(Integration.project_id == self.project_id)
+        )
+
+    async def page(self, *, kind: str | None, limit: int, offset: int) -> tuple[int, list[RowMapping]]:
+        stmt = self.readable_statement()
+        if kind is not None:
+            stmt = stmt.where(Integration.kind == kind)
+        counted = stmt.add_columns(func.count().over().label("total"))
+        rows = (
+            (await self.session.execute(counted.order_by(Integration.created_at, Integration.id).limit(limit).offset(offset)))
+            .mappings()
+            .all()
+        )
+        if rows:
+            return int(rows[0]["total"]), list(rows)
+        # Past the end (or empty): the window count has no row to ride on.
+        count_stmt = select(func.count()).select_from(Integration).where(Integration.project_id == self.project_id)
+        if kind is not None:
+            count_stmt = count_stmt.where(Integration.kind == kind)
+        return int(await self.session.scalar(count_stmt) or 0), []
+
+    async def get(self, pk: int) -> RowMapping | None:
+        return (await self.session.execute(self.readable_statement().where(Integration.id == pk))).mappings().first()
+
+    async def get_model(self, pk: int, *, for_update: bool = False) -> Integration | None:
+        stmt = select(Integration).where(Integration.id == pk, Integration.project_id == self.project_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt)
+
+    async def find(self, kind: str, integration_id: str | None) -> Integration | None:
+        if integration_id is None:
+            return None  # NULL ids never collide, as in PostgreSQL's unique index
+        return await self.session.scalar(
+            select(Integration).where(
+                Integration.project_id == self.project_id,
+                Integration.kind == kind,
+                Integration.integration_id == integration_id,
+            )
+        )
+
+    async def of_kind(self, kind: str) -> list[Integration]:
+        rows = await self.session.scalars(
+            select(Integration).where(Integration.project_id == self.project_id, Integration.kind == kind)
+        )
+        return list(rows.all())
+
+    async def insert(self, **values: Any) -> Integration:
+        row = Integration(project_id=self.project_id, **values)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def update_fields(self, pk: int, **values: Any) -> None:
+        await self.session.execute(
+            update(Integration).where(Integration.id == pk, Integration.project_id == self.project_id).values(**values)
+        )
+
+    async def delete(self, pk: int) -> None:
+        await self.session.execute(
+            delete(Integration).where(Integration.id == pk, Integration.project_id == self.project_id)
+        )

@@ -1,0 +1,49 @@
+"""Request and response models of project integrations (PostHog's IntegrationConfig)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from patchbay.integration.kind_names import ALL_KINDS
+
+IntegrationKind = Literal[ALL_KINDS]  # type: ignore[valid-type]
+
+
+class UserBasic(BaseModel):
+    id: int
+    uuid: UUID
+    distinct_id: str | None
+    first_name: str
+    last_name: str
+    email: str
+    is_email_verified: bool | None
+    hedgehog_config: dict[str, Any] | None = None
+    role_at_organization: str | None = None
+
+
+class IntegrationOut(BaseModel):
+    id: int
+    kind: str
+    config: Any
+    created_at: datetime
+    created_by: UserBasic | None
+    errors: str
+    display_name: str
+
+
+class IntegrationPage(BaseModel):
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[IntegrationOut]
+
+
+class IntegrationCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    kind: IntegrationKind = Field(description="The integration kind.")
+    config: dict[str, Any] = Field(default_factory=dict, description="Creation parameters of the kind.")

@@ -1,0 +1,153 @@
+"""Rules of project integrations: listing, the create-as-upsert, retrieval, deletion, secrets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from patchbay.integration import events
+from patchbay.integration.display_name import display_name
+from patchbay.integration.kind_names import ALL_KINDS, DEPRECATED_KINDS
+from patchbay.integration.kinds import BuiltIntegration, builder_for
+from patchbay.integration.repository import IntegrationRepository
+from patchbay.kit.errors import NotFound, PermissionDenied, ValidationError
+from patchbay.kit.pagination import PageParams
+from patchbay.models import Integration
+from patchbay.runtime import Runtime
+from patchbay.tenancy.context import ProjectContext
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def serialize(row: RowMapping) -> dict[str, Any]:
+    created_by = None
+    if row["created_by_id"] is not None and row["cb_email"] is not None:
+        created_by = {
+            "id": row["created_by_id"],
+            "uuid": str(row["cb_uuid"]),
+            "distinct_id": row["cb_distinct_id"],
+            "first_name": row["cb_first_name"],
+            "last_name": row["cb_last_name"],
+            "email": row["cb_email"],
+            "is_email_verified": row["cb_is_email_verified"],
+            "hedgehog_config": None,
+            "role_at_organization": None,
+        }
+    config = row["config"] if row["config"] is not None else {}
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "config": config,
+        "created_at": iso(row["created_at"]),
+        "created_by": created_by,
+        "errors": row["errors"] or "",
+        "display_name": display_name(row["kind"], row["integration_id"], config if isinstance(config, dict) else {}),
+    }
+
+
+def repository(ctx: ProjectContext) -> IntegrationRepository:
+    return IntegrationRepository(ctx.session, ctx.project.id)
+
+
+def read_secrets(runtime: Runtime, row: Integration) -> dict[str, Any]:
+    return runtime.keyring.decrypt_json(row.sensitive_config)
+
+
+def encrypt_secrets(runtime: Runtime, secrets: dict[str, Any]) -> str:
+    return runtime.keyring.encrypt_json(secrets)
+
+
+def validate_kind_filter(kind: str | None) -> str | None:
+    if kind is None or kind == "":
+        return None
+    if kind not in ALL_KINDS:
+        raise ValidationError(
+            f"Select a valid choice. {kind} is not one of the available choices.", code="invalid_choice", attr="kind"
+        )
+    return kind
+
+
+async def list_integrations(ctx: ProjectContext, params: PageParams, kind: str | None) -> tuple[int, list[dict[str, Any]]]:
+    count, rows = await repository(ctx).page(kind=validate_kind_filter(kind), limit=params.limit, offset=params.offset)
+    return count, [serialize(r) for r in rows]
+
+
+async def get_integration(ctx: ProjectContext, pk: int) -> dict[str, Any]:
+    row = await repository(ctx).get(pk)
+    if row is None:
+        raise NotFound()
+    return serialize(row)
+
+
+async def get_integration_model(ctx: ProjectContext, pk: int, *, kinds: set[str] | None = None) -> Integration:
+    """The row behind `{id}` in the caller's project (404 otherwise)."""
+    row = await repository(ctx).get_model(pk)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> Integration:
+    """Upsert on (project, kind, integration_id): a reconnect keeps the row id, replaces config and
+    secrets, clears errors. Overwriting an existing row needs project admin."""
+    repo = repository(ctx)
+    for attempt in (1, 2):
+        existing = await repo.find(kind, built.integration_id)
+        try:
+            if existing is not None:
+                if not ctx.is_project_admin:
+                    raise PermissionDenied("Editing an existing integration requires project admin access.")
+                existing.config = built.config
+                existing.sensitive_config = encrypt_secrets(ctx.runtime, built.sensitive_config)
+                existing.created_by_id = ctx.user.id
+                existing.errors = ""
+                await ctx.session.flush()
+                row = existing
+            else:
+                row = await repo.insert(
+                    kind=kind,
+                    integration_id=built.integration_id,
+                    config=built.config,
+                    sensitive_config=encrypt_secrets(ctx.runtime, built.sensitive_config),
+                    errors="",
+                    created_by_id=ctx.user.id,
+                )
+            await ctx.session.commit()
+            break
+        except IntegrityError:
+            # Another request inserted the same (project, kind, integration_id) first: retry as an update.
+            await ctx.session.rollback()
+            if attempt == 2:
+                raise
+    await events.integration_saved(ctx.runtime, row)
+    return row
+
+
+async def create_integration(ctx: ProjectContext, kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    if kind in DEPRECATED_KINDS:
+        raise ValidationError("This integration kind is deprecated and can no longer be created.", attr="kind")
+    builder = builder_for(kind, ctx.runtime.settings)
+    built = await builder(ctx, config)
+    row = await save_integration(ctx, kind, built)
+    return await get_integration(ctx, row.id)
+
+
+async def delete_integration(ctx: ProjectContext, pk: int) -> None:
+    repo = repository(ctx)
+    row = await repo.get_model(pk)
+    if row is None:
+        raise NotFound()
+    if not ctx.is_project_admin and row.created_by_id != ctx.user.id:
+        raise PermissionDenied("You don't have sufficient permissions in the project.")
+    try:
+        secrets = read_secrets(ctx.runtime, row)
+    except Exception:  # noqa: BLE001 - unreadable secrets never block a delete
+        secrets = {}
+    await repo.delete(pk)
+    await ctx.session.commit()
+    await events.integration_deleted(ctx.runtime, row, secrets)

@@ -1,0 +1,60 @@
+"""limit/offset pagination as DRF's LimitOffsetPagination answers it, with a cap on limit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def _positive_int(raw: str | None, *, allow_zero: bool) -> int | None:
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    if value < 0 or (value == 0 and not allow_zero):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    offset: int
+
+    @classmethod
+    def from_query(cls, query: dict[str, str], default_limit: int = DEFAULT_LIMIT) -> PageParams:
+        # DRF: an invalid, zero or negative limit means the default; an invalid offset means 0.
+        limit = _positive_int(query.get("limit"), allow_zero=False) or default_limit
+        offset = _positive_int(query.get("offset"), allow_zero=True) or 0
+        return cls(limit=min(limit, MAX_LIMIT), offset=offset)
+
+
+def _with_query(base_url: str, path: str, query: list[tuple[str, str]], changes: dict[str, int | None]) -> str:
+    kept = [(k, v) for k, v in query if k not in changes]
+    for key, value in changes.items():
+        if value is not None:
+            kept.append((key, str(value)))
+    qs = urlencode(kept)
+    return f"{base_url}{path}" + (f"?{qs}" if qs else "")
+
+
+def page_response(
+    *, base_url: str, path: str, query_string: str, params: PageParams, count: int, results: list[Any]
+) -> dict[str, Any]:
+    query = parse_qsl(query_string, keep_blank_values=True)
+    next_url = None
+    if params.offset + params.limit < count:
+        next_url = _with_query(base_url, path, query, {"limit": params.limit, "offset": params.offset + params.limit})
+    previous_url = None
+    if params.offset > 0:
+        prev_offset = params.offset - params.limit
+        previous_url = _with_query(
+            base_url, path, query, {"limit": params.limit, "offset": prev_offset if prev_offset > 0 else None}
+        )
+    return {"count": count, "next": next_url, "previous": previous_url, "results": results}

@@ -1,0 +1,34 @@
+"""/_health, /_ready and /metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from patchbay.kit.responses import JSONResponse
+from sqlalchemy import text
+
+from patchbay.kit.errors import APIError
+from patchbay.operations.metrics import render
+
+router = APIRouter(tags=["operations"], include_in_schema=False)
+
+
+@router.get("/_health", name="health")
+async def health() -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/_ready", name="ready")
+async def ready(request: Request) -> Response:
+    runtime = request.app.state.runtime
+    try:
+        async with runtime.db.session() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        raise APIError("The database is not reachable.", code="database_unavailable", status_code=503) from None
+    return JSONResponse({"status": "ready"})
+
+
+@router.get("/metrics", name="metrics")
+async def metrics() -> Response:
+    body, content_type = render()
+    return Response(body, media_type=content_type)

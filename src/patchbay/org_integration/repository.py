@@ -1,0 +1,126 @@
+"""All SQL of organization integrations. Every read starts from `readable_statement`, scoped to the
+organization of the URL."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from patchbay.models import Integration, OrganizationIntegration, Project, User
+
+VERCEL = "vercel"
+
+_COLUMNS = (
+    OrganizationIntegration.id,
+    OrganizationIntegration.organization_id,
+    OrganizationIntegration.kind,
+    OrganizationIntegration.integration_id,
+    OrganizationIntegration.config,
+    OrganizationIntegration.created_at,
+    OrganizationIntegration.updated_at,
+    OrganizationIntegration.created_by_id,
+    User.uuid.label("cb_uuid"),
+    User.distinct_id.label("cb_distinct_id"),
+    User.first_name.label("cb_first_name"),
+    User.last_name.label("cb_last_name"),
+    User.email.label("cb_email"),
+    User.is_email_verified.label("cb_is_email_verified"),
+)
+
+
+class OrgIntegrationRepository:
+    def __init__(self, session: AsyncSession, organization_id: uuid.UUID) -> None:
+        self.session = session
+        self.organization_id = organization_id
+
+    def readable_statement(self) -> Select[Any]:
+        return (
+            select(*_COLUMNS)
+            .outerjoin(User, User.id == OrganizationIntegration.created_by_id)
+            .where(OrganizationIntegration.organization_id == self.organization_id)
+        )
+
+    async def page(self, *, limit: int, offset: int) -> tuple[int, list[RowMapping]]:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(OrganizationIntegration)
+            .where(OrganizationIntegration.organization_id == self.organization_id)
+        )
+        stmt = (
+            self.readable_statement()
+            .order_by(OrganizationIntegration.created_at, OrganizationIntegration.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = (await self.session.execute(stmt)).mappings().all()
+        return int(count or 0), list(rows)
+
+    async def get(self, pk: uuid.UUID) -> RowMapping | None:
+        stmt = self.readable_statement().where(OrganizationIntegration.id == pk)
+        return (await self.session.execute(stmt)).mappings().first()
+
+    async def get_model(self, pk: uuid.UUID) -> OrganizationIntegration | None:
+        return await self.session.scalar(
+            select(OrganizationIntegration).where(
+                OrganizationIntegration.id == pk,
+                OrganizationIntegration.organization_id == self.organization_id,
+            )
+        )
+
+    async def first_of_kind(self, kind: str) -> OrganizationIntegration | None:
+        return await self.session.scalar(
+            select(OrganizationIntegration)
+            .where(
+                OrganizationIntegration.organization_id == self.organization_id,
+                OrganizationIntegration.kind == kind,
+            )
+            .order_by(OrganizationIntegration.created_at)
+            .limit(1)
+        )
+
+    async def projects(self, project_ids: list[int]) -> dict[int, Project]:
+        """The projects among `project_ids` that belong to this organization."""
+        if not project_ids:
+            return {}
+        rows = await self.session.scalars(
+            select(Project).where(Project.organization_id == self.organization_id, Project.id.in_(project_ids))
+        )
+        return {p.id: p for p in rows.all()}
+
+    def _org_project_ids(self) -> Select[Any]:
+        return select(Project.id).where(Project.organization_id == self.organization_id)
+
+    async def project_integration(self, project_id: int, kind: str) -> Integration | None:
+        return await self.session.scalar(
+            select(Integration)
+            .where(
+                Integration.project_id.in_(self._org_project_ids()),
+                Integration.project_id == project_id,
+                Integration.kind == kind,
+            )
+            .order_by(Integration.id)
+            .limit(1)
+        )
+
+    async def add(self, obj: Any) -> Any:
+        self.session.add(obj)
+        await self.session.flush()
+        return obj
+
+    async def delete_with_project_integrations(self, row: OrganizationIntegration) -> None:
+        """The org integration and every project integration of its kind in the organization."""
+        await self.session.execute(
+            delete(Integration).where(
+                Integration.project_id.in_(self._org_project_ids()), Integration.kind == row.kind
+            )
+        )
+        await self.session.execute(
+            delete(OrganizationIntegration).where(
+                OrganizationIntegration.id == row.id,
+                OrganizationIntegration.organization_id == self.organization_id,
+            )
+        )

@@ -1,0 +1,220 @@
+"""Rules of organization integrations: list, retrieve, delete, and the Vercel environment mapping."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import RowMapping
+
+from patchbay.kit.errors import APIError, NotFound, ValidationError
+from patchbay.kit.pagination import PageParams
+from patchbay.models import Integration, OrganizationIntegration
+from patchbay.org_integration.repository import VERCEL, OrgIntegrationRepository
+from patchbay.tenancy.context import OrganizationContext
+from patchbay.tenancy.dependencies import require_organization_admin
+from patchbay.vercel.client import VercelAuthError, VercelNotFound
+from patchbay.vercel.resources import EnvironmentTokens, push_resource
+
+log = logging.getLogger(__name__)
+
+MAX_PROJECT_ID = 2**31 - 1
+SAVED_BUT = "The environment mapping was saved, but pushing the project tokens to Vercel failed: "
+
+
+def iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def serialize(row: RowMapping) -> dict[str, Any]:
+    created_by = None
+    if row["created_by_id"] is not None and row["cb_email"] is not None:
+        created_by = {
+            "id": row["created_by_id"],
+            "uuid": str(row["cb_uuid"]),
+            "distinct_id": row["cb_distinct_id"],
+            "first_name": row["cb_first_name"],
+            "last_name": row["cb_last_name"],
+            "email": row["cb_email"],
+            "is_email_verified": row["cb_is_email_verified"],
+            "hedgehog_config": None,
+            "role_at_organization": None,
+        }
+    return {
+        "id": str(row["id"]),
+        "kind": row["kind"],
+        "integration_id": row["integration_id"],
+        "config": row["config"] if row["config"] is not None else {},
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+        "created_by": created_by,
+    }
+
+
+def repository(ctx: OrganizationContext) -> OrgIntegrationRepository:
+    return OrgIntegrationRepository(ctx.session, ctx.organization_id)
+
+
+def parse_pk(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound() from None
+
+
+async def list_integrations(ctx: OrganizationContext, params: PageParams) -> tuple[int, list[dict[str, Any]]]:
+    count, rows = await repository(ctx).page(limit=params.limit, offset=params.offset)
+    return count, [serialize(r) for r in rows]
+
+
+async def get_integration(ctx: OrganizationContext, raw_pk: str) -> dict[str, Any]:
+    row = await repository(ctx).get(parse_pk(raw_pk))
+    if row is None:
+        raise NotFound()
+    return serialize(row)
+
+
+async def _model(ctx: OrganizationContext, raw_pk: str) -> OrganizationIntegration:
+    row = await repository(ctx).get_model(parse_pk(raw_pk))
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def delete_integration(ctx: OrganizationContext, raw_pk: str) -> None:
+    require_organization_admin(ctx)
+    row = await _model(ctx, raw_pk)
+    await repository(ctx).delete_with_project_integrations(row)
+    await ctx.session.commit()
+    log.info("organization integration %s (%s) deleted", row.id, row.kind)
+
+
+# --- environment mapping --------------------------------------------------------------------------
+
+
+def _project_id(body: dict[str, Any], field: str, *, required: bool) -> int | None:
+    if field not in body:
+        if required:
+            raise ValidationError("This field is required.", code="required", attr=field)
+        return None
+    value = body[field]
+    if value is None:
+        raise ValidationError("This field may not be null.", code="null", attr=field)
+    if isinstance(value, bool):
+        raise ValidationError("A valid integer is required.", attr=field)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lstrip("-").isdigit() and len(text) <= 20:
+            return int(text)
+    raise ValidationError("A valid integer is required.", attr=field)
+
+
+def parse_mapping(body: Any) -> dict[str, int]:
+    if not isinstance(body, dict):
+        got = "list" if isinstance(body, list) else type(body).__name__
+        raise ValidationError(f"Invalid data. Expected a dictionary, but got {got}.")
+    production = _project_id(body, "production", required=True)
+    assert production is not None
+    preview = _project_id(body, "preview", required=False)
+    development = _project_id(body, "development", required=False)
+    return {
+        "production": production,
+        "preview": preview if preview is not None else production,
+        "development": development if development is not None else production,
+    }
+
+
+async def update_environment_mapping(ctx: OrganizationContext, raw_pk: str, body: Any) -> dict[str, Any]:
+    require_organization_admin(ctx)
+    repo = repository(ctx)
+    row = await _model(ctx, raw_pk)
+    config = dict(row.config or {})
+    if config.get("type") != "connectable":
+        raise ValidationError("Environment mapping is only supported for connectable integrations.")
+    mapping = parse_mapping(body)
+
+    distinct = list(dict.fromkeys(mapping.values()))
+    valid_ids = [pid for pid in distinct if 0 < pid <= MAX_PROJECT_ID]
+    projects = await repo.projects(valid_ids)
+    for pid in distinct:
+        if pid not in projects:
+            raise ValidationError(f"Project {pid} does not belong to this organization.")
+
+    resources: dict[int, Integration] = {}
+    for pid in distinct:
+        existing = await repo.project_integration(pid, row.kind)
+        if existing is None:
+            existing = await repo.add(
+                Integration(
+                    project_id=pid,
+                    kind=row.kind,
+                    integration_id=str(pid),
+                    config={"type": "connectable"},
+                    sensitive_config="",
+                    errors="",
+                    created_by_id=ctx.user.id,
+                )
+            )
+        resources[pid] = existing
+
+    config["environment_mapping"] = mapping
+    row.config = config
+    await ctx.session.flush()
+    await ctx.session.commit()
+    log.info("environment mapping of organization integration %s saved", row.id)
+
+    if row.kind == VERCEL:
+        await _push_mapping(ctx, row, mapping, projects_tokens={p: projects[p].api_token for p in distinct},
+                            resource_id=str(resources[mapping["production"]].id),
+                            name=projects[mapping["production"]].name)
+
+    fresh = await repo.get(row.id)
+    assert fresh is not None
+    return serialize(fresh)
+
+
+async def _push_mapping(
+    ctx: OrganizationContext,
+    row: OrganizationIntegration,
+    mapping: dict[str, int],
+    *,
+    projects_tokens: dict[int, str],
+    resource_id: str,
+    name: str,
+) -> None:
+    secrets = ctx.runtime.keyring.decrypt_json(row.sensitive_config)
+    access_token = (secrets.get("credentials") or {}).get("access_token")
+    if not access_token or not row.integration_id:
+        log.info("organization integration %s has no Vercel credentials: nothing pushed", row.id)
+        return
+    tokens = EnvironmentTokens(
+        production=projects_tokens[mapping["production"]],
+        preview=projects_tokens[mapping["preview"]],
+        development=projects_tokens[mapping["development"]],
+    )
+    try:
+        await push_resource(
+            ctx.runtime.settings,
+            access_token=access_token,
+            installation_id=row.integration_id,
+            team_id=(row.config or {}).get("vercel_team_id"),
+            resource_id=resource_id,
+            name=name,
+            tokens=tokens,
+        )
+    except (VercelAuthError, VercelNotFound):
+        raise ValidationError(
+            SAVED_BUT + "Vercel no longer accepts this installation's credentials. "
+            "Link the Vercel account again, then save the mapping once more.",
+            code="vercel_integration_inactive",
+        ) from None
+    except APIError as exc:
+        exc.detail = SAVED_BUT + exc.detail + " Save the mapping again to retry."
+        raise
+    log.info("environment secrets of organization integration %s pushed to Vercel", row.id)

@@ -1,0 +1,61 @@
+"""What a running Patchbay holds once: settings, database, key ring, cache, limiter, single-flight."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from patchbay.config import Settings
+from patchbay.kit.cache import MemoryCache, RedisCache, make_cache
+from patchbay.kit.crypto import KeyRing, key_file_for_sqlite, load_or_create_key_file
+from patchbay.kit.db import Database
+from patchbay.kit.locks import SingleFlight
+from patchbay.kit.ratelimit import RateLimiter, parse_rates
+
+
+class ConfigurationError(Exception):
+    """A setting makes it impossible to start; the message says which and what to do."""
+
+
+def load_key_ring(settings: Settings) -> KeyRing:
+    if settings.encryption_keys:
+        try:
+            return KeyRing.from_string(settings.encryption_keys)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+    if not settings.is_sqlite:
+        raise ConfigurationError(
+            "PATCHBAY_ENCRYPTION_KEYS is required with PostgreSQL: comma-separated Fernet keys, the first "
+            "encrypts (generate one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())')"
+        )
+    return KeyRing([load_or_create_key_file(key_file_for_sqlite(settings.database_url))])
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    keyring: KeyRing
+    cache: MemoryCache | RedisCache
+    rate_limiter: RateLimiter
+    single_flight: SingleFlight = field(default_factory=SingleFlight)
+
+    async def close(self) -> None:
+        await self.cache.close()
+        await self.db.dispose()
+
+
+def build_runtime(settings: Settings, *, pool_size: int = 10) -> Runtime:
+    keyring = load_key_ring(settings)
+    try:
+        rates = parse_rates(settings.rate_limit)
+    except ValueError as exc:
+        raise ConfigurationError(f"PATCHBAY_RATE_LIMIT: {exc}") from None
+    cache = make_cache(settings.redis_url, settings.redis_key_prefix)
+    return Runtime(
+        settings=settings,
+        db=Database(settings.database_url, pool_size=pool_size),
+        keyring=keyring,
+        cache=cache,
+        rate_limiter=RateLimiter(rates, cache),
+    )

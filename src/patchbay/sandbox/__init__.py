@@ -1,0 +1,1 @@
+"""Loopback simulators of the providers Patchbay talks to (`patchbay sandbox`, tests, `serve --sandbox`)."""

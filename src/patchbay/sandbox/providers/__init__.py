@@ -1,0 +1,1 @@
+"""One module per simulated provider (see patchbay.sandbox.app for the module contract)."""

@@ -1,0 +1,158 @@
+"""FastAPI dependencies that authenticate, resolve the tenant from the path and check access.
+
+This is the one place where a request is tied to a project or an organization: routes receive a
+context and repositories filter by it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from patchbay.auth.scopes import missing_scope
+from patchbay.auth.service import AuthSubject, authenticate
+from patchbay.kit.errors import NotFound, PermissionDenied
+from patchbay.models import MembershipLevel
+from patchbay.runtime import Runtime
+from patchbay.tenancy.context import OrganizationContext, ProjectContext, ProjectRef, UserContext
+from patchbay.tenancy.repository import organization_with_level, project_with_level
+
+PROJECT_NOT_FOUND = "Project not found."
+ORGANIZATION_NOT_FOUND = "Organization not found."
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def get_session(runtime: Runtime = Depends(get_runtime)) -> AsyncIterator[AsyncSession]:
+    async with runtime.db.session() as session:
+        yield session
+
+
+def _check_scope(subject: AuthSubject, scope: str) -> None:
+    missing = missing_scope(subject.scopes, scope)
+    if missing:
+        raise PermissionDenied(f"API key missing required scope '{missing}'")
+
+
+def _parse_project_id(raw: str, subject: AuthSubject) -> int:
+    if raw == "@current":
+        if subject.user.current_project_id is None:
+            raise NotFound(PROJECT_NOT_FOUND)
+        return subject.user.current_project_id
+    try:
+        value = int(raw)
+    except ValueError:
+        raise NotFound(PROJECT_NOT_FOUND) from None
+    if value <= 0 or value > 2**31 - 1:
+        raise NotFound(PROJECT_NOT_FOUND)
+    return value
+
+
+def _parse_organization_id(raw: str, subject: AuthSubject) -> uuid.UUID:
+    if raw == "@current":
+        if subject.user.current_organization_id is None:
+            raise NotFound(ORGANIZATION_NOT_FOUND)
+        return subject.user.current_organization_id
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFound(ORGANIZATION_NOT_FOUND) from None
+
+
+def project_context(scope: str) -> Callable[..., Awaitable[ProjectContext]]:
+    """Dependency: the caller may act on `{project_id}` with `scope`."""
+
+    async def dependency(
+        project_id: str,
+        request: Request,
+        runtime: Runtime = Depends(get_runtime),
+        session: AsyncSession = Depends(get_session),
+    ) -> ProjectContext:
+        subject = await authenticate(request, runtime, session)
+        pid = _parse_project_id(project_id, subject)
+        row = await project_with_level(session, pid, subject.user.id)
+        if row is None:
+            raise NotFound(PROJECT_NOT_FOUND)
+        _check_scope(subject, scope)
+        if subject.scoped_projects is not None and pid not in subject.scoped_projects:
+            raise PermissionDenied(f"API key does not have access to the requested project: ID {pid}.")
+        if subject.scoped_organizations is not None and str(row["organization_id"]) not in subject.scoped_organizations:
+            raise PermissionDenied(
+                f"API key does not have access to the requested organization: ID {row['organization_id']}."
+            )
+        if row["level"] is None:
+            raise PermissionDenied("You don't have access to the project.")
+        project = ProjectRef(
+            id=row["id"], organization_id=row["organization_id"], name=row["name"], api_token=row["api_token"]
+        )
+        level = min(int(row["level"]), int(MembershipLevel.ADMIN))
+        return ProjectContext(runtime=runtime, session=session, subject=subject, project=project, level=level)
+
+    return dependency
+
+
+def organization_context(scope: str) -> Callable[..., Awaitable[OrganizationContext]]:
+    """Dependency: the caller may act on `{organization_id}` with `scope`.
+
+    A caller who is not a member gets the same 404 as for an organization that does not exist, so an
+    organization's UUID never confirms that it exists.
+    """
+
+    async def dependency(
+        organization_id: str,
+        request: Request,
+        runtime: Runtime = Depends(get_runtime),
+        session: AsyncSession = Depends(get_session),
+    ) -> OrganizationContext:
+        subject = await authenticate(request, runtime, session)
+        oid = _parse_organization_id(organization_id, subject)
+        row = await organization_with_level(session, oid, subject.user.id)
+        if row is None or row["level"] is None:
+            raise NotFound(ORGANIZATION_NOT_FOUND)
+        if subject.scoped_projects is not None:
+            raise PermissionDenied("API keys with scoped projects are only supported on project-based endpoints.")
+        if subject.scoped_organizations is not None and str(oid) not in subject.scoped_organizations:
+            raise PermissionDenied(f"API key does not have access to the requested organization: ID {oid}.")
+        _check_scope(subject, scope)
+        return OrganizationContext(
+            runtime=runtime,
+            session=session,
+            subject=subject,
+            organization_id=oid,
+            organization_name=row["name"],
+            level=int(row["level"]),
+        )
+
+    return dependency
+
+
+def user_context(scope: str | None = None) -> Callable[..., Awaitable[UserContext]]:
+    """Dependency: any authenticated caller (with `scope`, when given)."""
+
+    async def dependency(
+        request: Request,
+        runtime: Runtime = Depends(get_runtime),
+        session: AsyncSession = Depends(get_session),
+    ) -> UserContext:
+        subject = await authenticate(request, runtime, session)
+        if scope:
+            _check_scope(subject, scope)
+        return UserContext(runtime=runtime, session=session, subject=subject)
+
+    return dependency
+
+
+def require_organization_admin(ctx: OrganizationContext) -> None:
+    if not ctx.is_admin:
+        raise PermissionDenied("Your organization access level is insufficient.")
+
+
+def require_project_admin(ctx: ProjectContext) -> None:
+    if not ctx.is_project_admin:
+        raise PermissionDenied("You don't have sufficient permissions in the project.")

@@ -1,0 +1,154 @@
+"""Routes Vercel calls (marketplace installations, webhooks), the browser return of "link existing
+account", and the API call that finishes the link."""
+
+from __future__ import annotations
+
+import html
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import HTMLResponse, ORJSONResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from patchbay.runtime import Runtime
+from patchbay.tenancy.context import UserContext
+from patchbay.tenancy.dependencies import get_runtime, get_session, user_context
+from patchbay.vercel import service
+from patchbay.vercel.schemas import ConnectComplete, ConnectCompleted, InstallationUpsert
+
+router = APIRouter(tags=["vercel"])
+
+link_caller = user_context("organization_integration:write")
+
+_VERCEL_AUTH_DOC = "`user` or `system`, as Vercel sends it (inferred from the token when absent)."
+
+
+@router.put(
+    "/api/vercel/v1/installations/{installation_id}",
+    name="vercel_installation_update",
+    status_code=204,
+    summary="Vercel marketplace: upsert an installation (Vercel's OIDC token, user auth, ADMIN role).",
+)
+async def upsert_installation(
+    installation_id: str,
+    body: InstallationUpsert,
+    authorization: str | None = Header(None),
+    x_vercel_auth: str | None = Header(None, description=_VERCEL_AUTH_DOC),
+    runtime: Runtime = Depends(get_runtime),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    claims = await service.authenticate_marketplace(
+        runtime,
+        authorization=authorization,
+        auth_header=x_vercel_auth,
+        installation_id=installation_id,
+        action="update",
+        allowed=("user",),
+        admin_only=True,
+    )
+    await service.upsert_installation(runtime, session, installation_id, body, claims)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/api/vercel/v1/installations/{installation_id}",
+    name="vercel_installation_retrieve",
+    summary="Vercel marketplace: get an installation (system auth).",
+)
+async def get_installation(
+    installation_id: str,
+    authorization: str | None = Header(None),
+    x_vercel_auth: str | None = Header(None, description=_VERCEL_AUTH_DOC),
+    runtime: Runtime = Depends(get_runtime),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    await service.authenticate_marketplace(
+        runtime,
+        authorization=authorization,
+        auth_header=x_vercel_auth,
+        installation_id=installation_id,
+        action="retrieve",
+        allowed=("system",),
+        admin_only=False,
+    )
+    return ORJSONResponse(await service.get_installation(session, installation_id))
+
+
+@router.delete(
+    "/api/vercel/v1/installations/{installation_id}",
+    name="vercel_installation_destroy",
+    summary="Vercel marketplace: delete an installation and its project integrations.",
+)
+async def delete_installation(
+    installation_id: str,
+    authorization: str | None = Header(None),
+    x_vercel_auth: str | None = Header(None, description=_VERCEL_AUTH_DOC),
+    runtime: Runtime = Depends(get_runtime),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    await service.authenticate_marketplace(
+        runtime,
+        authorization=authorization,
+        auth_header=x_vercel_auth,
+        installation_id=installation_id,
+        action="destroy",
+        allowed=("user", "system"),
+        admin_only=True,
+    )
+    return ORJSONResponse(await service.delete_installation(session, installation_id))
+
+
+@router.post(
+    "/api/vercel/v1/webhooks",
+    name="vercel_webhooks",
+    summary="Vercel webhooks (x-vercel-signature: hex HMAC-SHA1 of the raw body, keyed with the client secret).",
+)
+async def webhooks(
+    request: Request,
+    x_vercel_signature: str | None = Header(None),
+    runtime: Runtime = Depends(get_runtime),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    raw = await request.body()
+    return ORJSONResponse(await service.handle_webhook(runtime, session, raw, x_vercel_signature))
+
+
+@router.get(
+    "/connect/vercel/callback",
+    name="vercel_connect_callback",
+    summary="Vercel's return for 'link existing account': exchanges the code, then 302 to the linking page.",
+)
+async def connect_callback(
+    code: str | None = Query(None),
+    configurationId: str | None = Query(None),  # noqa: N803 - Vercel's parameter name
+    next: str | None = Query(None),  # noqa: A002 - Vercel's parameter name
+    runtime: Runtime = Depends(get_runtime),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    location = await service.connect_callback(
+        runtime, session, code=code, configuration_id=configurationId, next_url=next
+    )
+    return RedirectResponse(location, status_code=302)
+
+
+@router.get("/connect/vercel/link", name="vercel_connect_link", include_in_schema=False)
+async def link_page(session: str = Query("")) -> Response:
+    """No web app ships with Patchbay: the page says how to finish the link with an API key."""
+    token = html.escape(session)
+    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>Link Vercel</title></head>
+<body><h1>Finish linking your Vercel account</h1>
+<p>Within 10 minutes, an admin of the organization calls, with a personal API key:</p>
+<pre>POST /api/vercel/connect/complete/
+{{"session": "{token}", "organization_id": "&lt;organization uuid&gt;", "team_id": &lt;project id&gt;}}</pre>
+</body></html>"""
+    return HTMLResponse(body, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+@router.post(
+    "/api/vercel/connect/complete",
+    name="vercel_connect_complete",
+    status_code=201,
+    response_model=ConnectCompleted,
+    summary="Finish linking an existing Vercel account (organization admin, organization_integration:write).",
+)
+async def connect_complete(body: ConnectComplete, ctx: UserContext = Depends(link_caller)) -> Response:
+    return ORJSONResponse(await service.complete_link(ctx, body), status_code=201)
