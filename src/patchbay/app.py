@@ -67,6 +67,27 @@ def _plain_id(route: APIRoute) -> str:
     return route.name
 
 
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "Error",
+    "description": "PostHog's error envelope.",
+    "properties": {
+        "type": {"type": "string", "enum": ["validation_error", "invalid_request", "authentication_error", "throttled_error", "server_error"]},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "attr": {"type": ["string", "null"]},
+    },
+    "required": ["type", "code", "detail", "attr"],
+}
+ERROR_RESPONSES = {
+    "400": "Invalid input",
+    "401": "Missing or invalid API key",
+    "403": "Not allowed",
+    "404": "Not found",
+    "429": "Rate limited",
+}
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -78,6 +99,19 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     )
     components = schema.setdefault("components", {})
     components.setdefault("securitySchemes", {})["PersonalAPIKeyAuth"] = {"type": "http", "scheme": "bearer"}
+    schemas = components.setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["Error"] = ERROR_SCHEMA
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)  # validation errors are 400 here, in the envelope
+            for status, description in ERROR_RESPONSES.items():
+                responses.setdefault(
+                    status,
+                    {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                )
     schema["security"] = [{"PersonalAPIKeyAuth": []}]
     app.openapi_schema = schema
     return schema

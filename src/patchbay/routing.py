@@ -4,18 +4,34 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from patchbay.domain_connect.api import router as domain_connect_router
+from patchbay.email_sender.api import router as email_sender_router
 from patchbay.integration.api import router as integration_router
+from patchbay.oauth.api import callback_router as oauth_callback_router, router as oauth_router
 from patchbay.operations.api import router as operations_router
+from patchbay.org_integration.api import router as org_integration_router
+from patchbay.provider_resources.api import router as provider_resources_router
+from patchbay.proxy_record.api import router as proxy_record_router
+from patchbay.vercel.api import router as vercel_router
 
 # Mounted under /api/projects/{project_id} and, deprecated, /api/environments/{project_id}.
 PROJECT_ROUTERS: list[APIRouter] = [
+    domain_connect_router,
+    email_sender_router,
     integration_router,
+    oauth_router,
+    provider_resources_router,
 ]
 
 # Mounted under /api/organizations/{organization_id}.
-ORGANIZATION_ROUTERS: list[APIRouter] = []
+ORGANIZATION_ROUTERS: list[APIRouter] = [
+    org_integration_router,
+    proxy_record_router,
+]
 
 # Mounted as they are (browser callbacks, webhooks, operations).
 ROOT_ROUTERS: list[APIRouter] = [
     operations_router,
+    oauth_callback_router,
+    vercel_router,
 ]

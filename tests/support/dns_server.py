@@ -69,7 +69,9 @@ class DNSTestServer:
 
     def replace(self, name: str, rtype: str, values: Iterable[str], ttl: int = 300) -> None:
         with self._lock:
-            self._records = [r for r in self._records if not (r.name == _norm(name) and r.rtype == rtype.upper())]
+            self._records = [
+                r for r in self._records if not (r.name == _norm(name) and r.rtype == rtype.upper())
+            ]
             self._records += [Record(_norm(name), rtype.upper(), v, ttl) for v in values]
 
     def remove(self, name: str, rtype: str | None = None) -> None:
@@ -83,7 +85,9 @@ class DNSTestServer:
     def records(self, name: str, rtype: str | None = None) -> list[Record]:
         with self._lock:
             return [
-                r for r in self._records if r.name == _norm(name) and (rtype is None or r.rtype == rtype.upper())
+                r
+                for r in self._records
+                if r.name == _norm(name) and (rtype is None or r.rtype == rtype.upper())
             ]
 
     def clear(self) -> None:
@@ -198,7 +202,9 @@ class DNSTestServer:
         self.port = port
         for server in (udp, tcp):
             server.daemon_threads = True
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
             thread.start()
             self._servers.append(server)
             self._threads.append(thread)

@@ -130,13 +130,20 @@ class DomainConnectProvider(SandboxServer):
             return JSONResponse({"error": exc.error}, status_code=exc.status)
         self._write(records)
         self.applied.append(
-            {"service_id": template["serviceId"], "domain": params["domain"], "params": params, "records": records}
+            {
+                "service_id": template["serviceId"],
+                "domain": params["domain"],
+                "params": params,
+                "records": records,
+            }
         )
         redirect_uri = params.get("redirect_uri")
         if redirect_uri:
             extra = {"state": params["state"]} if "state" in params else {}
             separator = "&" if "?" in redirect_uri else "?"
-            return RedirectResponse(redirect_uri + (separator + urlencode(extra) if extra else ""), status_code=302)
+            return RedirectResponse(
+                redirect_uri + (separator + urlencode(extra) if extra else ""), status_code=302
+            )
         return JSONResponse({"applied": len(records)})
 
     def _template(self, provider_id: str, service_id: str) -> dict[str, Any]:

@@ -44,7 +44,9 @@ def public_key(as_json: bool = JSON_OPTION) -> None:
     except SigningKeyInvalid as exc:
         _fail(str(exc))
     if key is None:
-        _fail("no signing key: set PATCHBAY_DOMAIN_CONNECT_PRIVATE_KEY or PATCHBAY_DOMAIN_CONNECT_PRIVATE_KEY_FILE")
+        _fail(
+            "no signing key: set PATCHBAY_DOMAIN_CONNECT_PRIVATE_KEY or PATCHBAY_DOMAIN_CONNECT_PRIVATE_KEY_FILE"
+        )
     host = public_key_host(settings)
     records = public_key_txt_records(key)
     if as_json:
@@ -56,7 +58,9 @@ def public_key(as_json: bool = JSON_OPTION) -> None:
 
 @app.command("templates")
 def templates(
-    out: Path | None = typer.Option(None, "--out", help="Write one `providerId.serviceId.json` per template here."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write one `providerId.serviceId.json` per template here."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The four templates (email verification and reverse proxy, US and EU) for the configured provider id."""

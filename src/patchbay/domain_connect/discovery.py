@@ -19,7 +19,6 @@ from patchbay.kit.dns import make_resolver
 from patchbay.kit.http import outbound_client
 
 CACHE_TTL = 3600.0
-SETTINGS_TIMEOUT = 10.0
 DNS_LIFETIME = 5.0
 MISS = False  # what a definite miss is cached as
 
@@ -57,7 +56,7 @@ async def fetch_provider_settings(settings: Settings, endpoint: str, root: str) 
     scheme = "http" if settings.domain_connect_allow_http else "https"
     url = f"{scheme}://{endpoint}/v2/{root}/settings"
     try:
-        async with outbound_client(timeout=SETTINGS_TIMEOUT) as client:
+        async with outbound_client(timeout=settings.http_timeout) as client:
             response = await client.get(url, headers={"Accept": "application/json"})
     except httpx.HTTPError as exc:
         raise TransientLookupFailure(f"settings request failed: {type(exc).__name__}") from exc
@@ -76,7 +75,9 @@ async def fetch_provider_settings(settings: Settings, endpoint: str, root: str) 
     return document
 
 
-async def provider_settings(settings: Settings, cache: Cache, endpoint: str, root: str) -> dict[str, Any] | None:
+async def provider_settings(
+    settings: Settings, cache: Cache, endpoint: str, root: str
+) -> dict[str, Any] | None:
     key = f"domain_connect:settings:{endpoint}:{root}"
     cached = await cache.get(key)
     if cached is not None:

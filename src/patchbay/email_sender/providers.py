@@ -68,7 +68,9 @@ class SesProvider:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in THROTTLE_CODES:
                 raise ProviderRateLimited("Amazon SES", None) from None
-            raise ProviderUnavailable(f"Amazon SES rejected the request ({code or 'unknown error'}).") from None
+            raise ProviderUnavailable(
+                f"Amazon SES rejected the request ({code or 'unknown error'})."
+            ) from None
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as exc:
             raise ProviderUnreachable("Amazon SES could not be reached. Please try again later.") from exc
         except botocore.exceptions.ReadTimeoutError as exc:
@@ -100,7 +102,9 @@ class SesProvider:
         await self._call(lambda: self._ensure_identity(domain, mail_from_subdomain))
 
     async def verify_domain(self, domain: str, mail_from_subdomain: str) -> dict[str, Any]:
-        token, dkim_tokens, ses_status = await self._call(lambda: self._ensure_identity(domain, mail_from_subdomain))
+        token, dkim_tokens, ses_status = await self._call(
+            lambda: self._ensure_identity(domain, mail_from_subdomain)
+        )
         records = ses_records(domain, token, dkim_tokens, mail_from_subdomain, self.settings.ses_region)
         records = await check_records(self.settings, records)
         verified = ses_status == "SUCCESS" and required_present(records)

@@ -27,7 +27,9 @@ def ses_records(
     if verify_token:
         records.append(_record("verification", "TXT", f"_amazonses.{domain}", verify_token))
     for token in dkim_tokens:
-        records.append(_record("dkim", "CNAME", f"{token}._domainkey.{domain}", f"{token}.dkim.amazonses.com"))
+        records.append(
+            _record("dkim", "CNAME", f"{token}._domainkey.{domain}", f"{token}.dkim.amazonses.com")
+        )
     mail_from = f"{mail_from_subdomain}.{domain}"
     records.append(_record("mail_from", "MX", mail_from, f"10 feedback-smtp.{region}.amazonses.com"))
     records.append(_record("spf", "TXT", mail_from, "v=spf1 include:amazonses.com ~all"))
@@ -36,7 +38,13 @@ def ses_records(
 
 
 def _record(kind: str, rtype: str, hostname: str, value: str) -> dict[str, Any]:
-    return {"type": kind, "recordType": rtype, "recordHostname": hostname, "recordValue": value, "status": PENDING}
+    return {
+        "type": kind,
+        "recordType": rtype,
+        "recordHostname": hostname,
+        "recordValue": value,
+        "status": PENDING,
+    }
 
 
 async def _values(resolver: dns.asyncresolver.Resolver, name: str, rtype: str) -> list[str]:

@@ -31,6 +31,10 @@ TOKEN_KEYS = ("access_token", "refresh_token", "id_token")
 TOKEN_TIMEOUT = 10.0
 
 
+def _timeout(settings: Settings) -> float:
+    return float(getattr(settings, "http_timeout", TOKEN_TIMEOUT) or TOKEN_TIMEOUT)
+
+
 # --- authorize ----------------------------------------------------------------------------------
 def redirect_uri(settings: Settings, kind: str) -> str:
     """`{PATCHBAY_SITE_URL}/integrations/{kind}/callback`, with the scheme the operator configured
@@ -210,7 +214,7 @@ async def exchange_code(
     fields = {"code": code, "redirect_uri": redirect_uri(settings, kind), "grant_type": "authorization_code"}
     if code_verifier:
         fields["code_verifier"] = code_verifier
-    async with outbound_client(timeout=TOKEN_TIMEOUT) as client:
+    async with outbound_client(timeout=_timeout(settings)) as client:
         try:
             answer = await post_token(
                 client, provider, provider.resolve_token_url(settings), fields, client_id, client_secret
@@ -324,7 +328,7 @@ async def request_refresh(
 ) -> RefreshAnswer:
     fields = {"grant_type": "refresh_token", "refresh_token": refresh_token, **provider.refresh_params}
     try:
-        async with outbound_client(timeout=TOKEN_TIMEOUT) as client:
+        async with outbound_client(timeout=_timeout(settings)) as client:
             answer = await post_token(
                 client, provider, refresh_url(settings, provider, config), fields, client_id, client_secret
             )
@@ -343,10 +347,10 @@ def revoke_url(settings: Settings, provider: OAuthProvider, config: dict[str, An
     return provider.resolve(settings, provider.revoke_url) if provider.revoke_url else None
 
 
-async def request_revoke(url: str, token: str) -> int | None:
+async def request_revoke(settings: Settings, url: str, token: str) -> int | None:
     """Best effort: the status code, or None when the provider could not be reached."""
     try:
-        async with outbound_client(timeout=5.0) as client:
+        async with outbound_client(timeout=min(5.0, _timeout(settings))) as client:
             response = await client.post(url, data={"token": token})
     except httpx.TransportError:
         return None

@@ -49,7 +49,8 @@ class RequestMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
-            route_path = getattr(route, "path", None) or "unmatched"
+            # The route's name is its operation id: stable, and shared by the /api/environments alias.
+            route_path = getattr(route, "name", None) or "unmatched"
             method = scope["method"]
             REQUESTS.labels(method, route_path, str(status)).inc()
             LATENCY.labels(method, route_path).observe(elapsed)

@@ -6,10 +6,10 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
-from patchbay.kit.responses import JSONResponse
 
 from patchbay.kit.errors import InvalidRequest
 from patchbay.kit.pagination import PageParams, page_response
+from patchbay.kit.responses import JSONResponse
 from patchbay.org_integration import service
 from patchbay.org_integration.schemas import (
     EnvironmentMappingIn,

@@ -87,7 +87,9 @@ class OrgIntegrationRepository:
         if not project_ids:
             return {}
         rows = await self.session.scalars(
-            select(Project).where(Project.organization_id == self.organization_id, Project.id.in_(project_ids))
+            select(Project).where(
+                Project.organization_id == self.organization_id, Project.id.in_(project_ids)
+            )
         )
         return {p.id: p for p in rows.all()}
 

@@ -170,9 +170,14 @@ async def update_environment_mapping(ctx: OrganizationContext, raw_pk: str, body
     log.info("environment mapping of organization integration %s saved", row.id)
 
     if row.kind == VERCEL:
-        await _push_mapping(ctx, row, mapping, projects_tokens={p: projects[p].api_token for p in distinct},
-                            resource_id=str(resources[mapping["production"]].id),
-                            name=projects[mapping["production"]].name)
+        await _push_mapping(
+            ctx,
+            row,
+            mapping,
+            projects_tokens={p: projects[p].api_token for p in distinct},
+            resource_id=str(resources[mapping["production"]].id),
+            name=projects[mapping["production"]].name,
+        )
 
     fresh = await repo.get(row.id)
     assert fresh is not None

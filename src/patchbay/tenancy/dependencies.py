@@ -24,7 +24,7 @@ PROJECT_NOT_FOUND = "Project not found."
 ORGANIZATION_NOT_FOUND = "Organization not found."
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import html
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import HTMLResponse, ORJSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from patchbay.kit.responses import JSONResponse
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import UserContext
 from patchbay.tenancy.dependencies import get_runtime, get_session, user_context
@@ -70,7 +71,7 @@ async def get_installation(
         allowed=("system",),
         admin_only=False,
     )
-    return ORJSONResponse(await service.get_installation(session, installation_id))
+    return JSONResponse(await service.get_installation(session, installation_id))
 
 
 @router.delete(
@@ -94,7 +95,7 @@ async def delete_installation(
         allowed=("user", "system"),
         admin_only=True,
     )
-    return ORJSONResponse(await service.delete_installation(session, installation_id))
+    return JSONResponse(await service.delete_installation(session, installation_id))
 
 
 @router.post(
@@ -109,7 +110,7 @@ async def webhooks(
     session: AsyncSession = Depends(get_session),
 ) -> Response:
     raw = await request.body()
-    return ORJSONResponse(await service.handle_webhook(runtime, session, raw, x_vercel_signature))
+    return JSONResponse(await service.handle_webhook(runtime, session, raw, x_vercel_signature))
 
 
 @router.get(
@@ -151,4 +152,4 @@ async def link_page(session: str = Query("")) -> Response:
     summary="Finish linking an existing Vercel account (organization admin, organization_integration:write).",
 )
 async def connect_complete(body: ConnectComplete, ctx: UserContext = Depends(link_caller)) -> Response:
-    return ORJSONResponse(await service.complete_link(ctx, body), status_code=201)
+    return JSONResponse(await service.complete_link(ctx, body), status_code=201)

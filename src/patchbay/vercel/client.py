@@ -68,6 +68,7 @@ class VercelClient:
     def __init__(self, settings: Settings, *, backoff: float = BACKOFF_SECONDS) -> None:
         self.base_url = api_url(settings)
         self.backoff = backoff
+        self.timeout = settings.http_timeout
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One logical call: outages retried (bounded), then mapped to 503/502; 429 to 429."""
@@ -76,14 +77,26 @@ class VercelClient:
             if attempt:
                 await asyncio.sleep(self.backoff * (2 ** (attempt - 1)))
             try:
-                async with outbound_client() as client:
+                async with outbound_client(timeout=self.timeout) as client:
                     response = await client.request(method, self.base_url + path, **kwargs)
             except httpx.TransportError as exc:
-                log.warning("vercel %s %s: %s (attempt %d)", method, path.split("?")[0], type(exc).__name__, attempt + 1)
+                log.warning(
+                    "vercel %s %s: %s (attempt %d)",
+                    method,
+                    path.split("?")[0],
+                    type(exc).__name__,
+                    attempt + 1,
+                )
                 last_unreachable = True
                 continue
             if response.status_code >= 500:
-                log.warning("vercel %s %s answered %s (attempt %d)", method, path.split("?")[0], response.status_code, attempt + 1)
+                log.warning(
+                    "vercel %s %s answered %s (attempt %d)",
+                    method,
+                    path.split("?")[0],
+                    response.status_code,
+                    attempt + 1,
+                )
                 last_unreachable = False
                 continue
             if response.status_code == 429:
@@ -99,7 +112,12 @@ class VercelClient:
         response = await self._send(
             "POST",
             "/v2/oauth/access_token",
-            data={"client_id": client_id, "client_secret": client_secret, "code": code, "redirect_uri": redirect_uri},
+            data={
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "code": code,
+                "redirect_uri": redirect_uri,
+            },
             headers={"Accept": "application/json"},
         )
         try:
@@ -107,7 +125,9 @@ class VercelClient:
         except ValueError:
             body = None
         if response.status_code >= 400 or not isinstance(body, dict) or body.get("error"):
-            log.warning("vercel code exchange refused: %s %s", response.status_code, _vercel_message(response))
+            log.warning(
+                "vercel code exchange refused: %s %s", response.status_code, _vercel_message(response)
+            )
             if response.status_code < 400 and not isinstance(body, dict):
                 raise ProviderUnavailable("Vercel answered the code exchange with something unreadable.")
             raise ValidationError(
@@ -129,7 +149,9 @@ class VercelClient:
     def _query(team_id: str | None) -> dict[str, str]:
         return {"teamId": team_id} if team_id else {}
 
-    async def installation_alive(self, *, access_token: str, installation_id: str, team_id: str | None) -> bool:
+    async def installation_alive(
+        self, *, access_token: str, installation_id: str, team_id: str | None
+    ) -> bool:
         """True when Vercel still knows the installation; False when it says 401/403/404.
         Outages raise (the caller keeps what it has rather than guess)."""
         response = await self._send(

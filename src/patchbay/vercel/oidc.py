@@ -51,9 +51,10 @@ class InvalidVercelToken(Exception):
 class JWKSCache:
     """Vercel's public keys, in the runtime cache, keyed by URL."""
 
-    def __init__(self, cache: Cache, url: str) -> None:
+    def __init__(self, cache: Cache, url: str, *, timeout: float = 10.0) -> None:
         self.cache = cache
         self.url = url
+        self.timeout = timeout
 
     @property
     def _key(self) -> str:
@@ -65,11 +66,13 @@ class JWKSCache:
 
     async def _fetch(self) -> dict[str, Any]:
         try:
-            async with outbound_client() as client:
+            async with outbound_client(timeout=self.timeout) as client:
                 response = await client.get(self.url, headers={"Accept": "application/json"})
         except httpx.TransportError as exc:
             log.warning("vercel jwks unreachable: %s", type(exc).__name__)
-            raise ProviderUnreachable("Vercel's signing keys could not be fetched. Please try again later.") from None
+            raise ProviderUnreachable(
+                "Vercel's signing keys could not be fetched. Please try again later."
+            ) from None
         if response.status_code != 200:
             log.warning("vercel jwks answered %s", response.status_code)
             raise ProviderUnavailable("Vercel's signing keys could not be fetched. Please try again later.")

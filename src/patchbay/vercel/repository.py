@@ -26,14 +26,20 @@ class VercelRepository:
         )
 
     async def installation(self, installation_id: str) -> OrganizationIntegration | None:
-        stmt = self.installations_statement(installation_id).order_by(OrganizationIntegration.created_at).limit(1)
+        stmt = (
+            self.installations_statement(installation_id)
+            .order_by(OrganizationIntegration.created_at)
+            .limit(1)
+        )
         return await self.session.scalar(stmt)
 
     async def installations(self, installation_id: str) -> list[OrganizationIntegration]:
         return list((await self.session.scalars(self.installations_statement(installation_id))).all())
 
     async def remove_installation(self, row: OrganizationIntegration) -> None:
-        await OrgIntegrationRepository(self.session, row.organization_id).delete_with_project_integrations(row)
+        await OrgIntegrationRepository(self.session, row.organization_id).delete_with_project_integrations(
+            row
+        )
 
     async def add(self, obj: Any) -> Any:
         self.session.add(obj)
@@ -52,15 +58,21 @@ class VercelRepository:
 
     async def project_has_vercel(self, project_id: int) -> bool:
         found = await self.session.scalar(
-            select(Integration.id).where(Integration.project_id == project_id, Integration.kind == VERCEL).limit(1)
+            select(Integration.id)
+            .where(Integration.project_id == project_id, Integration.kind == VERCEL)
+            .limit(1)
         )
         return found is not None
 
     async def create_link_session(self, token_hash: str, payload: str, now: datetime, ttl: timedelta) -> None:
         # Old rows are useless once expired: drop them as new ones arrive.
-        await self.session.execute(delete(LinkSession).where(LinkSession.expires_at < now - timedelta(days=1)))
+        await self.session.execute(
+            delete(LinkSession).where(LinkSession.expires_at < now - timedelta(days=1))
+        )
         self.session.add(
-            LinkSession(token=token_hash, kind=LINK_KIND, payload=payload, created_at=now, expires_at=now + ttl)
+            LinkSession(
+                token=token_hash, kind=LINK_KIND, payload=payload, created_at=now, expires_at=now + ttl
+            )
         )
         await self.session.flush()
 

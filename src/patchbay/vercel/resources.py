@@ -27,7 +27,11 @@ class EnvironmentTokens:
 
 def build_secrets(tokens: EnvironmentTokens, site_url: str) -> list[dict[str, Any]]:
     """One token secret per prefix (production value, per-environment overrides) and the host."""
-    overrides = {"production": tokens.production, "preview": tokens.preview, "development": tokens.development}
+    overrides = {
+        "production": tokens.production,
+        "preview": tokens.preview,
+        "development": tokens.development,
+    }
     secrets: list[dict[str, Any]] = []
     for prefix in CLIENT_ENV_PREFIXES:
         secret: dict[str, Any] = {"name": f"{prefix}{TOKEN_SECRET}", "value": tokens.production}

@@ -9,12 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class VercelCredentials(BaseModel):
-    access_token: str = Field(min_length=1, description="Access token for Vercel's marketplace and integration APIs.")
+    access_token: str = Field(
+        min_length=1, description="Access token for Vercel's marketplace and integration APIs."
+    )
     token_type: str = Field(min_length=1, description="Token type, normally `Bearer`.")
 
 
 class VercelContact(BaseModel):
-    email: str = Field(min_length=3, description="Contact email of the account; becomes the organization's owner.")
+    email: str = Field(
+        min_length=3, description="Contact email of the account; becomes the organization's owner."
+    )
     name: str | None = Field(None, description="Contact name.")
 
 
@@ -30,7 +34,9 @@ class InstallationUpsert(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     scopes: list[str] = Field(min_length=1, description="Scopes granted; at least one.")
-    acceptedPolicies: dict[str, Any] = Field(description='Policies accepted, e.g. {"toc": "2024-02-28T10:00:00Z"}.')
+    acceptedPolicies: dict[str, Any] = Field(
+        description='Policies accepted, e.g. {"toc": "2024-02-28T10:00:00Z"}.'
+    )
     credentials: VercelCredentials
     account: VercelAccount
 
@@ -52,4 +58,6 @@ class ConnectCompleted(BaseModel):
     organization_id: str
     organization_name: str
     next_url: str = Field(description="Where to send the person back to on Vercel (empty when unknown).")
-    secrets_synced: bool = Field(description="Whether the project's token reached Vercel's environment variables.")
+    secrets_synced: bool = Field(
+        description="Whether the project's token reached Vercel's environment variables."
+    )

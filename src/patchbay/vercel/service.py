@@ -77,7 +77,7 @@ def _client_credentials(runtime: Runtime) -> tuple[str, str]:
 
 
 def verifier(runtime: Runtime) -> VercelTokenVerifier:
-    jwks = JWKSCache(runtime.cache, runtime.settings.vercel_jwks_url)
+    jwks = JWKSCache(runtime.cache, runtime.settings.vercel_jwks_url, timeout=runtime.settings.http_timeout)
     return VercelTokenVerifier(jwks, runtime.settings.kind_setting("vercel", "CLIENT_ID"))
 
 
@@ -109,7 +109,11 @@ async def authenticate_marketplace(
 
 
 async def upsert_installation(
-    runtime: Runtime, session: AsyncSession, installation_id: str, body: InstallationUpsert, claims: VercelClaims
+    runtime: Runtime,
+    session: AsyncSession,
+    installation_id: str,
+    body: InstallationUpsert,
+    claims: VercelClaims,
 ) -> None:
     validate_installation_id(installation_id)
     repo = VercelRepository(session)
@@ -139,7 +143,9 @@ async def upsert_installation(
 
     name = (body.account.name or "").strip()[:64] or f"Vercel Installation {installation_id}"
     try:
-        user, created = await ensure_user(session, body.account.contact.email, first_name=(body.account.contact.name or "")[:150])
+        user, created = await ensure_user(
+            session, body.account.contact.email, first_name=(body.account.contact.name or "")[:150]
+        )
         # The contact becomes the new organization's owner, whether the user is new or known.
         organization = await create_organization(session, name, user)
         if created and claims.user_id:
@@ -209,13 +215,16 @@ async def handle_webhook(
     except orjson.JSONDecodeError as exc:
         raise InvalidRequest(f"JSON parse error - {exc}", code="parse_error") from None
     if not isinstance(event, dict):
-        raise ValidationError("Invalid data. Expected a dictionary, but got list.")
+        got = "list" if isinstance(event, list) else type(event).__name__
+        raise ValidationError(f"Invalid data. Expected a dictionary, but got {got}.")
     event_type = event.get("type")
-    payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
+    raw_payload = event.get("payload")
+    payload: dict[str, Any] = raw_payload if isinstance(raw_payload, dict) else {}
     if event_type != REMOVED_EVENT:
         log.info("vercel webhook %s acknowledged", event_type)
         return {"status": "ignored"}
-    configuration = payload.get("configuration") if isinstance(payload.get("configuration"), dict) else {}
+    raw_configuration = payload.get("configuration")
+    configuration: dict[str, Any] = raw_configuration if isinstance(raw_configuration, dict) else {}
     installation_id = payload.get("installationId") or configuration.get("id")
     if not isinstance(installation_id, str) or not installation_id:
         raise ValidationError("Missing configurationId", attr="installationId")
@@ -224,7 +233,9 @@ async def handle_webhook(
     for row in rows:
         await repo.remove_installation(row)
     await session.commit()
-    log.info("vercel webhook removed installation %s (%d organization integrations)", installation_id, len(rows))
+    log.info(
+        "vercel webhook removed installation %s (%d organization integrations)", installation_id, len(rows)
+    )
     return {"status": "ok"}
 
 
@@ -249,7 +260,12 @@ def _safe_next(url: str | None) -> str:
 
 
 async def connect_callback(
-    runtime: Runtime, session: AsyncSession, *, code: str | None, configuration_id: str | None, next_url: str | None
+    runtime: Runtime,
+    session: AsyncSession,
+    *,
+    code: str | None,
+    configuration_id: str | None,
+    next_url: str | None,
 ) -> str:
     """Exchanges Vercel's code and parks the result in a link session; returns where to send the browser."""
     if not code:
@@ -283,7 +299,9 @@ async def _installation_orphaned(runtime: Runtime, row: OrganizationIntegration)
     """True only when Vercel says it no longer knows the installation (401/403/404); an outage or a
     missing token keeps the existing link."""
     try:
-        access_token = (runtime.keyring.decrypt_json(row.sensitive_config).get("credentials") or {}).get("access_token")
+        access_token = (runtime.keyring.decrypt_json(row.sensitive_config).get("credentials") or {}).get(
+            "access_token"
+        )
     except UndecryptableSecret:
         return False
     if not access_token or not row.integration_id:
@@ -314,7 +332,9 @@ async def complete_link(ctx: UserContext, body: ConnectComplete) -> dict[str, An
         raise PermissionDenied("You must be an admin or owner to link this organization.")
     subject = ctx.subject
     if subject.scoped_organizations is not None and str(organization_id) not in subject.scoped_organizations:
-        raise PermissionDenied(f"API key does not have access to the requested organization: ID {organization_id}.")
+        raise PermissionDenied(
+            f"API key does not have access to the requested organization: ID {organization_id}."
+        )
     if subject.scoped_projects is not None and project_id not in subject.scoped_projects:
         raise PermissionDenied(f"API key does not have access to the requested project: ID {project_id}.")
 
@@ -343,7 +363,9 @@ async def complete_link(ctx: UserContext, body: ConnectComplete) -> dict[str, An
                 "Please unlink the existing one first or choose a different organization."
             )
 
-    project = await repo.project_in_organization(organization_id, project_id) if 0 < project_id < 2**31 else None
+    project = (
+        await repo.project_in_organization(organization_id, project_id) if 0 < project_id < 2**31 else None
+    )
     if project is None:
         raise ValidationError("The selected project does not belong to this organization.")
     if await repo.project_has_vercel(project.id):

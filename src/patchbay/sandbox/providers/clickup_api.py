@@ -242,8 +242,8 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         return JSONResponse({"lists": [item for item in space["_lists"] if item["archived"] == archived]})
 
     return [
-        Route("/v2/team", teams, methods=["GET"]),
-        Route("/v2/team/{team_id}/space", spaces, methods=["GET"]),
-        Route("/v2/space/{space_id}/folder", folders, methods=["GET"]),
-        Route("/v2/space/{space_id}/list", lists, methods=["GET"]),
+        Route("/api/v2/team", teams, methods=["GET"]),
+        Route("/api/v2/team/{team_id}/space", spaces, methods=["GET"]),
+        Route("/api/v2/space/{space_id}/folder", folders, methods=["GET"]),
+        Route("/api/v2/space/{space_id}/list", lists, methods=["GET"]),
     ]

@@ -18,6 +18,7 @@ import importlib
 import secrets
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from starlette.requests import Request
@@ -171,6 +172,12 @@ def set_page_size(state: SandboxState, size: int | None) -> None:
     state.provider_data(NAME)["page_size"] = size
 
 
+def requests(state: SandboxState, method: str | None = None) -> list[dict[str, str]]:
+    """Parameters of every API call received (oldest first), optionally of one method."""
+    made: list[dict[str, str]] = state.provider_data(NAME).get("requests", [])
+    return [r for r in made if method is None or r["method"] == method]
+
+
 def issue_token(
     state: SandboxState,
     *,
@@ -199,8 +206,9 @@ async def _params(request: Request) -> dict[str, str]:
             if isinstance(body, dict):
                 params.update({k: v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in body.items()})
         else:
-            form = await request.form()
-            params.update({k: str(v) for k, v in form.items()})
+            # application/x-www-form-urlencoded (slack_sdk's default); parsed by hand so the
+            # sandbox needs no multipart library.
+            params.update(dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)))
     return params
 
 
@@ -284,6 +292,10 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         method = request.url.path.rsplit("/", 1)[-1]
         handler = HANDLERS[method]
         params = await _params(request)
+        # What each call asked for (never the token), for tests: `requests(state, "users.list")`.
+        state.provider_data(NAME).setdefault("requests", []).append(
+            {"method": method, **{k: v for k, v in params.items() if k != "token"}}
+        )
         account, error = authenticate(params, request)
         if error is not None or account is None:
             return error or _slack_error("invalid_auth")

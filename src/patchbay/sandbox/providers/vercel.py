@@ -122,7 +122,12 @@ def issue_code(
     return state.issue_code(
         NAME,
         "vercel",
-        {"installation_id": installation_id, "user_id": user_id, "team_id": team_id, "redirect_uri": redirect_uri},
+        {
+            "installation_id": installation_id,
+            "user_id": user_id,
+            "team_id": team_id,
+            "redirect_uri": redirect_uri,
+        },
     )
 
 
@@ -146,7 +151,14 @@ def rotate_signing_key(state: SandboxState) -> str:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     numbers = key.public_key().public_numbers()
-    jwk = {"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256", "n": _b64url_uint(numbers.n), "e": _b64url_uint(numbers.e)}
+    jwk = {
+        "kty": "RSA",
+        "kid": kid,
+        "use": "sig",
+        "alg": "RS256",
+        "n": _b64url_uint(numbers.n),
+        "e": _b64url_uint(numbers.e),
+    }
     with _key_lock:
         _data(state)["keys"].append({"kid": kid, "pem": pem, "jwk": jwk})
     return kid
@@ -237,7 +249,8 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
             return JSONResponse(
-                {"error": "invalid_client", "error_description": "Invalid client credentials"}, status_code=401
+                {"error": "invalid_client", "error_description": "Invalid client credentials"},
+                status_code=401,
             )
         grant = state.redeem_code(form.get("code", ""))
         if grant is None or grant.get("provider") != NAME:
@@ -247,7 +260,8 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             )
         if grant.get("redirect_uri") and grant["redirect_uri"] != form.get("redirect_uri"):
             return JSONResponse(
-                {"error": "invalid_grant", "error_description": "redirect_uri does not match"}, status_code=400
+                {"error": "invalid_grant", "error_description": "redirect_uri does not match"},
+                status_code=400,
             )
         token = add_installation(
             state, grant["installation_id"], user_id=grant["user_id"], team_id=grant.get("team_id")
@@ -286,7 +300,11 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         if missing:
             return _error(400, "bad_request", f"Missing required field: {missing[0]}")
         for secret in body.get("secrets") or []:
-            if not isinstance(secret, dict) or not secret.get("name") or not isinstance(secret.get("value"), str):
+            if (
+                not isinstance(secret, dict)
+                or not secret.get("name")
+                or not isinstance(secret.get("value"), str)
+            ):
                 return _error(400, "bad_request", "Every secret needs a name and a string value")
         _data(state)["resources"][f"{cfg}/{rid}"] = {"installation_id": cfg, "resource_id": rid, **body}
         return JSONResponse({"name": body["name"]})

@@ -1,0 +1,1 @@
+"""Patchbay's benchmark suite: `python -m bench [--quick]` from the repository root (docs/benchmarks.md)."""

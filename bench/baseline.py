@@ -1,0 +1,106 @@
+"""The baseline: the smallest honest server of the same list, on raw asyncpg, with no authentication.
+
+It answers GET /api/projects/{project_id}/integrations with the same SQL (the page with a window
+count, the creator joined) and the same JSON body as Patchbay's list, so the gap between the two is
+what Patchbay's authentication, tenancy, framework and ORM cost. Run it as Patchbay runs:
+`uvicorn bench.baseline:app --workers 2` with BENCH_BASELINE_DSN set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from patchbay.integration.display_name import display_name
+
+LIST_SQL = """
+SELECT i.id, i.kind, i.integration_id, i.config, i.errors, i.created_at, i.created_by_id,
+       u.uuid AS cb_uuid, u.distinct_id AS cb_distinct_id, u.first_name AS cb_first_name,
+       u.last_name AS cb_last_name, u.email AS cb_email, u.is_email_verified AS cb_is_email_verified,
+       count(*) OVER () AS total
+FROM integrations i LEFT OUTER JOIN users u ON u.id = i.created_by_id
+WHERE i.project_id = $1
+ORDER BY i.created_at, i.id
+LIMIT $2 OFFSET $3
+"""
+SITE = os.environ.get("BENCH_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+POOL_MAX = 20  # Patchbay's engine: pool_size 10 + max_overflow 10 per worker
+
+
+def _row(r: asyncpg.Record) -> dict[str, Any]:
+    created_by = None
+    if r["created_by_id"] is not None and r["cb_email"] is not None:
+        created_by = {
+            "id": r["created_by_id"],
+            "uuid": str(r["cb_uuid"]),
+            "distinct_id": r["cb_distinct_id"],
+            "first_name": r["cb_first_name"],
+            "last_name": r["cb_last_name"],
+            "email": r["cb_email"],
+            "is_email_verified": r["cb_is_email_verified"],
+            "hedgehog_config": None,
+            "role_at_organization": None,
+        }
+    config = r["config"] if r["config"] is not None else {}
+    return {
+        "id": r["id"],
+        "kind": r["kind"],
+        "config": config,
+        "created_at": r["created_at"].isoformat().replace("+00:00", "Z"),
+        "created_by": created_by,
+        "errors": r["errors"] or "",
+        "display_name": display_name(
+            r["kind"], r["integration_id"], config if isinstance(config, dict) else {}
+        ),
+    }
+
+
+async def _init(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec(
+        "jsonb", encoder=orjson.dumps, decoder=orjson.loads, schema="pg_catalog", format="text"
+    )
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    app.state.pool = await asyncpg.create_pool(
+        os.environ["BENCH_BASELINE_DSN"],
+        min_size=1,
+        max_size=POOL_MAX,
+        init=_init,
+        server_settings={"application_name": "patchbay-baseline", "jit": "off"},
+    )
+    yield
+    await app.state.pool.close()
+
+
+async def list_integrations(request: Request) -> Response:
+    project_id = int(request.path_params["project_id"])
+    limit, offset = 100, 0
+    async with request.app.state.pool.acquire() as conn:
+        rows = await conn.fetch(LIST_SQL, project_id, limit, offset)
+    count = rows[0]["total"] if rows else 0
+    next_url = (
+        f"{SITE}{request.url.path}?limit={limit}&offset={offset + limit}" if offset + limit < count else None
+    )
+    body = {"count": count, "next": next_url, "previous": None, "results": [_row(r) for r in rows]}
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+app = Starlette(
+    routes=[
+        Route("/api/projects/{project_id:int}/integrations/", list_integrations),
+        Route("/api/projects/{project_id:int}/integrations", list_integrations),
+        Route("/_health", lambda request: Response(b"ok")),
+    ],
+    lifespan=lifespan,
+)

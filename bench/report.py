@@ -1,0 +1,202 @@
+"""The report of a run: a Markdown table, a PNG chart and the raw numbers as JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class RunResult:
+    name: str  # e.g. "list"
+    server: str  # "patchbay" or "baseline"
+    description: str
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    requests: int
+    non2xx: int
+    errors: int
+    expected_status: int
+    peak_worker_mb: float
+    per_worker_mb: list[float]
+    tool: str
+    rows_in_table: int
+    ratio: float | None = None
+
+
+@dataclass
+class Target:
+    what: str
+    goal: str
+    measured: str
+    ok: bool | None  # None: not measured
+
+
+@dataclass
+class Report:
+    mode: str
+    started: str
+    environment: dict[str, Any]
+    seed: dict[str, Any]
+    runs: list[RunResult] = field(default_factory=list)
+    scaling: list[RunResult] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def run(self, name: str, server: str = "patchbay") -> RunResult | None:
+        return next((r for r in self.runs if r.name == name and r.server == server), None)
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def evaluate(report: Report) -> None:
+    """Fill in ratios and the issue's targets."""
+    base = report.run("list", "baseline")
+    for run in report.runs:
+        run.ratio = run.rps / base.rps if base and base.rps else None
+    lst, ret, bad = report.run("list"), report.run("retrieve"), report.run("bad key")
+    targets: list[Target] = []
+    if lst and base:
+        targets.append(
+            Target("list throughput", "≥ 0.6 × baseline", f"{lst.ratio:.2f} ×", (lst.ratio or 0) >= 0.6)
+        )
+    if lst:
+        targets.append(Target("list p99", "< 50 ms", f"{lst.p99_ms:.1f} ms", lst.p99_ms < 50))
+    if ret and base:
+        targets.append(
+            Target("retrieve throughput", "≥ 0.7 × baseline", f"{ret.ratio:.2f} ×", (ret.ratio or 0) >= 0.7)
+        )
+    if bad and lst:
+        targets.append(
+            Target(
+                "bad key rejected at least as fast as a list is served",
+                "req/s ≥ list's",
+                f"{bad.rps:,.0f} vs {lst.rps:,.0f} req/s",
+                bad.rps >= lst.rps,
+            )
+        )
+    patchbay_runs = [r for r in report.runs + report.scaling if r.server == "patchbay"]
+    if patchbay_runs:
+        peak = max(r.peak_worker_mb for r in patchbay_runs)
+        targets.append(Target("peak memory per worker", "< 150 MB", f"{peak:.0f} MB", peak < 150))
+    if len(report.scaling) >= 2:
+        small, large = report.scaling[0], report.scaling[-1]
+        ratio = large.p50_ms / small.p50_ms if small.p50_ms else 0.0
+        targets.append(
+            Target(
+                f"list p50 with {large.rows_in_table:,} rows vs {small.rows_in_table:,}",
+                "≤ 1.2 ×",
+                f"{ratio:.2f} × ({large.p50_ms:.2f} / {small.p50_ms:.2f} ms)",
+                ratio <= 1.2,
+            )
+        )
+    report.targets = targets
+
+
+def markdown(report: Report) -> str:
+    env, seed = report.environment, report.seed
+    out = [
+        f"# Patchbay benchmark — {report.mode} run",
+        "",
+        f"Started {report.started}. Command: `{env.get('command')}`.",
+        "",
+        "## Set-up",
+        "",
+        f"- Machine: {env.get('cpus')} CPUs, {env.get('memory_gb')} GB; load average before the run "
+        f"{env.get('loadavg_before')}; {env.get('python')}; {env.get('postgres')}.",
+        f"- Servers: `patchbay serve --workers {env.get('workers')}` (uvicorn, rate limit off, "
+        f"{'Redis ' + str(env.get('redis')) if env.get('redis') else 'in-process cache'}) and the baseline "
+        f"(`uvicorn bench.baseline:app --workers {env.get('workers')}`: Starlette on raw asyncpg, no auth).",
+        f"- Load: {env.get('load_tool')}, {env.get('connections')} connections, {env.get('duration')} s measured "
+        f"after {env.get('warmup')} s of warm-up per run, from a separate process on the same machine.",
+        f"- Data: {seed.get('orgs'):,} organizations, {seed.get('projects'):,} projects, {seed.get('users'):,} users "
+        f"and keys, {seed.get('integrations'):,} integrations ({seed.get('bench_project_rows')} on the benchmarked "
+        f"project); seeded in {seed.get('seed_s', 0):.1f} s.",
+        "",
+        "## Results",
+        "",
+        "| run | server | req/s | p50 ms | p99 ms | ratio to baseline | non-2xx (expected status) | peak RSS per worker MB |",
+        "|---|---|---:|---:|---:|---:|---|---:|",
+    ]
+    for r in report.runs:
+        status = f"{r.non2xx:,}" + (f" ({r.expected_status})" if r.expected_status != 200 else "")
+        out.append(
+            f"| {r.name} | {r.server} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {_fmt(r.ratio, 2)} | "
+            f"{status} | {r.peak_worker_mb:.0f} ({', '.join(str(m) for m in r.per_worker_mb)}) |"
+        )
+    out += ["", "What each run sends:", ""]
+    for r in report.runs:
+        out.append(f"- **{r.name}** ({r.server}): {r.description}")
+    if report.scaling:
+        out += [
+            "",
+            "## Scaling: list with more rows in the table",
+            "",
+            "| integrations in the table | req/s | p50 ms | p99 ms |",
+            "|---:|---:|---:|---:|",
+        ]
+        for r in report.scaling:
+            out.append(f"| {r.rows_in_table:,} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} |")
+    out += ["", "## Targets (issue 7)", "", "| target | goal | measured | met |", "|---|---|---|---|"]
+    for t in report.targets:
+        met = "—" if t.ok is None else ("yes" if t.ok else "**no**")
+        out.append(f"| {t.what} | {t.goal} | {t.measured} | {met} |")
+    if report.notes:
+        out += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
+    out += ["", f"![chart]({report.mode}.png)", ""]
+    return "\n".join(out)
+
+
+def chart(report: Report, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = report.runs
+    labels = [r.name if r.server == "patchbay" else f"{r.name}\n(baseline)" for r in runs]
+    colors = ["#888888" if r.server == "baseline" else "#1f6feb" for r in runs]
+    fig, axes = plt.subplots(1, 3 if report.scaling else 2, figsize=(15 if report.scaling else 11, 4.5))
+    ax = axes[0]
+    bars = ax.bar(labels, [r.rps for r in runs], color=colors)
+    ax.bar_label(bars, labels=[f"{r.rps:,.0f}" for r in runs], fontsize=8)
+    ax.set_title("Requests per second (higher is better)")
+    ax.tick_params(axis="x", labelsize=8)
+    ax = axes[1]
+    xs = range(len(runs))
+    ax.bar([x - 0.2 for x in xs], [r.p50_ms for r in runs], width=0.4, label="p50", color="#1f6feb")
+    ax.bar([x + 0.2 for x in xs], [r.p99_ms for r in runs], width=0.4, label="p99", color="#f0883e")
+    ax.axhline(50, color="red", linestyle="--", linewidth=1, label="50 ms (list p99 target)")
+    ax.set_xticks(list(xs), labels)
+    ax.tick_params(axis="x", labelsize=8)
+    ax.set_title("Latency, ms (lower is better)")
+    ax.legend(fontsize=8)
+    if report.scaling:
+        ax = axes[2]
+        names = [f"{r.rows_in_table:,} rows" for r in report.scaling]
+        bars = ax.bar(names, [r.p50_ms for r in report.scaling], color="#1f6feb")
+        ax.bar_label(bars, labels=[f"{r.p50_ms:.2f}" for r in report.scaling], fontsize=8)
+        ax.set_title("List p50 (ms) vs rows in the table")
+    fig.suptitle(
+        f"Patchbay vs baseline — {report.mode} run, {report.environment.get('connections')} connections"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(report: Report, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    evaluate(report)
+    md = out_dir / f"{report.mode}.md"
+    md.write_text(markdown(report))
+    (out_dir / f"{report.mode}.json").write_text(json.dumps(asdict(report), indent=2, default=str) + "\n")
+    chart(report, out_dir / f"{report.mode}.png")
+    return md

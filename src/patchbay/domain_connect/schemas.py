@@ -1,0 +1,48 @@
+"""Request and response models of the Domain Connect routes."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProviderChoice(BaseModel):
+    endpoint: str
+    name: str
+
+
+class DnsHost(BaseModel):
+    name: str
+    dns_settings_url: str
+
+
+class DomainConnectCheck(BaseModel):
+    supported: bool
+    provider_name: str | None
+    available_providers: list[ProviderChoice] = Field(
+        description="Every allowed DNS provider when the domain's is not detected (empty when supported)."
+    )
+    dns_host: DnsHost | None
+    existing_email_tools: list[str]
+
+
+class ApplyUrlRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    context: str | None = Field(None, description="`email` or `proxy`: which resource to set up.")
+    integration_id: int | None = Field(None, description="The email sender (context `email`).")
+    proxy_record_id: UUID | None = Field(
+        None, description="A proxy record of the project's organization (context `proxy`)."
+    )
+    redirect_uri: str | None = Field(
+        None,
+        description="Where the DNS provider sends the browser after approval. Omit it when handing the URL to a person.",
+    )
+    provider_endpoint: str | None = Field(
+        None, description="An `available_providers[].endpoint`, to skip DNS auto-detection."
+    )
+
+
+class ApplyUrl(BaseModel):
+    url: str

@@ -1,0 +1,73 @@
+"""Routes of the OAuth flow: `…/integrations/authorize/` (project level, API key with
+integration:write) and the browser-facing `/integrations/{kind}/callback` (no key: the `state`
+record authenticates it)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from patchbay.integration.events import on_integration_deleted
+from patchbay.integration.kinds import kind_builder
+from patchbay.oauth import service
+from patchbay.oauth.revoke import revoke_on_delete
+from patchbay.providers.catalog import OAUTH_PROVIDERS
+from patchbay.runtime import Runtime
+from patchbay.tenancy.context import ProjectContext
+from patchbay.tenancy.dependencies import get_runtime, project_context
+
+# One builder per OAuth kind (the shared OAuth builder hook does not pass the kind along).
+for _kind in OAUTH_PROVIDERS:
+    kind_builder(_kind)(service.builder_for_kind(_kind))
+on_integration_deleted(revoke_on_delete)
+
+router = APIRouter(tags=["integrations"])
+callback_router = APIRouter(tags=["oauth"])
+
+write = project_context("integration:write")
+
+
+@router.get(
+    "/integrations/authorize",
+    name="integrations_authorize",
+    status_code=302,
+    response_class=Response,
+    responses={302: {"description": "Redirect to the provider's consent page"}},
+)
+async def authorize(
+    ctx: ProjectContext = Depends(write),
+    kind: str | None = Query(None, description="The OAuth integration kind to connect."),
+    next: str | None = Query(None, description="Where to send the browser afterwards (relative path or allowed origin)."),
+) -> Response:
+    started = await service.start_authorization(ctx, kind, next)
+    response = RedirectResponse(started.location, status_code=302)
+    response.set_cookie(
+        service.STATE_COOKIE,
+        started.state_token,
+        max_age=int(service.STATE_TTL.total_seconds()),
+        path="/",
+        samesite="lax",
+        secure=started.secure_cookie,
+    )
+    return response
+
+
+@callback_router.get(
+    "/integrations/{kind}/callback",
+    name="integrations_oauth_callback",
+    status_code=302,
+    response_class=Response,
+    responses={302: {"description": "Redirect to `next` with `integration_id`"}},
+)
+async def callback(
+    kind: str,
+    request: Request,
+    runtime: Runtime = Depends(get_runtime),
+    code: str | None = Query(None),
+    state: str | None = Query(None),
+    error: str | None = Query(None),
+) -> Response:
+    location = await service.browser_callback(runtime, kind, dict(request.query_params))
+    response = RedirectResponse(location, status_code=302)
+    response.delete_cookie(service.STATE_COOKIE, path="/")
+    return response

@@ -1,0 +1,60 @@
+"""Routes of /api/organizations/{organization_id}/proxy_records."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from patchbay.kit.pagination import PageParams, page_response
+from patchbay.kit.responses import JSONResponse
+from patchbay.proxy_record import service
+from patchbay.proxy_record.schemas import ProxyRecordCreate, ProxyRecordOut, ProxyRecordPage
+from patchbay.tenancy.context import OrganizationContext
+from patchbay.tenancy.dependencies import organization_context
+
+router = APIRouter(tags=["proxy records"])
+
+read = organization_context("proxy_record:read")
+write = organization_context("proxy_record:write")
+
+
+@router.get("/proxy_records", name="proxy_records_list", response_model=ProxyRecordPage)
+async def list_proxy_records(
+    request: Request,
+    ctx: OrganizationContext = Depends(read),
+    limit: str | None = Query(None, description="Number of results to return per page (default 100)."),
+    offset: str | None = Query(None, description="The initial index from which to return the results."),
+) -> Response:
+    params = PageParams.from_query(dict(request.query_params))
+    count, results = await service.list_records(ctx, params)
+    return JSONResponse(
+        page_response(
+            base_url=ctx.runtime.settings.site_origin,
+            path=request.url.path,
+            query_string=request.url.query,
+            params=params,
+            count=count,
+            results=results,
+        )
+    )
+
+
+@router.post(
+    "/proxy_records",
+    name="proxy_records_create",
+    status_code=201,
+    response_model=ProxyRecordOut,
+    summary="Add a reverse-proxy domain (organization admins); point it at `target_cname`.",
+)
+async def create_proxy_record(body: ProxyRecordCreate, ctx: OrganizationContext = Depends(write)) -> Response:
+    return JSONResponse(await service.create_record(ctx, body.domain), status_code=201)
+
+
+@router.get("/proxy_records/{id}", name="proxy_records_retrieve", response_model=ProxyRecordOut)
+async def retrieve_proxy_record(id: str, ctx: OrganizationContext = Depends(read)) -> Response:
+    return JSONResponse(await service.get_record(ctx, id))
+
+
+@router.delete("/proxy_records/{id}", name="proxy_records_destroy", status_code=204)
+async def delete_proxy_record(id: str, ctx: OrganizationContext = Depends(write)) -> Response:
+    await service.delete_record(ctx, id)
+    return Response(status_code=204)

@@ -1,0 +1,86 @@
+"""All SQL of proxy records. Every read starts from `readable_statement`, scoped to the organization."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from patchbay.models import ProxyRecord, User
+
+_COLUMNS: tuple[Any, ...] = (
+    ProxyRecord.id,
+    ProxyRecord.domain,
+    ProxyRecord.target_cname,
+    ProxyRecord.status,
+    ProxyRecord.message,
+    ProxyRecord.created_at,
+    ProxyRecord.updated_at,
+    ProxyRecord.created_by_id,
+    User.uuid.label("cb_uuid"),
+    User.distinct_id.label("cb_distinct_id"),
+    User.first_name.label("cb_first_name"),
+    User.last_name.label("cb_last_name"),
+    User.email.label("cb_email"),
+    User.is_email_verified.label("cb_is_email_verified"),
+)
+
+
+class ProxyRecordRepository:
+    def __init__(self, session: AsyncSession, organization_id: uuid.UUID) -> None:
+        self.session = session
+        self.organization_id = organization_id
+
+    def readable_statement(self) -> Select[Any]:
+        return (
+            select(*_COLUMNS)
+            .outerjoin(User, User.id == ProxyRecord.created_by_id)
+            .where(ProxyRecord.organization_id == self.organization_id)
+        )
+
+    async def page(self, *, limit: int, offset: int) -> tuple[int, list[RowMapping]]:
+        count = await self.session.scalar(
+            select(func.count())
+            .select_from(ProxyRecord)
+            .where(ProxyRecord.organization_id == self.organization_id)
+        )
+        stmt = (
+            self.readable_statement()
+            .order_by(ProxyRecord.created_at.desc(), ProxyRecord.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return int(count or 0), list((await self.session.execute(stmt)).mappings().all())
+
+    async def get(self, pk: uuid.UUID) -> RowMapping | None:
+        stmt = self.readable_statement().where(ProxyRecord.id == pk)
+        return (await self.session.execute(stmt)).mappings().first()
+
+    async def get_model(self, pk: uuid.UUID) -> ProxyRecord | None:
+        return await self.session.scalar(
+            select(ProxyRecord).where(
+                ProxyRecord.id == pk, ProxyRecord.organization_id == self.organization_id
+            )
+        )
+
+    async def domain_taken(self, domain: str) -> bool:
+        """Domains are unique across every organization (one proxy answers for one domain)."""
+        return (
+            await self.session.scalar(select(ProxyRecord.id).where(ProxyRecord.domain == domain)) is not None
+        )
+
+    async def insert(self, **values: Any) -> ProxyRecord:
+        row = ProxyRecord(organization_id=self.organization_id, **values)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def delete(self, pk: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(ProxyRecord).where(
+                ProxyRecord.id == pk, ProxyRecord.organization_id == self.organization_id
+            )
+        )

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from patchbay.kit.crypto import KeyRing, UndecryptableSecret, key_file_for_sqlite, load_or_create_key_file
+
+
+def test_first_key_encrypts_every_key_decrypts() -> None:
+    old, new = KeyRing.generate_key(), KeyRing.generate_key()
+    token = KeyRing([old]).encrypt_json({"a": "SENTINEL"})
+    ring = KeyRing([new, old])
+    assert ring.decrypt_json(token) == {"a": "SENTINEL"}
+    assert not ring.is_current(token)
+    rotated = ring.rotate(token)
+    assert ring.is_current(rotated) and KeyRing([new]).decrypt_json(rotated) == {"a": "SENTINEL"}
+
+
+def test_unknown_key_is_a_clear_error_without_the_value() -> None:
+    token = KeyRing([KeyRing.generate_key()]).encrypt_json({"a": "SENTINEL"})
+    with pytest.raises(UndecryptableSecret) as info:
+        KeyRing([KeyRing.generate_key()]).decrypt_json(token)
+    assert "SENTINEL" not in str(info.value) and "Reconnect" in str(info.value)
+
+
+def test_bad_key_material_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a Fernet key"):
+        KeyRing.from_string("not-a-key")
+
+
+def test_key_file_is_owner_only_and_stable(tmp_path) -> None:
+    path = key_file_for_sqlite(f"sqlite:///{tmp_path / 'sub' / 'p.db'}")
+    assert path == tmp_path / "sub" / "patchbay.keys"
+    first = load_or_create_key_file(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert load_or_create_key_file(path) == first
+    KeyRing([first])

@@ -1,0 +1,198 @@
+"""The OAuth `state` is random, single-use, bound to user, project and kind, and expires after 10
+minutes; `next` is a relative path or on an allowed origin. Every refusal is a clear 400 and
+creates nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from patchbay.models import OAuthState
+from patchbay.runtime import Runtime
+from patchbay.sandbox.server import SandboxServer
+from tests.oauth.helpers import connect, consent, rows, start
+from tests.support.factory import Factory, Tenant
+
+
+async def post_code(client: httpx.AsyncClient, tenant: Tenant, kind: str, code: str | None, state: str | None) -> httpx.Response:
+    config = {k: v for k, v in {"code": code, "state": state}.items() if v is not None}
+    return await client.post(f"{tenant.base}/integrations/", json={"kind": kind, "config": config}, headers=tenant.headers)
+
+
+def assert_refused(response: httpx.Response, detail_contains: str) -> None:
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["type"] == "validation_error"
+    assert detail_contains in body["detail"], body
+
+
+async def test_unknown_state_is_refused(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+    given = await consent(client, tenant, "linear")
+    forged = urlencode({"next": "/done", "token": "f" * 66, "team_id": str(tenant.project.id)})
+    assert_refused(await post_code(client, tenant, "linear", given.code, forged), "not recognised")
+    assert_refused(await post_code(client, tenant, "linear", given.code, None), "state token must be provided")
+    assert await rows(runtime) == []
+
+
+async def test_state_is_single_use(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+    given = await consent(client, tenant, "linear")
+    first = await post_code(client, tenant, "linear", given.code, given.state)
+    assert first.status_code == 201
+    again = await post_code(client, tenant, "linear", "another-code", given.state)
+    assert_refused(again, "already used")
+    # The browser callback refuses the spent state too.
+    replay = await client.get(given.callback_path)
+    assert_refused(replay, "already used")
+    assert len(await rows(runtime)) == 1
+
+
+async def test_expired_state_is_refused(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+    given = await consent(client, tenant, "hubspot")
+    token = parse_qs(given.state)["token"][0]
+    async with runtime.db.transaction() as session:
+        await session.execute(
+            update(OAuthState).where(OAuthState.token == token).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    assert_refused(await post_code(client, tenant, "hubspot", given.code, given.state), "expired")
+    assert await rows(runtime) == []
+    assert sandbox.state.count_calls("hubspot", "/oauth/v1/token") == 0
+
+
+async def test_state_of_another_user_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    other = await factory.member_of(tenant)
+    given = await consent(client, tenant, "clickup")
+    assert_refused(await post_code(client, other, "clickup", given.code, given.state), "another user")
+    assert await rows(runtime) == []
+    # Refusal did not spend it: the rightful user can still finish.
+    assert (await post_code(client, tenant, "clickup", given.code, given.state)).status_code == 201
+
+
+async def test_state_of_another_project_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    second = await factory.project(tenant.organization)
+    given = await consent(client, tenant, "clickup")
+    other_project = Tenant(tenant.user, tenant.organization, second, tenant.key, tenant.headers)
+    assert_refused(await post_code(client, other_project, "clickup", given.code, given.state), "another project")
+    assert await rows(runtime) == []
+
+
+async def test_state_of_another_kind_is_refused(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+    given = await consent(client, tenant, "slack")
+    assert_refused(await post_code(client, tenant, "clickup", given.code, given.state), "another integration kind")
+    callback = urlsplit(given.callback_path)
+    wrong_path = await client.get(f"/integrations/linear/callback?{callback.query}")
+    assert_refused(wrong_path, "another integration kind")
+    assert await rows(runtime) == []
+
+
+async def test_missing_code_is_refused(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+    given = await consent(client, tenant, "slack")
+    response = await post_code(client, tenant, "slack", None, given.state)
+    assert_refused(response, "code must be provided")
+    assert response.json()["attr"] == "code"
+
+
+async def test_callback_redirects_to_next_with_integration_id(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    pk = await connect(client, tenant, "slack", next_url="/settings/integrations?x=1")
+    [stored] = await rows(runtime)
+    assert stored.id == pk and stored.kind == "slack"
+
+
+async def test_denied_consent_redirects_with_error(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+    sandbox.state.provider_data("slack")["deny"] = True
+    given = await consent(client, tenant, "slack", next_url="/back")
+    assert given.error == "access_denied" and given.code is None
+    response = await client.get(given.callback_path)
+    assert response.status_code == 302
+    assert response.headers["location"] == "/back?error=access_denied"
+    assert await rows(runtime) == []
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["https://evil.example/steal", "//evil.example/x", "javascript:alert(1)", "relative/path", "/\\evil.example"],
+)
+async def test_authorize_refuses_foreign_next(next_url: str, client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer) -> None:
+    response = await start(client, tenant, "slack", next_url)
+    assert response.status_code == 400
+    assert response.json()["attr"] == "next"
+
+
+async def test_authorize_accepts_allowed_origin(make_settings, factory: Factory, sandbox: SandboxServer) -> None:  # type: ignore[no-untyped-def]
+    from patchbay.app import create_app
+    from patchbay.runtime import build_runtime
+
+    runtime = build_runtime(make_settings(allowed_redirect_origins="https://app.example.com"))
+    try:
+        tenant = await Factory(runtime).tenant()
+        transport = httpx.ASGITransport(app=create_app(runtime.settings, runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            ok = await start(c, tenant, "slack", "https://app.example.com/integrations")
+            assert ok.status_code == 302
+            site = await start(c, tenant, "slack", "http://testserver/home")
+            assert site.status_code == 302
+            bad = await start(c, tenant, "slack", "https://app.example.com.evil.net/")
+            assert bad.status_code == 400
+    finally:
+        await runtime.close()
+
+
+async def test_authorize_unknown_and_unconfigured_kinds(
+    client: httpx.AsyncClient, tenant: Tenant, make_settings, sandbox: SandboxServer  # type: ignore[no-untyped-def]
+) -> None:
+    for kind in ("twilio", "nope", ""):
+        response = await start(client, tenant, kind)
+        assert response.status_code == 400
+        assert response.json()["detail"] == "Kind not supported"
+
+
+async def test_unconfigured_kind_answers_kind_not_configured(make_settings, sandbox: SandboxServer) -> None:  # type: ignore[no-untyped-def]
+    from patchbay.app import create_app
+    from patchbay.runtime import build_runtime
+
+    settings = make_settings(kind_overrides={"PATCHBAY_SLACK_CLIENT_ID": "", "PATCHBAY_SLACK_CLIENT_SECRET": ""})
+    runtime = build_runtime(settings)
+    try:
+        tenant = await Factory(runtime).tenant()
+        transport = httpx.ASGITransport(app=create_app(runtime.settings, runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            response = await start(c, tenant, "slack")
+            assert response.status_code == 400 and response.json()["detail"] == "Kind not configured"
+            created = await c.post(
+                f"{tenant.base}/integrations/", json={"kind": "slack", "config": {"code": "x", "state": "y"}}, headers=tenant.headers
+            )
+            assert created.status_code == 400 and created.json()["detail"] == "Kind not configured"
+    finally:
+        await runtime.close()
+
+
+async def test_authorize_needs_write_scope(client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer) -> None:
+    reader = await factory.member_of(tenant, scopes=["integration:read"])
+    response = await start(client, reader, "slack")
+    assert response.status_code == 403
+    assert "integration:write" in response.json()["detail"]
+
+
+async def test_cookie_and_state_record(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+    response = await start(client, tenant, "linear")
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("ph_oauth_state=") and "Max-Age=600" in cookie and "Path=/" in cookie
+    token = response.cookies["ph_oauth_state"]
+    async with runtime.db.session() as session:
+        stored = await session.get(OAuthState, token)
+    assert stored is not None
+    assert stored.user_id == tenant.user.id and stored.project_id == tenant.project.id and stored.kind == "linear"
+    assert stored.used_at is None
+    assert timedelta(minutes=9) < stored.expires_at - datetime.now(UTC) <= timedelta(minutes=10)
+    # The PKCE verifier is stored encrypted.
+    verifier = runtime.keyring.decrypt_json(stored.secret)["code_verifier"]
+    assert len(verifier) > 43 and verifier not in stored.secret

@@ -1,0 +1,1 @@
+from tests.support.domain_connect_env import *  # noqa: F403
