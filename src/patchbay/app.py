@@ -10,13 +10,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from patchbay.kit.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from patchbay import __version__
 from patchbay.config import Settings
 from patchbay.kit.errors import APIError, MethodNotAllowed, NotFound
+from patchbay.kit.responses import JSONResponse
 from patchbay.kit.validation import translate
 from patchbay.operations.logging import configure_logging
 from patchbay.operations.middleware import RequestMiddleware
@@ -72,7 +72,16 @@ ERROR_SCHEMA: dict[str, Any] = {
     "title": "Error",
     "description": "PostHog's error envelope.",
     "properties": {
-        "type": {"type": "string", "enum": ["validation_error", "invalid_request", "authentication_error", "throttled_error", "server_error"]},
+        "type": {
+            "type": "string",
+            "enum": [
+                "validation_error",
+                "invalid_request",
+                "authentication_error",
+                "throttled_error",
+                "server_error",
+            ],
+        },
         "code": {"type": "string"},
         "detail": {"type": "string"},
         "attr": {"type": ["string", "null"]},
@@ -110,7 +119,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             for status, description in ERROR_RESPONSES.items():
                 responses.setdefault(
                     status,
-                    {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
                 )
     schema["security"] = [{"PersonalAPIKeyAuth": []}]
     app.openapi_schema = schema
@@ -143,7 +155,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_exception_handler(Exception, _unexpected)
 
     for router in PROJECT_ROUTERS:
-        app.include_router(router, prefix="/api/projects/{project_id}", generate_unique_id_function=_project_id)
+        app.include_router(
+            router, prefix="/api/projects/{project_id}", generate_unique_id_function=_project_id
+        )
         app.include_router(
             router,
             prefix="/api/environments/{project_id}",

@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from patchbay.domain_connect.api import router as domain_connect_router
 from patchbay.email_sender.api import router as email_sender_router
 from patchbay.integration.api import router as integration_router
-from patchbay.oauth.api import callback_router as oauth_callback_router, router as oauth_router
+from patchbay.oauth.api import callback_router as oauth_callback_router
+from patchbay.oauth.api import router as oauth_router
 from patchbay.operations.api import router as operations_router
 from patchbay.org_integration.api import router as org_integration_router
 from patchbay.provider_resources.api import router as provider_resources_router

@@ -31,7 +31,9 @@ async def test_no_credentials_is_401_with_bearer_challenge(client: httpx.AsyncCl
         ("body", "Personal API key found in request body is invalid."),
     ],
 )
-async def test_invalid_key_messages(client: httpx.AsyncClient, tenant: Tenant, where: str, detail: str) -> None:
+async def test_invalid_key_messages(
+    client: httpx.AsyncClient, tenant: Tenant, where: str, detail: str
+) -> None:
     url = f"{tenant.base}/integrations/"
     bad = "phx_notarealkey0000000000000000000000000000000"
     if where == "header":
@@ -42,14 +44,28 @@ async def test_invalid_key_messages(client: httpx.AsyncClient, tenant: Tenant, w
         response = await client.post(url, json={"personal_api_key": bad, "kind": "twilio", "config": {}})
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
-    assert response.json() == {"type": "authentication_error", "code": "authentication_failed", "detail": detail, "attr": None}
+    assert response.json() == {
+        "type": "authentication_error",
+        "code": "authentication_failed",
+        "detail": detail,
+        "attr": None,
+    }
 
 
-async def test_key_accepted_from_header_body_and_query(client: httpx.AsyncClient, tenant: Tenant, factory: Factory) -> None:
+async def test_key_accepted_from_header_body_and_query(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory
+) -> None:
     url = f"{tenant.base}/integrations/"
     assert (await client.get(url, headers={"Authorization": f"Bearer   {tenant.key}  "})).status_code == 200
     assert (await client.get(url, params={"personal_api_key": tenant.key})).status_code == 200
-    created = await client.post(url, json={"personal_api_key": tenant.key, "kind": "databricks", "config": {"server_hostname": "52.1.2.3", "client_id": "c", "client_secret": "s"}})
+    created = await client.post(
+        url,
+        json={
+            "personal_api_key": tenant.key,
+            "kind": "databricks",
+            "config": {"server_hostname": "52.1.2.3", "client_id": "c", "client_secret": "s"},
+        },
+    )
     assert created.status_code == 201
 
 
@@ -80,12 +96,16 @@ async def test_key_stored_only_as_hash_and_mask(tenant: Tenant, runtime) -> None
     assert tenant.key.startswith("phx_") and len(tenant.key) in (52, 53)
 
 
-async def test_last_used_at_written_at_most_hourly(client: httpx.AsyncClient, tenant: Tenant, runtime) -> None:
+async def test_last_used_at_written_at_most_hourly(
+    client: httpx.AsyncClient, tenant: Tenant, runtime
+) -> None:
     url = f"{tenant.base}/integrations/"
 
     async def last_used() -> datetime | None:
         async with runtime.db.session() as session:
-            return await session.scalar(select(PersonalAPIKey.last_used_at).where(PersonalAPIKey.user_id == tenant.user.id))
+            return await session.scalar(
+                select(PersonalAPIKey.last_used_at).where(PersonalAPIKey.user_id == tenant.user.id)
+            )
 
     assert await last_used() is None
     await client.get(url, headers=tenant.headers)
@@ -95,7 +115,9 @@ async def test_last_used_at_written_at_most_hourly(client: httpx.AsyncClient, te
     assert await last_used() == first, "not rewritten within the hour"
     old = datetime.now(UTC) - timedelta(hours=2)
     async with runtime.db.transaction() as session:
-        await session.execute(update(PersonalAPIKey).where(PersonalAPIKey.user_id == tenant.user.id).values(last_used_at=old))
+        await session.execute(
+            update(PersonalAPIKey).where(PersonalAPIKey.user_id == tenant.user.id).values(last_used_at=old)
+        )
     await client.get(url, headers=tenant.headers)
     refreshed = await last_used()
     assert refreshed is not None and refreshed > old + timedelta(hours=1)
@@ -114,14 +136,21 @@ async def test_last_used_at_written_at_most_hourly(client: httpx.AsyncClient, te
     ],
 )
 async def test_scopes(
-    client: httpx.AsyncClient, factory: Factory, scopes: list[str], method: str, status: int, missing: str | None
+    client: httpx.AsyncClient,
+    factory: Factory,
+    scopes: list[str],
+    method: str,
+    status: int,
+    missing: str | None,
 ) -> None:
     tenant = await factory.tenant(scopes=scopes)
     row = await factory.integration(tenant.project, "twilio", "AC1", created_by=tenant.user)
     if method == "GET":
         response = await client.get(f"{tenant.base}/integrations/", headers=tenant.headers)
     elif method == "POST":
-        response = await client.post(f"{tenant.base}/integrations/", json={"kind": "twilio", "config": {}}, headers=tenant.headers)
+        response = await client.post(
+            f"{tenant.base}/integrations/", json={"kind": "twilio", "config": {}}, headers=tenant.headers
+        )
     else:
         response = await client.delete(f"{tenant.base}/integrations/{row.id}/", headers=tenant.headers)
     assert response.status_code == status
@@ -132,14 +161,18 @@ async def test_scopes(
         }  # fmt: skip
 
 
-async def test_scoped_projects_and_organizations(client: httpx.AsyncClient, tenant: Tenant, factory: Factory) -> None:
+async def test_scoped_projects_and_organizations(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory
+) -> None:
     second = await factory.project(tenant.organization)
     only_first = await factory.key(tenant.user, scoped_projects=[tenant.project.id])
     headers = {"Authorization": f"Bearer {only_first}"}
     assert (await client.get(f"{tenant.base}/integrations/", headers=headers)).status_code == 200
     refused = await client.get(f"/api/projects/{second.id}/integrations/", headers=headers)
     assert refused.status_code == 403
-    assert refused.json()["detail"] == f"API key does not have access to the requested project: ID {second.id}."
+    assert (
+        refused.json()["detail"] == f"API key does not have access to the requested project: ID {second.id}."
+    )
     other_org_owner = await factory.tenant()
     await factory.member(other_org_owner.organization, tenant.user)
     org_scoped = await factory.key(tenant.user, scoped_organizations=[str(tenant.organization.id)])
@@ -147,7 +180,10 @@ async def test_scoped_projects_and_organizations(client: httpx.AsyncClient, tena
     assert (await client.get(f"{tenant.base}/integrations/", headers=headers)).status_code == 200
     refused = await client.get(f"{other_org_owner.base}/integrations/", headers=headers)
     assert refused.status_code == 403
-    assert refused.json()["detail"] == f"API key does not have access to the requested organization: ID {other_org_owner.organization.id}."
+    assert (
+        refused.json()["detail"]
+        == f"API key does not have access to the requested organization: ID {other_org_owner.organization.id}."
+    )
 
 
 async def test_rate_limit_per_key_in_memory(make_settings, factory: Factory) -> None:
@@ -168,11 +204,15 @@ async def _exercise_rate_limit(settings, second_app: bool = False) -> None:
         tenant = await Factory(runtimes[0]).tenant()
         other = await Factory(runtimes[0]).tenant()
         clients = [
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, rt)), base_url="http://testserver")
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=create_app(settings, rt)), base_url="http://testserver"
+            )
             for rt in runtimes
         ]
         url = f"{tenant.base}/integrations/"
-        statuses = [(await clients[i % len(clients)].get(url, headers=tenant.headers)).status_code for i in range(4)]
+        statuses = [
+            (await clients[i % len(clients)].get(url, headers=tenant.headers)).status_code for i in range(4)
+        ]
         assert statuses == [200, 200, 200, 429]
         throttled = await clients[0].get(url, headers=tenant.headers)
         assert throttled.status_code == 429
@@ -180,8 +220,13 @@ async def _exercise_rate_limit(settings, second_app: bool = False) -> None:
         assert body["type"] == "throttled_error" and body["code"] == "throttled" and body["attr"] is None
         wait = int(throttled.headers["Retry-After"])
         assert 1 <= wait <= 3601
-        assert body["detail"] == f"Request was throttled. Expected available in {wait} second{'s' if wait != 1 else ''}."
-        assert (await clients[-1].get(f"{other.base}/integrations/", headers=other.headers)).status_code == 200, "per key"
+        assert (
+            body["detail"]
+            == f"Request was throttled. Expected available in {wait} second{'s' if wait != 1 else ''}."
+        )
+        assert (
+            await clients[-1].get(f"{other.base}/integrations/", headers=other.headers)
+        ).status_code == 200, "per key"
         for c in clients:
             await c.aclose()
     finally:

@@ -18,7 +18,12 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PATCHBAY_")}
     full_env.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "patchbay.cli.main", *args], env=full_env, cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "patchbay.cli.main", *args],
+        env=full_env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -28,7 +33,11 @@ def sqlite_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_bootstrap_json_and_key_file(tmp_path: Path, sqlite_env: dict[str, str]) -> None:
-    result = run(["bootstrap", "--email", "Ada@Example.com", "--organization", "Acme", "--project", "Web", "--json"], sqlite_env, tmp_path)
+    result = run(
+        ["bootstrap", "--email", "Ada@Example.com", "--organization", "Acme", "--project", "Web", "--json"],
+        sqlite_env,
+        tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {"user", "organization", "project", "api_key"}
@@ -40,17 +49,41 @@ def test_bootstrap_json_and_key_file(tmp_path: Path, sqlite_env: dict[str, str])
 
 
 def test_orgs_projects_members_keys(tmp_path: Path, sqlite_env: dict[str, str]) -> None:
-    org = run(["orgs", "create", "--name", "Globex", "--owner-email", "hank@globex.com", "--json"], sqlite_env, tmp_path)
+    org = run(
+        ["orgs", "create", "--name", "Globex", "--owner-email", "hank@globex.com", "--json"],
+        sqlite_env,
+        tmp_path,
+    )
     assert org.returncode == 0, org.stderr
     org_data = json.loads(org.stdout)
     assert org_data["name"] == "Globex" and len(org_data["id"]) == 36
-    project = run(["projects", "create", "--organization", "Globex", "--name", "App", "--json"], sqlite_env, tmp_path)
+    project = run(
+        ["projects", "create", "--organization", "Globex", "--name", "App", "--json"], sqlite_env, tmp_path
+    )
     assert project.returncode == 0, project.stderr
     project_data = json.loads(project.stdout)
     assert project_data["organization_id"] == org_data["id"] and project_data["name"] == "App"
-    by_id = run(["projects", "create", "--organization", org_data["id"], "--name", "App 2", "--json"], sqlite_env, tmp_path)
+    by_id = run(
+        ["projects", "create", "--organization", org_data["id"], "--name", "App 2", "--json"],
+        sqlite_env,
+        tmp_path,
+    )
     assert by_id.returncode == 0
-    member = run(["members", "add", "--organization", "Globex", "--email", "marge@globex.com", "--level", "admin", "--json"], sqlite_env, tmp_path)
+    member = run(
+        [
+            "members",
+            "add",
+            "--organization",
+            "Globex",
+            "--email",
+            "marge@globex.com",
+            "--level",
+            "admin",
+            "--json",
+        ],
+        sqlite_env,
+        tmp_path,
+    )
     assert member.returncode == 0, member.stderr
     assert json.loads(member.stdout)["level"] == 8
     key = run(
@@ -61,23 +94,38 @@ def test_orgs_projects_members_keys(tmp_path: Path, sqlite_env: dict[str, str]) 
     assert key.returncode == 0, key.stderr
     key_data = json.loads(key.stdout)
     assert set(key_data) == {"id", "label", "scopes", "value"}
-    assert key_data["scopes"] == ["integration:read", "proxy_record:write"] and key_data["value"].startswith("phx_")
-    human = run(["orgs", "create", "--name", "Initech", "--owner-email", "bill@initech.com"], sqlite_env, tmp_path)
+    assert key_data["scopes"] == ["integration:read", "proxy_record:write"] and key_data["value"].startswith(
+        "phx_"
+    )
+    human = run(
+        ["orgs", "create", "--name", "Initech", "--owner-email", "bill@initech.com"], sqlite_env, tmp_path
+    )
     assert human.returncode == 0 and "Initech" in human.stdout
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["members", "add", "--organization", "Nope", "--email", "a@b.co", "--level", "member"], "organization 'Nope' not found"),
-        (["members", "add", "--organization", "Nope", "--email", "a@b.co", "--level", "king"], "--level must be member, admin or owner"),
+        (
+            ["members", "add", "--organization", "Nope", "--email", "a@b.co", "--level", "member"],
+            "organization 'Nope' not found",
+        ),
+        (
+            ["members", "add", "--organization", "Nope", "--email", "a@b.co", "--level", "king"],
+            "--level must be member, admin or owner",
+        ),
         (["keys", "create", "--email", "ghost@b.co"], "no user with email ghost@b.co"),
-        (["keys", "create", "--email", "x@b.co", "--scopes", "integration:destroy"], "Invalid scope: integration:destroy"),
+        (
+            ["keys", "create", "--email", "x@b.co", "--scopes", "integration:destroy"],
+            "Invalid scope: integration:destroy",
+        ),
         (["bootstrap", "--email", "not-an-email"], "is not a valid email address"),
         (["projects", "create", "--organization", "Nope", "--name", "X"], "organization 'Nope' not found"),
     ],
 )
-def test_bad_input_is_one_clear_line(tmp_path: Path, sqlite_env: dict[str, str], args: list[str], message: str) -> None:
+def test_bad_input_is_one_clear_line(
+    tmp_path: Path, sqlite_env: dict[str, str], args: list[str], message: str
+) -> None:
     result = run(args, sqlite_env, tmp_path)
     assert result.returncode != 0
     assert message in result.stderr
@@ -86,7 +134,9 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, sqlite_env: dict[str, str],
 
 
 def test_postgres_refuses_to_start_without_keys(tmp_path: Path) -> None:
-    result = run(["migrate"], {"PATCHBAY_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres"}, tmp_path)
+    result = run(
+        ["migrate"], {"PATCHBAY_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres"}, tmp_path
+    )
     assert result.returncode == 1
     assert "PATCHBAY_ENCRYPTION_KEYS is required with PostgreSQL" in result.stderr
 
@@ -113,14 +163,26 @@ def test_rotate_encryption_reencrypts_everything_and_can_rerun(tmp_path: Path, b
         env = {"PATCHBAY_DATABASE_URL": url, "PATCHBAY_ENCRYPTION_KEYS": old}
         assert run(["bootstrap", "--email", "a@b.co", "--json"], env, tmp_path).returncode == 0
         asyncio.run(_seed_secrets(url, old, 450))
-        rotated = run(["keys", "rotate-encryption", "--json"], {**env, "PATCHBAY_ENCRYPTION_KEYS": f"{new},{old}"}, tmp_path)
+        rotated = run(
+            ["keys", "rotate-encryption", "--json"],
+            {**env, "PATCHBAY_ENCRYPTION_KEYS": f"{new},{old}"},
+            tmp_path,
+        )
         assert rotated.returncode == 0, rotated.stderr
         assert json.loads(rotated.stdout) == {"examined": 450, "rotated": 450, "unreadable": 0}
         assert "rows checked" in rotated.stderr, "shows progress"
-        again = run(["keys", "rotate-encryption", "--json"], {**env, "PATCHBAY_ENCRYPTION_KEYS": f"{new},{old}"}, tmp_path)
+        again = run(
+            ["keys", "rotate-encryption", "--json"],
+            {**env, "PATCHBAY_ENCRYPTION_KEYS": f"{new},{old}"},
+            tmp_path,
+        )
         assert json.loads(again.stdout) == {"examined": 450, "rotated": 0, "unreadable": 0}
         assert asyncio.run(_all_readable_with(url, new)) == 450
-        missing_old = run(["keys", "rotate-encryption", "--json"], {**env, "PATCHBAY_ENCRYPTION_KEYS": Fernet.generate_key().decode()}, tmp_path)
+        missing_old = run(
+            ["keys", "rotate-encryption", "--json"],
+            {**env, "PATCHBAY_ENCRYPTION_KEYS": Fernet.generate_key().decode()},
+            tmp_path,
+        )
         assert missing_old.returncode == 1 and json.loads(missing_old.stdout)["unreadable"] == 450
     finally:
         if backend_name == "postgresql":

@@ -17,7 +17,14 @@ USER_FIELDS = {
 
 
 async def test_integration_object_shape(client: httpx.AsyncClient, tenant: Tenant, factory: Factory) -> None:
-    row = await factory.integration(tenant.project, "databricks", "db.example.com", {"server_hostname": "db.example.com"}, {"client_secret": "s"}, tenant.user)
+    row = await factory.integration(
+        tenant.project,
+        "databricks",
+        "db.example.com",
+        {"server_hostname": "db.example.com"},
+        {"client_secret": "s"},
+        tenant.user,
+    )
     body = (await client.get(f"{tenant.base}/integrations/{row.id}/", headers=tenant.headers)).json()
     assert list(body) == ["id", "kind", "config", "created_at", "created_by", "errors", "display_name"]
     assert body["config"] == {"server_hostname": "db.example.com"}
@@ -28,9 +35,15 @@ async def test_integration_object_shape(client: httpx.AsyncClient, tenant: Tenan
     assert body["errors"] == ""
 
 
-async def test_environments_alias_and_current(client: httpx.AsyncClient, tenant: Tenant, factory: Factory) -> None:
+async def test_environments_alias_and_current(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory
+) -> None:
     row = await factory.integration(tenant.project, "twilio", "AC1")
-    for base in (f"/api/environments/{tenant.project.id}", "/api/projects/@current", "/api/environments/@current"):
+    for base in (
+        f"/api/environments/{tenant.project.id}",
+        "/api/projects/@current",
+        "/api/environments/@current",
+    ):
         response = await client.get(f"{base}/integrations", headers=tenant.headers)
         assert response.status_code == 200, base
         assert [r["id"] for r in response.json()["results"]] == [row.id]
@@ -43,7 +56,9 @@ async def test_unknown_project_is_404(client: httpx.AsyncClient, tenant: Tenant,
     assert response.json() == PROJECT_NOT_FOUND
 
 
-async def test_project_of_another_organization_is_403(client: httpx.AsyncClient, tenant: Tenant, factory: Factory) -> None:
+async def test_project_of_another_organization_is_403(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory
+) -> None:
     other = await factory.tenant()
     response = await client.get(f"{other.base}/integrations/", headers=tenant.headers)
     assert response.status_code == 403
@@ -54,9 +69,13 @@ async def test_project_of_another_organization_is_403(client: httpx.AsyncClient,
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
-async def test_update_methods_not_allowed(client: httpx.AsyncClient, tenant: Tenant, factory: Factory, method: str) -> None:
+async def test_update_methods_not_allowed(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, method: str
+) -> None:
     row = await factory.integration(tenant.project)
-    response = await client.request(method, f"{tenant.base}/integrations/{row.id}/", headers=tenant.headers, json={})
+    response = await client.request(
+        method, f"{tenant.base}/integrations/{row.id}/", headers=tenant.headers, json={}
+    )
     assert response.status_code == 405
     assert response.json() == {
         "type": "invalid_request", "code": "method_not_allowed", "detail": f'Method "{method}" not allowed.', "attr": None,
@@ -64,7 +83,11 @@ async def test_update_methods_not_allowed(client: httpx.AsyncClient, tenant: Ten
 
 
 async def test_unknown_route_and_id_are_enveloped_404(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    for path in ("/api/nothing-here", f"{tenant.base}/integrations/123456/", f"{tenant.base}/integrations/abc/"):
+    for path in (
+        "/api/nothing-here",
+        f"{tenant.base}/integrations/123456/",
+        f"{tenant.base}/integrations/abc/",
+    ):
         response = await client.get(path, headers=tenant.headers)
         assert response.status_code == 404, path
         assert response.json() == NOT_FOUND
@@ -74,11 +97,23 @@ async def test_validation_errors_are_400_in_envelope(client: httpx.AsyncClient, 
     url = f"{tenant.base}/integrations/"
     missing = await client.post(url, json={"config": {}}, headers=tenant.headers)
     assert missing.status_code == 400
-    assert missing.json() == {"type": "validation_error", "code": "required", "detail": "This field is required.", "attr": "kind"}
+    assert missing.json() == {
+        "type": "validation_error",
+        "code": "required",
+        "detail": "This field is required.",
+        "attr": "kind",
+    }
     bad_kind = await client.post(url, json={"kind": "myspace", "config": {}}, headers=tenant.headers)
     assert bad_kind.status_code == 400
-    assert bad_kind.json() == {"type": "validation_error", "code": "invalid_choice", "detail": '"myspace" is not a valid choice.', "attr": "kind"}
-    not_json = await client.post(url, content=b"{nope", headers={**tenant.headers, "Content-Type": "application/json"})
+    assert bad_kind.json() == {
+        "type": "validation_error",
+        "code": "invalid_choice",
+        "detail": '"myspace" is not a valid choice.',
+        "attr": "kind",
+    }
+    not_json = await client.post(
+        url, content=b"{nope", headers={**tenant.headers, "Content-Type": "application/json"}
+    )
     assert not_json.status_code == 400
     assert not_json.json()["type"] == "invalid_request" and not_json.json()["code"] == "parse_error"
     list_body = await client.post(url, json=[1, 2], headers=tenant.headers)
@@ -89,34 +124,52 @@ async def test_validation_errors_are_400_in_envelope(client: httpx.AsyncClient, 
 
 async def test_kind_messages(client: httpx.AsyncClient, tenant: Tenant, make_settings) -> None:
     url = f"{tenant.base}/integrations/"
-    deprecated = await client.post(url, json={"kind": "slack-posthog-code", "config": {}}, headers=tenant.headers)
+    deprecated = await client.post(
+        url, json={"kind": "slack-posthog-code", "config": {}}, headers=tenant.headers
+    )
     assert deprecated.json() == {
         "type": "validation_error", "code": "invalid_input",
         "detail": "This integration kind is deprecated and can no longer be created.", "attr": "kind",
     }  # fmt: skip
-    unsupported = await client.post(url, json={"kind": "customerio-app", "config": {}}, headers=tenant.headers)
+    unsupported = await client.post(
+        url, json={"kind": "customerio-app", "config": {}}, headers=tenant.headers
+    )
     assert unsupported.status_code == 400 and unsupported.json()["detail"] == "Kind not supported"
 
 
-async def test_oauth_kind_without_credentials_is_not_configured(make_settings, database_url: str, factory: Factory) -> None:
+async def test_oauth_kind_without_credentials_is_not_configured(
+    make_settings, database_url: str, factory: Factory
+) -> None:
     from patchbay.app import create_app
     from patchbay.runtime import build_runtime
 
-    settings = make_settings(kind_overrides={"PATCHBAY_HUBSPOT_CLIENT_ID": "", "PATCHBAY_HUBSPOT_CLIENT_SECRET": ""})
+    settings = make_settings(
+        kind_overrides={"PATCHBAY_HUBSPOT_CLIENT_ID": "", "PATCHBAY_HUBSPOT_CLIENT_SECRET": ""}
+    )
     runtime = build_runtime(settings)
     tenant = await Factory(runtime).tenant()
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(settings, runtime)), base_url="http://testserver") as c:
-            response = await c.post(f"{tenant.base}/integrations/", json={"kind": "hubspot", "config": {"code": "x"}}, headers=tenant.headers)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(settings, runtime)), base_url="http://testserver"
+        ) as c:
+            response = await c.post(
+                f"{tenant.base}/integrations/",
+                json={"kind": "hubspot", "config": {"code": "x"}},
+                headers=tenant.headers,
+            )
             assert response.status_code == 400
             assert response.json()["detail"] == "Kind not configured"
-            start = await c.get(f"{tenant.base}/integrations/authorize/?kind=hubspot&next=/x", headers=tenant.headers)
+            start = await c.get(
+                f"{tenant.base}/integrations/authorize/?kind=hubspot&next=/x", headers=tenant.headers
+            )
             assert start.status_code in {400, 404}
     finally:
         await runtime.close()
 
 
-async def test_list_ordering_and_kind_filter(client: httpx.AsyncClient, tenant: Tenant, factory: Factory) -> None:
+async def test_list_ordering_and_kind_filter(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory
+) -> None:
     first = await factory.integration(tenant.project, "twilio", "AC1")
     second = await factory.integration(tenant.project, "databricks", "h.example.com")
     third = await factory.integration(tenant.project, "twilio", "AC2")
@@ -166,7 +219,14 @@ async def test_limit_is_capped_at_1000(client: httpx.AsyncClient, tenant: Tenant
 
     async with runtime.db.transaction() as session:
         session.add_all(
-            Integration(project_id=tenant.project.id, kind="twilio", integration_id=f"AC{i}", config={}, sensitive_config="", errors="")
+            Integration(
+                project_id=tenant.project.id,
+                kind="twilio",
+                integration_id=f"AC{i}",
+                config={},
+                sensitive_config="",
+                errors="",
+            )
             for i in range(1005)
         )
     body = (await client.get(f"{tenant.base}/integrations/?limit=5000", headers=tenant.headers)).json()
@@ -174,13 +234,19 @@ async def test_limit_is_capped_at_1000(client: httpx.AsyncClient, tenant: Tenant
     assert body["next"].endswith("limit=1000&offset=1000")
 
 
-async def test_create_is_an_upsert_that_keeps_the_row(client: httpx.AsyncClient, tenant: Tenant, sandbox, runtime) -> None:
+async def test_create_is_an_upsert_that_keeps_the_row(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox, runtime
+) -> None:
     from patchbay.integration.repository import IntegrationRepository
     from patchbay.sandbox.providers import twilio
 
     sid = twilio.add_account(sandbox.state, auth_token="first-token")
     url = f"{tenant.base}/integrations/"
-    first = await client.post(url, json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": "first-token"}}, headers=tenant.headers)
+    first = await client.post(
+        url,
+        json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": "first-token"}},
+        headers=tenant.headers,
+    )
     assert first.status_code == 201
     async with runtime.db.session() as session:
         row = await IntegrationRepository(session, tenant.project.id).get_model(first.json()["id"])
@@ -188,7 +254,11 @@ async def test_create_is_an_upsert_that_keeps_the_row(client: httpx.AsyncClient,
         row.errors = "TOKEN_REFRESH_FAILED"
         await session.commit()
     sandbox.state.provider_data("twilio")["accounts"][sid]["auth_token"] = "second-token"
-    second = await client.post(url, json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": "second-token"}}, headers=tenant.headers)
+    second = await client.post(
+        url,
+        json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": "second-token"}},
+        headers=tenant.headers,
+    )
     assert second.status_code == 201
     assert second.json()["id"] == first.json()["id"]
     assert second.json()["errors"] == ""
@@ -200,7 +270,9 @@ async def test_create_is_an_upsert_that_keeps_the_row(client: httpx.AsyncClient,
     assert listed["count"] == 1
 
 
-async def test_overwrite_needs_project_admin(client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox, runtime) -> None:
+async def test_overwrite_needs_project_admin(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox, runtime
+) -> None:
     from patchbay.sandbox.providers import twilio
 
     sid = twilio.add_account(sandbox.state, auth_token="tok")
@@ -218,19 +290,29 @@ async def test_overwrite_needs_project_admin(client: httpx.AsyncClient, tenant: 
     assert by_admin.status_code == 201 and by_admin.json()["created_by"]["email"] == tenant.user.email
 
 
-async def test_delete_needs_admin_or_creator(client: httpx.AsyncClient, tenant: Tenant, factory: Factory) -> None:
+async def test_delete_needs_admin_or_creator(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory
+) -> None:
     member = await factory.member_of(tenant, MembershipLevel.MEMBER)
     others = await factory.integration(tenant.project, "twilio", "AC1", created_by=tenant.user)
     own = await factory.integration(tenant.project, "twilio", "AC2", created_by=member.user)
     refused = await client.delete(f"{tenant.base}/integrations/{others.id}/", headers=member.headers)
     assert refused.status_code == 403
     assert refused.json()["detail"] == "You don't have sufficient permissions in the project."
-    assert (await client.get(f"{tenant.base}/integrations/{others.id}/", headers=tenant.headers)).status_code == 200
-    assert (await client.delete(f"{tenant.base}/integrations/{own.id}/", headers=member.headers)).status_code == 204
-    assert (await client.delete(f"{tenant.base}/integrations/{others.id}/", headers=tenant.headers)).status_code == 204
+    assert (
+        await client.get(f"{tenant.base}/integrations/{others.id}/", headers=tenant.headers)
+    ).status_code == 200
+    assert (
+        await client.delete(f"{tenant.base}/integrations/{own.id}/", headers=member.headers)
+    ).status_code == 204
+    assert (
+        await client.delete(f"{tenant.base}/integrations/{others.id}/", headers=tenant.headers)
+    ).status_code == 204
 
 
-async def test_created_by_is_null_after_user_deleted(client: httpx.AsyncClient, tenant: Tenant, factory: Factory, runtime) -> None:
+async def test_created_by_is_null_after_user_deleted(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, runtime
+) -> None:
     from sqlalchemy import delete
 
     from patchbay.models import User

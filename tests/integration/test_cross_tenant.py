@@ -12,7 +12,13 @@ import httpx
 
 from tests.support.factory import Factory, Tenant
 
-SENTINELS = ("SENTINEL-B-secret", "Org-B-Sentinel-Name", "Project-B-Sentinel", "AC-B-SENTINEL", "b-config-sentinel")
+SENTINELS = (
+    "SENTINEL-B-secret",
+    "Org-B-Sentinel-Name",
+    "Project-B-Sentinel",
+    "AC-B-SENTINEL",
+    "b-config-sentinel",
+)
 QUERY = {"workspaceId": "1", "spaceId": "1", "domain": "example.com", "kind": "slack", "next": "/"}
 
 
@@ -26,7 +32,8 @@ def tenant_routes(app) -> list[tuple[str, str]]:
             typed = path
             for param in operation.get("parameters", []):
                 if param.get("in") == "path" and param.get("schema", {}).get("type") == "integer":
-                    typed = typed.replace("{%s}" % param["name"], "{%s:int}" % param["name"])
+                    name = param["name"]
+                    typed = typed.replace("{" + name + "}", "{" + name + ":int}")
             routes.append((method.upper(), typed))
     return routes
 
@@ -60,7 +67,12 @@ async def _victim(factory: Factory) -> tuple[Tenant, int, str]:
         await session.flush()
         org_integration_id = str(org_integration.id)
     row = await factory.integration(
-        victim.project, "twilio", "AC-B-SENTINEL", {"note": "b-config-sentinel"}, {"auth_token": "SENTINEL-B-secret"}, victim.user
+        victim.project,
+        "twilio",
+        "AC-B-SENTINEL",
+        {"note": "b-config-sentinel"},
+        {"auth_token": "SENTINEL-B-secret"},
+        victim.user,
     )
     return victim, row.id, org_integration_id
 
@@ -79,32 +91,80 @@ async def test_cross_tenant_matrix(client: httpx.AsyncClient, app, tenant: Tenan
     assert len(routes) >= 6
     for method, path in routes:
         # The victim's project or organization, with the victim's ids.
-        url = fill(path, project=victim.project.id, organization=str(victim.organization.id), int_id=victim_integration, uuid_id=victim_org_integration)
-        response = await client.request(method, url, params=QUERY, json={} if method in {"POST", "PATCH", "PUT"} else None, headers=tenant.headers)
+        url = fill(
+            path,
+            project=victim.project.id,
+            organization=str(victim.organization.id),
+            int_id=victim_integration,
+            uuid_id=victim_org_integration,
+        )
+        response = await client.request(
+            method,
+            url,
+            params=QUERY,
+            json={} if method in {"POST", "PATCH", "PUT"} else None,
+            headers=tenant.headers,
+        )
         _assert_reveals_nothing(response, f"{method} {url}")
         # The caller's own project or organization, with the victim's ids.
         if "{" in path.replace("{project_id}", "").replace("{organization_id}", ""):
-            url = fill(path, project=tenant.project.id, organization=str(tenant.organization.id), int_id=victim_integration, uuid_id=victim_org_integration)
-            response = await client.request(method, url, params=QUERY, json={} if method in {"POST", "PATCH", "PUT"} else None, headers=tenant.headers)
+            url = fill(
+                path,
+                project=tenant.project.id,
+                organization=str(tenant.organization.id),
+                int_id=victim_integration,
+                uuid_id=victim_org_integration,
+            )
+            response = await client.request(
+                method,
+                url,
+                params=QUERY,
+                json={} if method in {"POST", "PATCH", "PUT"} else None,
+                headers=tenant.headers,
+            )
             _assert_reveals_nothing(response, f"{method} {url} (own tenant, foreign id)")
 
 
-async def test_unknown_and_foreign_organizations_answer_alike(client: httpx.AsyncClient, tenant: Tenant, factory: Factory, app) -> None:
+async def test_unknown_and_foreign_organizations_answer_alike(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, app
+) -> None:
     victim, _, _ = await _victim(factory)
-    org_routes = [(m, p) for m, p in tenant_routes(app) if p.startswith("/api/organizations/") and "{" not in p.replace("{organization_id}", "")]
+    org_routes = [
+        (m, p)
+        for m, p in tenant_routes(app)
+        if p.startswith("/api/organizations/") and "{" not in p.replace("{organization_id}", "")
+    ]
     for method, path in org_routes:
-        foreign = await client.request(method, path.replace("{organization_id}", str(victim.organization.id)), headers=tenant.headers, json={} if method != "GET" else None)
-        unknown = await client.request(method, path.replace("{organization_id}", str(uuid.uuid4())), headers=tenant.headers, json={} if method != "GET" else None)
+        foreign = await client.request(
+            method,
+            path.replace("{organization_id}", str(victim.organization.id)),
+            headers=tenant.headers,
+            json={} if method != "GET" else None,
+        )
+        unknown = await client.request(
+            method,
+            path.replace("{organization_id}", str(uuid.uuid4())),
+            headers=tenant.headers,
+            json={} if method != "GET" else None,
+        )
         assert foreign.status_code == unknown.status_code == 404, path
         assert foreign.json() == unknown.json()
 
 
-async def test_victim_data_untouched(client: httpx.AsyncClient, tenant: Tenant, factory: Factory, app) -> None:
+async def test_victim_data_untouched(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, app
+) -> None:
     victim, victim_integration, _ = await _victim(factory)
     for method, path in tenant_routes(app):
         if method == "GET":
             continue
-        url = fill(path, project=victim.project.id, organization=str(victim.organization.id), int_id=victim_integration, uuid_id=str(uuid.uuid4()))
+        url = fill(
+            path,
+            project=victim.project.id,
+            organization=str(victim.organization.id),
+            int_id=victim_integration,
+            uuid_id=str(uuid.uuid4()),
+        )
         await client.request(method, url, json={}, headers=tenant.headers)
     still = await client.get(f"{victim.base}/integrations/{victim_integration}/", headers=victim.headers)
     assert still.status_code == 200 and still.json()["config"] == {"note": "b-config-sentinel"}

@@ -15,7 +15,9 @@ async def _count(client: httpx.AsyncClient, tenant: Tenant) -> int:
     return int((await client.get(f"{tenant.base}/integrations/", headers=tenant.headers)).json()["count"])
 
 
-async def test_twilio_created_and_token_kept_secret(client: httpx.AsyncClient, tenant: Tenant, sandbox, runtime) -> None:
+async def test_twilio_created_and_token_kept_secret(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox, runtime
+) -> None:
     sid = twilio.add_account(sandbox.state, auth_token=SECRET)
     response = await client.post(
         f"{tenant.base}/integrations/",
@@ -36,9 +38,13 @@ async def test_twilio_created_and_token_kept_secret(client: httpx.AsyncClient, t
         assert runtime.keyring.decrypt_json(row.sensitive_config) == {"auth_token": SECRET}
 
 
-@pytest.mark.parametrize("config", [{}, {"account_sid": "AC1"}, {"auth_token": "x"}, {"account_sid": "", "auth_token": "x"}])
+@pytest.mark.parametrize(
+    "config", [{}, {"account_sid": "AC1"}, {"auth_token": "x"}, {"account_sid": "", "auth_token": "x"}]
+)
 async def test_twilio_requires_both_fields(client: httpx.AsyncClient, tenant: Tenant, config: dict) -> None:
-    response = await client.post(f"{tenant.base}/integrations/", json={"kind": "twilio", "config": config}, headers=tenant.headers)
+    response = await client.post(
+        f"{tenant.base}/integrations/", json={"kind": "twilio", "config": config}, headers=tenant.headers
+    )
     assert response.status_code == 400
     assert response.json()["detail"] == "Account SID and auth token must be provided"
 
@@ -57,9 +63,15 @@ async def test_twilio_failures_lose_nothing(
     client: httpx.AsyncClient, tenant: Tenant, sandbox, fault: str, status: int, code: str
 ) -> None:
     sid = twilio.add_account(sandbox.state, auth_token=SECRET)
-    ok = await client.post(f"{tenant.base}/integrations/", json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": SECRET}}, headers=tenant.headers)
+    ok = await client.post(
+        f"{tenant.base}/integrations/",
+        json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": SECRET}},
+        headers=tenant.headers,
+    )
     assert ok.status_code == 201
-    before = (await client.get(f"{tenant.base}/integrations/{ok.json()['id']}", headers=tenant.headers)).json()
+    before = (
+        await client.get(f"{tenant.base}/integrations/{ok.json()['id']}", headers=tenant.headers)
+    ).json()
     sandbox.state.inject("twilio", fault)
     response = await client.post(
         f"{tenant.base}/integrations/",
@@ -72,7 +84,12 @@ async def test_twilio_failures_lose_nothing(
     assert body["code"] == code
     assert SECRET not in response.text
     if fault == "401":
-        assert body == {"type": "validation_error", "code": "invalid_input", "detail": "Failed to get account info", "attr": "account_info"}
+        assert body == {
+            "type": "validation_error",
+            "code": "invalid_input",
+            "detail": "Failed to get account info",
+            "attr": "account_info",
+        }
     if fault == "429":
         assert response.headers["Retry-After"] == "7"
     assert await _count(client, tenant) == 1
@@ -80,16 +97,24 @@ async def test_twilio_failures_lose_nothing(
     assert after == before
 
 
-async def test_twilio_wrong_token_is_account_info_error(client: httpx.AsyncClient, tenant: Tenant, sandbox) -> None:
+async def test_twilio_wrong_token_is_account_info_error(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox
+) -> None:
     sid = twilio.add_account(sandbox.state, auth_token="right")
-    response = await client.post(f"{tenant.base}/integrations/", json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": "wrong"}}, headers=tenant.headers)
+    response = await client.post(
+        f"{tenant.base}/integrations/",
+        json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": "wrong"}},
+        headers=tenant.headers,
+    )
     assert response.status_code == 400 and response.json()["attr"] == "account_info"
     assert await _count(client, tenant) == 0
 
 
 async def test_databricks_created(client: httpx.AsyncClient, tenant: Tenant, runtime) -> None:
     config = {"server_hostname": "52.1.2.3", "client_id": "cid", "client_secret": "SENTINEL-dbx"}
-    response = await client.post(f"{tenant.base}/integrations/", json={"kind": "databricks", "config": config}, headers=tenant.headers)
+    response = await client.post(
+        f"{tenant.base}/integrations/", json={"kind": "databricks", "config": config}, headers=tenant.headers
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["config"] == {"server_hostname": "52.1.2.3"}
@@ -108,16 +133,26 @@ async def test_databricks_created(client: httpx.AsyncClient, tenant: Tenant, run
          "Databricks integration is not valid: 'server_hostname' should not be a full URL"),
     ],
 )  # fmt: skip
-async def test_databricks_validation(client: httpx.AsyncClient, tenant: Tenant, config: dict, detail: str) -> None:
-    response = await client.post(f"{tenant.base}/integrations/", json={"kind": "databricks", "config": config}, headers=tenant.headers)
+async def test_databricks_validation(
+    client: httpx.AsyncClient, tenant: Tenant, config: dict, detail: str
+) -> None:
+    response = await client.post(
+        f"{tenant.base}/integrations/", json={"kind": "databricks", "config": config}, headers=tenant.headers
+    )
     assert response.status_code == 400
     assert response.json()["detail"] == detail
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "10.0.0.5", "192.168.1.1", "169.254.169.254", "::1", "0.0.0.0", "fd00::1"])
-async def test_databricks_refuses_internal_addresses(client: httpx.AsyncClient, tenant: Tenant, host: str) -> None:
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "10.0.0.5", "192.168.1.1", "169.254.169.254", "::1", "0.0.0.0", "fd00::1"]
+)
+async def test_databricks_refuses_internal_addresses(
+    client: httpx.AsyncClient, tenant: Tenant, host: str
+) -> None:
     config = {"server_hostname": host, "client_id": "c", "client_secret": "s"}
-    response = await client.post(f"{tenant.base}/integrations/", json={"kind": "databricks", "config": config}, headers=tenant.headers)
+    response = await client.post(
+        f"{tenant.base}/integrations/", json={"kind": "databricks", "config": config}, headers=tenant.headers
+    )
     assert response.status_code == 400
     assert response.json()["detail"] == f"Databricks integration error: could not validate hostname '{host}'"
     assert await _count(client, tenant) == 0

@@ -5,7 +5,9 @@ import httpx
 from tests.support.factory import Factory, Tenant
 
 
-async def test_list_create_retrieve_delete(client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox) -> None:
+async def test_list_create_retrieve_delete(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox
+) -> None:
     from patchbay.sandbox.providers import twilio
 
     sid = twilio.add_account(sandbox.state, auth_token="SENTINEL-token-123")
@@ -27,4 +29,9 @@ async def test_list_create_retrieve_delete(client: httpx.AsyncClient, tenant: Te
     assert deleted.status_code == 204
     missing = await client.get(f"{tenant.base}/integrations/{body['id']}/", headers=tenant.headers)
     assert missing.status_code == 404
-    assert missing.json() == {"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None}
+    assert missing.json() == {
+        "type": "invalid_request",
+        "code": "not_found",
+        "detail": "Not found.",
+        "attr": None,
+    }

@@ -44,7 +44,12 @@ async def test_openapi_schema_and_docs(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/api/schema/")).json()
     assert schema["openapi"].startswith("3.1")
     operations = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
-    assert {"integrations_list", "integrations_create", "integrations_retrieve", "integrations_destroy"} <= operations
+    assert {
+        "integrations_list",
+        "integrations_create",
+        "integrations_retrieve",
+        "integrations_destroy",
+    } <= operations
     assert "environments_integrations_list" in operations
     env_list = schema["paths"]["/api/environments/{project_id}/integrations"]["get"]
     assert env_list["deprecated"] is True
@@ -54,12 +59,16 @@ async def test_openapi_schema_and_docs(client: httpx.AsyncClient) -> None:
 
 
 async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/_health", headers={"X-Request-ID": "abc-123"})).headers["x-request-id"] == "abc-123"
+    assert (await client.get("/_health", headers={"X-Request-ID": "abc-123"})).headers[
+        "x-request-id"
+    ] == "abc-123"
     generated = (await client.get("/_health")).headers["x-request-id"]
     assert len(generated) == 16
 
 
-async def test_logs_are_json_with_request_ids_and_no_secrets(client: httpx.AsyncClient, tenant: Tenant, sandbox) -> None:
+async def test_logs_are_json_with_request_ids_and_no_secrets(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox
+) -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JSONFormatter())
@@ -68,11 +77,21 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(client: httpx.Async
     try:
         secret = "SENTINEL-log-secret-77"
         sid = twilio.add_account(sandbox.state, auth_token=secret)
-        await client.post(f"{tenant.base}/integrations/", json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": secret}}, headers=tenant.headers)
+        await client.post(
+            f"{tenant.base}/integrations/",
+            json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": secret}},
+            headers=tenant.headers,
+        )
         sandbox.state.inject("twilio", "500")
-        await client.post(f"{tenant.base}/integrations/", json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": secret}}, headers=tenant.headers)
+        await client.post(
+            f"{tenant.base}/integrations/",
+            json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": secret}},
+            headers=tenant.headers,
+        )
         await client.get(f"{tenant.base}/integrations/", params={"personal_api_key": tenant.key})
-        await client.get(f"{tenant.base}/integrations/", headers={"Authorization": "Bearer phx_SENTINEL_bad_key"})
+        await client.get(
+            f"{tenant.base}/integrations/", headers={"Authorization": "Bearer phx_SENTINEL_bad_key"}
+        )
     finally:
         logger.removeHandler(handler)
     output = stream.getvalue()

@@ -31,7 +31,14 @@ def test_schemathesis_finds_no_server_errors(tmp_path: Path) -> None:
         }
     )
     cli = [sys.executable, "-m", "patchbay.cli.main"]
-    boot = subprocess.run([*cli, "bootstrap", "--email", "st@example.com", "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    boot = subprocess.run(
+        [*cli, "bootstrap", "--email", "st@example.com", "--json"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert boot.returncode == 0, boot.stderr
     key = json.loads(boot.stdout)["api_key"]
     server = subprocess.Popen(
@@ -51,7 +58,10 @@ def test_schemathesis_finds_no_server_errors(tmp_path: Path) -> None:
         boot_data = json.loads(boot.stdout)
         created = httpx.post(
             f"http://127.0.0.1:{port}/api/projects/{boot_data['project']['id']}/integrations/",
-            json={"kind": "databricks", "config": {"server_hostname": "52.1.2.3", "client_id": "c", "client_secret": "s"}},
+            json={
+                "kind": "databricks",
+                "config": {"server_hostname": "52.1.2.3", "client_id": "c", "client_secret": "s"},
+            },
             headers={"Authorization": f"Bearer {key}"},
         )
         assert created.status_code == 201, created.text
@@ -76,7 +86,9 @@ def test_schemathesis_finds_no_server_errors(tmp_path: Path) -> None:
             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=900,
         )  # fmt: skip
         output = result.stdout
-        start = max(0, min((i for i in (output.find("ERRORS"), output.find("FAILURES")) if i >= 0), default=0))
+        start = max(
+            0, min((i for i in (output.find("ERRORS"), output.find("FAILURES")) if i >= 0), default=0)
+        )
         assert result.returncode == 0, output[start : start + 8000] + result.stderr[-2000:]
     finally:
         server.terminate()

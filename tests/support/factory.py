@@ -44,14 +44,20 @@ class Factory:
             owner = await session.merge(owner)
             return await accounts.create_organization(session, name or f"Org {next(_counter)}", owner)
 
-    async def project(self, organization: Organization, name: str | None = None, current_for: User | None = None) -> Project:
+    async def project(
+        self, organization: Organization, name: str | None = None, current_for: User | None = None
+    ) -> Project:
         async with self.runtime.db.transaction() as session:
-            project = await accounts.create_project(session, organization, name or f"Project {next(_counter)}")
+            project = await accounts.create_project(
+                session, organization, name or f"Project {next(_counter)}"
+            )
             if current_for is not None:
                 await accounts.set_current_project(session, await session.merge(current_for), project)
             return project
 
-    async def member(self, organization: Organization, user: User, level: int = MembershipLevel.MEMBER) -> None:
+    async def member(
+        self, organization: Organization, user: User, level: int = MembershipLevel.MEMBER
+    ) -> None:
         async with self.runtime.db.transaction() as session:
             await accounts.add_member(session, organization, await session.merge(user), level)
 
@@ -85,7 +91,9 @@ class Factory:
         key = await self.key(user, scopes)
         return Tenant(user, org, project, key, {"Authorization": f"Bearer {key}"})
 
-    async def member_of(self, tenant: Tenant, level: int = MembershipLevel.MEMBER, scopes: list[str] | None = None) -> Tenant:
+    async def member_of(
+        self, tenant: Tenant, level: int = MembershipLevel.MEMBER, scopes: list[str] | None = None
+    ) -> Tenant:
         """Another user in the same organization and project."""
         user = await self.user()
         await self.member(tenant.organization, user, level)

@@ -54,7 +54,9 @@ async def truncate_all(url: str) -> None:
             else:
                 for name in reversed(tables):
                     await conn.execute(text(f"DELETE FROM {name}"))
-                has_seq = (await conn.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'"))).first()
+                has_seq = (
+                    await conn.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'"))
+                ).first()
                 if has_seq:
                     await conn.execute(text("DELETE FROM sqlite_sequence"))
     finally:

@@ -66,7 +66,9 @@ class AccountRepository:
         rows = await self.session.scalars(select(PersonalAPIKey.id).where(PersonalAPIKey.user_id == user_id))
         return len(rows.all())
 
-    async def set_current(self, user_id: int, organization_id: uuid.UUID | None, project_id: int | None) -> None:
+    async def set_current(
+        self, user_id: int, organization_id: uuid.UUID | None, project_id: int | None
+    ) -> None:
         values: dict[str, Any] = {}
         if organization_id is not None:
             values["current_organization_id"] = organization_id
@@ -76,4 +78,6 @@ class AccountRepository:
             await self.session.execute(update(User).where(User.id == user_id).values(**values))
 
     async def touch_key(self, key_id: str, at: datetime) -> None:
-        await self.session.execute(update(PersonalAPIKey).where(PersonalAPIKey.id == key_id).values(last_used_at=at))
+        await self.session.execute(
+            update(PersonalAPIKey).where(PersonalAPIKey.id == key_id).values(last_used_at=at)
+        )

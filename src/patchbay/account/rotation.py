@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Column, func, select, update
+from sqlalchemy import func, select, update
 
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.models import Integration, LinkSession, OAuthState, OrganizationIntegration
@@ -15,9 +16,13 @@ from patchbay.runtime import Runtime
 BATCH = 200
 
 # (table label, primary key column, encrypted column)
-ENCRYPTED_COLUMNS: list[tuple[str, Column[object], Column[object]]] = [
+ENCRYPTED_COLUMNS: list[tuple[str, Any, Any]] = [
     ("integrations", Integration.__table__.c.id, Integration.__table__.c.sensitive_config),
-    ("organization_integrations", OrganizationIntegration.__table__.c.id, OrganizationIntegration.__table__.c.sensitive_config),
+    (
+        "organization_integrations",
+        OrganizationIntegration.__table__.c.id,
+        OrganizationIntegration.__table__.c.sensitive_config,
+    ),
     ("oauth_states", OAuthState.__table__.c.token, OAuthState.__table__.c.secret),
     ("link_sessions", LinkSession.__table__.c.token, LinkSession.__table__.c.payload),
 ]
@@ -34,7 +39,9 @@ async def rotate_encryption(runtime: Runtime, progress: Callable[[str], None]) -
     report = RotationReport()
     for label, pk, column in ENCRYPTED_COLUMNS:
         async with runtime.db.session() as session:
-            total = int(await session.scalar(select(func.count()).select_from(pk.table).where(column != "")) or 0)
+            total = int(
+                await session.scalar(select(func.count()).select_from(pk.table).where(column != "")) or 0
+            )
         done = 0
         last_pk: object = None
         while True:
@@ -55,7 +62,9 @@ async def rotate_encryption(runtime: Runtime, progress: Callable[[str], None]) -
                         report.unreadable += 1
                         continue
                     # Only replace what we read: a concurrent writer's newer value wins.
-                    await session.execute(update(pk.table).where(pk == key, column == token).values({column.name: rotated}))
+                    await session.execute(
+                        update(pk.table).where(pk == key, column == token).values({column.name: rotated})
+                    )
                     report.rotated += 1
                 await session.commit()
                 last_pk = rows[-1][0]

@@ -8,12 +8,29 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.repository import AccountRepository
-from patchbay.auth.keys import generate_key_value, hash_key_value, mask_key_value, project_api_token, random_token
+from patchbay.auth.keys import (
+    generate_key_value,
+    hash_key_value,
+    mask_key_value,
+    project_api_token,
+    random_token,
+)
 from patchbay.auth.scopes import validate_scope
-from patchbay.models import MembershipLevel, Organization, OrganizationMembership, PersonalAPIKey, Project, User
+from patchbay.models import (
+    MembershipLevel,
+    Organization,
+    OrganizationMembership,
+    PersonalAPIKey,
+    Project,
+    User,
+)
 
 MAX_KEYS_PER_USER = 10
-LEVEL_NAMES = {"member": MembershipLevel.MEMBER, "admin": MembershipLevel.ADMIN, "owner": MembershipLevel.OWNER}
+LEVEL_NAMES = {
+    "member": MembershipLevel.MEMBER,
+    "admin": MembershipLevel.ADMIN,
+    "owner": MembershipLevel.OWNER,
+}
 
 
 class AccountError(ValueError):
@@ -45,7 +62,9 @@ async def create_organization(session: AsyncSession, name: str, owner: User) -> 
         raise AccountError("organization name must be 1 to 64 characters")
     repo = AccountRepository(session)
     org = await repo.add(Organization(name=name))
-    await repo.add(OrganizationMembership(organization_id=org.id, user_id=owner.id, level=MembershipLevel.OWNER))
+    await repo.add(
+        OrganizationMembership(organization_id=org.id, user_id=owner.id, level=MembershipLevel.OWNER)
+    )
     if owner.current_organization_id is None:
         await repo.set_current(owner.id, org.id, None)
         owner.current_organization_id = org.id
@@ -57,7 +76,9 @@ async def create_project(session: AsyncSession, organization: Organization, name
     if not name or len(name) > 200:
         raise AccountError("project name must be 1 to 200 characters")
     repo = AccountRepository(session)
-    project = await repo.add(Project(organization_id=organization.id, name=name, api_token=project_api_token()))
+    project = await repo.add(
+        Project(organization_id=organization.id, name=name, api_token=project_api_token())
+    )
     return project
 
 
@@ -75,7 +96,9 @@ async def add_member(
     repo = AccountRepository(session)
     membership = await repo.membership(organization.id, user.id)
     if membership is None:
-        membership = await repo.add(OrganizationMembership(organization_id=organization.id, user_id=user.id, level=level))
+        membership = await repo.add(
+            OrganizationMembership(organization_id=organization.id, user_id=user.id, level=level)
+        )
     else:
         membership.level = level
         await session.flush()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,13 +24,13 @@ LAST_USED_PRECISION = timedelta(hours=1)
 @dataclass(frozen=True)
 class AuthUser:
     id: int
-    uuid: uuid.UUID
+    uuid: UUID
     email: str
     first_name: str
     last_name: str
     distinct_id: str
     is_email_verified: bool
-    current_organization_id: uuid.UUID | None
+    current_organization_id: UUID | None
     current_project_id: int | None
 
 
@@ -106,5 +106,7 @@ async def authenticate(request: Request, runtime: Runtime, session: AsyncSession
         key_id=row["key_id"],
         scopes=list(row["scopes"] or []),
         scoped_projects=[int(p) for p in row["scoped_projects"]] if row["scoped_projects"] else None,
-        scoped_organizations=[str(o) for o in row["scoped_organizations"]] if row["scoped_organizations"] else None,
+        scoped_organizations=[str(o) for o in row["scoped_organizations"]]
+        if row["scoped_organizations"]
+        else None,
     )

@@ -24,7 +24,9 @@ from patchbay.runtime import ConfigurationError, Runtime, build_runtime
 
 T = TypeVar("T")
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Patchbay: self-hosted integrations service.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="Patchbay: self-hosted integrations service."
+)
 orgs_app = typer.Typer(no_args_is_help=True, help="Organizations.")
 projects_app = typer.Typer(no_args_is_help=True, help="Projects.")
 members_app = typer.Typer(no_args_is_help=True, help="Organization members.")
@@ -126,7 +128,9 @@ def bootstrap(
     email: str = typer.Option(..., "--email"),
     organization: str = typer.Option("Default organization", "--organization"),
     project: str = typer.Option("Default project", "--project"),
-    scopes: str | None = typer.Option(None, "--scopes", help="Comma-separated, e.g. integration:read (default *)."),
+    scopes: str | None = typer.Option(
+        None, "--scopes", help="Comma-separated, e.g. integration:read (default *)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a user, an organization they own, a project and an API key."""
@@ -209,7 +213,11 @@ def members_add(
 
     user, org, level_value = run_with_session(work)
     emit(
-        {"user": {"id": user.id, "email": user.email}, "organization": {"id": str(org.id)}, "level": level_value},
+        {
+            "user": {"id": user.id, "email": user.email},
+            "organization": {"id": str(org.id)},
+            "level": level_value,
+        },
         as_json,
         f"{user.email} is {level} of {org.name} ({org.id})",
     )
@@ -250,7 +258,12 @@ def keys_create(
 
     created = run_with_session(work)
     emit(
-        {"id": created.key.id, "label": created.key.label, "scopes": created.key.scopes, "value": created.value},
+        {
+            "id": created.key.id,
+            "label": created.key.label,
+            "scopes": created.key.scopes,
+            "value": created.value,
+        },
         as_json,
         f"api key {created.value}  (label '{created.key.label}', scopes {','.join(created.key.scopes)}; shown once)",
     )
@@ -270,9 +283,15 @@ def keys_rotate_encryption(as_json: bool = JSON_OPTION) -> None:
 
     report = asyncio.run(runner())
     data = {"examined": report.examined, "rotated": report.rotated, "unreadable": report.unreadable}
-    emit(data, as_json, f"rotated {report.rotated} of {report.examined} secrets; {report.unreadable} unreadable")
+    emit(
+        data,
+        as_json,
+        f"rotated {report.rotated} of {report.examined} secrets; {report.unreadable} unreadable",
+    )
     if report.unreadable:
-        info("error: some secrets could not be decrypted with any key of the ring; add the old key and re-run")
+        info(
+            "error: some secrets could not be decrypted with any key of the ring; add the old key and re-run"
+        )
         raise typer.Exit(1)
 
 
@@ -296,7 +315,9 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, max=64),
     with_sandbox: bool = typer.Option(False, "--sandbox", help="Wire every provider to a local simulator."),
     demo: bool = typer.Option(False, "--demo", help="Bootstrap a demo organization and print an API key."),
-    refresher: bool = typer.Option(True, "--refresher/--no-refresher", help="Refresh OAuth tokens ahead of expiry."),
+    refresher: bool = typer.Option(
+        True, "--refresher/--no-refresher", help="Refresh OAuth tokens ahead of expiry."
+    ),
 ) -> None:
     """Migrate if needed, then serve the API."""
     import uvicorn
@@ -348,11 +369,16 @@ async def _demo_key(runtime: Runtime) -> str:
             user = await AccountRepository(session).user_by_email(DEMO_EMAIL)
             if user is None:
                 result = await accounts.bootstrap(
-                    session, email=DEMO_EMAIL, organization_name="Demo organization", project_name="Demo project"
+                    session,
+                    email=DEMO_EMAIL,
+                    organization_name="Demo organization",
+                    project_name="Demo project",
                 )
                 return result.api_key.value
             await session.execute(
-                delete(PersonalAPIKey).where(PersonalAPIKey.user_id == user.id, PersonalAPIKey.label == "demo")
+                delete(PersonalAPIKey).where(
+                    PersonalAPIKey.user_id == user.id, PersonalAPIKey.label == "demo"
+                )
             )
             created = await accounts.create_api_key(session, user, label="demo")
             return created.value

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from patchbay.kit.responses import JSONResponse
 
 from patchbay.integration import service
 from patchbay.integration.schemas import IntegrationCreate, IntegrationOut, IntegrationPage
 from patchbay.kit.pagination import PageParams, page_response
+from patchbay.kit.responses import JSONResponse
 from patchbay.tenancy.context import ProjectContext
 from patchbay.tenancy.dependencies import project_context
 
@@ -22,7 +22,9 @@ async def list_integrations(
     request: Request,
     ctx: ProjectContext = Depends(read),
     kind: str | None = Query(None, description="Only integrations of this kind."),
-    limit: str | None = Query(None, description="Number of results to return per page (default 100, at most 1000)."),
+    limit: str | None = Query(
+        None, description="Number of results to return per page (default 100, at most 1000)."
+    ),
     offset: str | None = Query(None, description="The initial index from which to return the results."),
 ) -> Response:
     params = PageParams.from_query(dict(request.query_params))

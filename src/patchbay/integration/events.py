@@ -39,7 +39,10 @@ async def integration_deleted(runtime: Runtime, row: Integration, secrets: dict[
         try:
             await hook(runtime, row, secrets)
         except Exception:  # noqa: BLE001 - best effort by design
-            log.warning("integration delete hook failed", extra={"hook": getattr(hook, "__name__", "?"), "kind": row.kind})
+            log.warning(
+                "integration delete hook failed",
+                extra={"hook": getattr(hook, "__name__", "?"), "kind": row.kind},
+            )
 
 
 async def integration_saved(runtime: Runtime, row: Integration) -> None:
@@ -47,4 +50,7 @@ async def integration_saved(runtime: Runtime, row: Integration) -> None:
         try:
             await hook(runtime, row)
         except Exception:  # noqa: BLE001
-            log.warning("integration save hook failed", extra={"hook": getattr(hook, "__name__", "?"), "kind": row.kind})
+            log.warning(
+                "integration save hook failed",
+                extra={"hook": getattr(hook, "__name__", "?"), "kind": row.kind},
+            )

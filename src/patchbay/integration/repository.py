@@ -46,20 +46,30 @@ class IntegrationRepository:
             stmt = stmt.where(Integration.kind == kind)
         counted = stmt.add_columns(func.count().over().label("total"))
         rows = (
-            (await self.session.execute(counted.order_by(Integration.created_at, Integration.id).limit(limit).offset(offset)))
+            (
+                await self.session.execute(
+                    counted.order_by(Integration.created_at, Integration.id).limit(limit).offset(offset)
+                )
+            )
             .mappings()
             .all()
         )
         if rows:
             return int(rows[0]["total"]), list(rows)
         # Past the end (or empty): the window count has no row to ride on.
-        count_stmt = select(func.count()).select_from(Integration).where(Integration.project_id == self.project_id)
+        count_stmt = (
+            select(func.count()).select_from(Integration).where(Integration.project_id == self.project_id)
+        )
         if kind is not None:
             count_stmt = count_stmt.where(Integration.kind == kind)
         return int(await self.session.scalar(count_stmt) or 0), []
 
     async def get(self, pk: int) -> RowMapping | None:
-        return (await self.session.execute(self.readable_statement().where(Integration.id == pk))).mappings().first()
+        return (
+            (await self.session.execute(self.readable_statement().where(Integration.id == pk)))
+            .mappings()
+            .first()
+        )
 
     async def get_model(self, pk: int, *, for_update: bool = False) -> Integration | None:
         stmt = select(Integration).where(Integration.id == pk, Integration.project_id == self.project_id)
@@ -92,7 +102,9 @@ class IntegrationRepository:
 
     async def update_fields(self, pk: int, **values: Any) -> None:
         await self.session.execute(
-            update(Integration).where(Integration.id == pk, Integration.project_id == self.project_id).values(**values)
+            update(Integration)
+            .where(Integration.id == pk, Integration.project_id == self.project_id)
+            .values(**values)
         )
 
     async def delete(self, pk: int) -> None:

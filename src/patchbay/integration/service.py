@@ -46,7 +46,9 @@ def serialize(row: RowMapping) -> dict[str, Any]:
         "created_at": iso(row["created_at"]),
         "created_by": created_by,
         "errors": row["errors"] or "",
-        "display_name": display_name(row["kind"], row["integration_id"], config if isinstance(config, dict) else {}),
+        "display_name": display_name(
+            row["kind"], row["integration_id"], config if isinstance(config, dict) else {}
+        ),
     }
 
 
@@ -67,13 +69,19 @@ def validate_kind_filter(kind: str | None) -> str | None:
         return None
     if kind not in ALL_KINDS:
         raise ValidationError(
-            f"Select a valid choice. {kind} is not one of the available choices.", code="invalid_choice", attr="kind"
+            f"Select a valid choice. {kind} is not one of the available choices.",
+            code="invalid_choice",
+            attr="kind",
         )
     return kind
 
 
-async def list_integrations(ctx: ProjectContext, params: PageParams, kind: str | None) -> tuple[int, list[dict[str, Any]]]:
-    count, rows = await repository(ctx).page(kind=validate_kind_filter(kind), limit=params.limit, offset=params.offset)
+async def list_integrations(
+    ctx: ProjectContext, params: PageParams, kind: str | None
+) -> tuple[int, list[dict[str, Any]]]:
+    count, rows = await repository(ctx).page(
+        kind=validate_kind_filter(kind), limit=params.limit, offset=params.offset
+    )
     return count, [serialize(r) for r in rows]
 
 
@@ -84,7 +92,9 @@ async def get_integration(ctx: ProjectContext, pk: int) -> dict[str, Any]:
     return serialize(row)
 
 
-async def get_integration_model(ctx: ProjectContext, pk: int, *, kinds: set[str] | None = None) -> Integration:
+async def get_integration_model(
+    ctx: ProjectContext, pk: int, *, kinds: set[str] | None = None
+) -> Integration:
     """The row behind `{id}` in the caller's project (404 otherwise)."""
     row = await repository(ctx).get_model(pk)
     if row is None:
@@ -130,7 +140,9 @@ async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegrati
 
 async def create_integration(ctx: ProjectContext, kind: str, config: dict[str, Any]) -> dict[str, Any]:
     if kind in DEPRECATED_KINDS:
-        raise ValidationError("This integration kind is deprecated and can no longer be created.", attr="kind")
+        raise ValidationError(
+            "This integration kind is deprecated and can no longer be created.", attr="kind"
+        )
     builder = builder_for(kind, ctx.runtime.settings)
     built = await builder(ctx, config)
     row = await save_integration(ctx, kind, built)

@@ -35,7 +35,9 @@ class PageParams:
         return cls(limit=min(limit, MAX_LIMIT), offset=offset)
 
 
-def _with_query(base_url: str, path: str, query: list[tuple[str, str]], changes: dict[str, int | None]) -> str:
+def _with_query(
+    base_url: str, path: str, query: list[tuple[str, str]], changes: dict[str, int | None]
+) -> str:
     kept = [(k, v) for k, v in query if k not in changes]
     for key, value in changes.items():
         if value is not None:
@@ -50,7 +52,9 @@ def page_response(
     query = parse_qsl(query_string, keep_blank_values=True)
     next_url = None
     if params.offset + params.limit < count:
-        next_url = _with_query(base_url, path, query, {"limit": params.limit, "offset": params.offset + params.limit})
+        next_url = _with_query(
+            base_url, path, query, {"limit": params.limit, "offset": params.offset + params.limit}
+        )
     previous_url = None
     if params.offset > 0:
         prev_offset = params.offset - params.limit

@@ -40,14 +40,18 @@ def translate(errors: list[dict[str, Any]]) -> APIError:
         return ValidationError("Must be a valid boolean.", code="invalid_input", attr=attr)
     if kind in {"dict_type"}:
         got = type(value).__name__ if value is not None else "null"
-        return ValidationError(f'Expected a dictionary of items but got type "{got}".', code="not_a_dict", attr=attr)
+        return ValidationError(
+            f'Expected a dictionary of items but got type "{got}".', code="not_a_dict", attr=attr
+        )
     if kind in {"list_type"}:
         return ValidationError("Expected a list of items.", code="not_a_list", attr=attr)
     if kind in {"uuid_parsing", "uuid_type"}:
         return ValidationError("Must be a valid UUID.", code="invalid_input", attr=attr)
     if kind in {"string_too_long"}:
         limit = (error.get("ctx") or {}).get("max_length")
-        return ValidationError(f"Ensure this field has no more than {limit} characters.", code="max_length", attr=attr)
+        return ValidationError(
+            f"Ensure this field has no more than {limit} characters.", code="max_length", attr=attr
+        )
     if kind in {"string_too_short"}:
         return ValidationError("This field may not be blank.", code="blank", attr=attr)
     if kind in {"value_error", "assertion_error"}:
@@ -55,8 +59,12 @@ def translate(errors: list[dict[str, Any]]) -> APIError:
         return ValidationError(message, code="invalid_input", attr=attr)
     if kind in {"greater_than_equal", "greater_than"}:
         limit = (error.get("ctx") or {}).get("ge", (error.get("ctx") or {}).get("gt"))
-        return ValidationError(f"Ensure this value is greater than or equal to {limit}.", code="min_value", attr=attr)
+        return ValidationError(
+            f"Ensure this value is greater than or equal to {limit}.", code="min_value", attr=attr
+        )
     if kind in {"less_than_equal", "less_than"}:
         limit = (error.get("ctx") or {}).get("le", (error.get("ctx") or {}).get("lt"))
-        return ValidationError(f"Ensure this value is less than or equal to {limit}.", code="max_value", attr=attr)
+        return ValidationError(
+            f"Ensure this value is less than or equal to {limit}.", code="max_value", attr=attr
+        )
     return ValidationError(str(error.get("msg", "Invalid input.")), code="invalid_input", attr=attr)

@@ -29,7 +29,9 @@ class OrganizationMembership(Base):
     __table_args__ = (UniqueConstraint("organization_id", "user_id", name="uq_membership_org_user"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    organization_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("organizations.id", ondelete="CASCADE"))
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("organizations.id", ondelete="CASCADE")
+    )
     user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True)
     level: Mapped[int] = mapped_column(Integer, default=MembershipLevel.MEMBER)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

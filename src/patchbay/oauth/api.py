@@ -37,7 +37,9 @@ write = project_context("integration:write")
 async def authorize(
     ctx: ProjectContext = Depends(write),
     kind: str | None = Query(None, description="The OAuth integration kind to connect."),
-    next: str | None = Query(None, description="Where to send the browser afterwards (relative path or allowed origin)."),
+    next: str | None = Query(
+        None, description="Where to send the browser afterwards (relative path or allowed origin)."
+    ),
 ) -> Response:
     started = await service.start_authorization(ctx, kind, next)
     response = RedirectResponse(started.location, status_code=302)

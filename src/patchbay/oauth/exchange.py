@@ -63,9 +63,7 @@ def state_string(next_url: str, token: str, project_id: int) -> str:
     return urlencode({"next": next_url, "token": token, "team_id": str(project_id)})
 
 
-def authorize_url(
-    settings: Settings, provider: OAuthProvider, state: str, code_verifier: str | None
-) -> str:
+def authorize_url(settings: Settings, provider: OAuthProvider, state: str, code_verifier: str | None) -> str:
     client_id, _ = client_credentials(settings, provider.kind)
     base = provider.resolve_authorize_url(settings)
     uri = redirect_uri(settings, provider.kind)
@@ -195,7 +193,9 @@ def _pop_path(data: dict[str, Any], path: str) -> Any:
     return None
 
 
-def split_token_response(provider: OAuthProvider, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def split_token_response(
+    provider: OAuthProvider, data: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Tokens and other credentials go to the secrets; everything else the provider said is config."""
     config = {k: v for k, v in data.items() if k not in TOKEN_KEYS}
     secrets_out: dict[str, Any] = {key: data.get(key) for key in TOKEN_KEYS}
@@ -228,7 +228,9 @@ async def exchange_code(
                 if retry.ok:
                     answer, used_fallback = retry, True
         except httpx.TransportError:
-            raise ProviderUnreachable(f"{kind} did not respond in time. Please try connecting again.") from None
+            raise ProviderUnreachable(
+                f"{kind} did not respond in time. Please try connecting again."
+            ) from None
         if not answer.ok:
             raise exchange_failure(kind, answer)
 
@@ -265,7 +267,9 @@ async def _token_info(exchange: Exchange) -> None:
     provider = exchange.provider
     if not provider.token_info_url:
         return
-    url = exchange.url(provider.token_info_url).replace(":access_token", str(exchange.secrets["access_token"]))
+    url = exchange.url(provider.token_info_url).replace(
+        ":access_token", str(exchange.secrets["access_token"])
+    )
     if provider.token_info_graphql:
         response = await exchange.client.post(
             url, json={"query": provider.token_info_graphql}, headers=exchange.bearer()

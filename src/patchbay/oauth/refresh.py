@@ -39,7 +39,12 @@ from patchbay.providers.catalog import OAUTH_PROVIDERS, OAuthProvider, get_provi
 
 log = logging.getLogger("patchbay.oauth.refresh")
 
-BACKOFF_KEYS = ("refresh_failure_count", "refresh_invalid_grant_count", "refresh_next_attempt_at", "refresh_terminal")
+BACKOFF_KEYS = (
+    "refresh_failure_count",
+    "refresh_invalid_grant_count",
+    "refresh_next_attempt_at",
+    "refresh_terminal",
+)
 BACKOFF_BASE = 120
 BACKOFF_CAP = 3600
 TERMINAL_INVALID_GRANTS = 5
@@ -106,7 +111,9 @@ def in_backoff(config: dict[str, Any], now: float) -> bool:
     return next_at is not None and float(next_at) > now
 
 
-def wants_refresh(kind: str, config: dict[str, Any], secrets: dict[str, Any], errors: str, now: float) -> bool:
+def wants_refresh(
+    kind: str, config: dict[str, Any], secrets: dict[str, Any], errors: str, now: float
+) -> bool:
     if not secrets.get("refresh_token"):
         return False
     return access_token_expired(kind, config, secrets, now) or errors == TOKEN_REFRESH_FAILED
@@ -216,7 +223,12 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
             extra={"kind": row.kind, "integration": pk, "failure": failure, "status": answer.status},
         )
         return FreshToken(
-            row.kind, secrets, new_config, TOKEN_REFRESH_FAILED, failure=failure, retry_after=answer.retry_after
+            row.kind,
+            secrets,
+            new_config,
+            TOKEN_REFRESH_FAILED,
+            failure=failure,
+            retry_after=answer.retry_after,
         )
 
 
@@ -233,9 +245,13 @@ async def refresh_integration(runtime: Any, pk: int, project_id: int, *, force: 
 def _raise_for(kind: str, result: FreshToken) -> None:
     failure = result.failure
     if failure == "http_5xx":
-        raise ProviderUnavailable(f"{kind} could not refresh this integration's token. Please try again later.")
+        raise ProviderUnavailable(
+            f"{kind} could not refresh this integration's token. Please try again later."
+        )
     if failure == "network":
-        raise ProviderUnreachable(f"{kind} did not respond in time while refreshing this integration's token.")
+        raise ProviderUnreachable(
+            f"{kind} did not respond in time while refreshing this integration's token."
+        )
     if failure == "rate_limited":
         raise ProviderRateLimited(kind, result.retry_after)
     raise ValidationError(RECONNECT)

@@ -43,7 +43,9 @@ class OAuthStateRepository:
         return int(result.rowcount or 0)
 
 
-async def lock_integration(session: AsyncSession, pk: int, project_id: int, *, sqlite: bool) -> Integration | None:
+async def lock_integration(
+    session: AsyncSession, pk: int, project_id: int, *, sqlite: bool
+) -> Integration | None:
     """Take the row's write lock for the rest of the transaction, then read it fresh.
 
     PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks: a no-op UPDATE as the first

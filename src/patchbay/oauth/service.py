@@ -29,7 +29,9 @@ DEFAULT_NEXT = "/"
 UNKNOWN_STATE = "This connection attempt is not recognised. Please start connecting again."
 EXPIRED_STATE = "This connection attempt expired before it could finish. Please try connecting again."
 USED_STATE = "This connection attempt was already used. Please start connecting again."
-OTHER_KIND = "This connection attempt was started for another integration kind. Please start connecting again."
+OTHER_KIND = (
+    "This connection attempt was started for another integration kind. Please start connecting again."
+)
 OTHER_USER = "This connection attempt was started by another user. Please start connecting again."
 OTHER_PROJECT = "This connection attempt was started for another project. Please start connecting again."
 
@@ -85,7 +87,9 @@ class AuthorizationStart:
     secure_cookie: bool
 
 
-async def start_authorization(ctx: ProjectContext, kind: str | None, next_url: str | None) -> AuthorizationStart:
+async def start_authorization(
+    ctx: ProjectContext, kind: str | None, next_url: str | None
+) -> AuthorizationStart:
     runtime = ctx.runtime
     provider = provider_for(kind)
     exchange.client_credentials(runtime.settings, provider.kind)  # "Kind not configured"
@@ -208,7 +212,10 @@ async def context_for_state(runtime: Runtime, session: Any, row: OAuthState) -> 
         scoped_organizations=None,
     )
     ref = ProjectRef(
-        id=project["id"], organization_id=project["organization_id"], name=project["name"], api_token=project["api_token"]
+        id=project["id"],
+        organization_id=project["organization_id"],
+        name=project["name"],
+        api_token=project["api_token"],
     )
     level = min(int(project["level"]), int(MembershipLevel.ADMIN))
     return ProjectContext(runtime=runtime, session=session, subject=subject, project=ref, level=level)

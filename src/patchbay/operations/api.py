@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from patchbay.kit.responses import JSONResponse
 from sqlalchemy import text
 
 from patchbay.kit.errors import APIError
+from patchbay.kit.responses import JSONResponse
 from patchbay.operations.metrics import render
 
 router = APIRouter(tags=["operations"], include_in_schema=False)
@@ -24,7 +24,9 @@ async def ready(request: Request) -> Response:
         async with runtime.db.session() as session:
             await session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means not ready
-        raise APIError("The database is not reachable.", code="database_unavailable", status_code=503) from None
+        raise APIError(
+            "The database is not reachable.", code="database_unavailable", status_code=503
+        ) from None
     return JSONResponse({"status": "ready"})
 
 

@@ -30,7 +30,9 @@ class RequestMiddleware:
             scope["path"] = path.rstrip("/") or "/"
             scope["raw_path"] = scope["path"].encode()
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else secrets.token_hex(8)
+        request_id = (
+            incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else secrets.token_hex(8)
+        )
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500

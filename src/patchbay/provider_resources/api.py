@@ -24,28 +24,46 @@ router = APIRouter(tags=["integrations"])
 read = project_context("integration:read")
 
 
-@router.get("/integrations/{id:int}/channels", name="integrations_channels_retrieve", response_model=SlackChannelsResponse)
+@router.get(
+    "/integrations/{id:int}/channels",
+    name="integrations_channels_retrieve",
+    response_model=SlackChannelsResponse,
+)
 async def channels(
     id: int,
     ctx: ProjectContext = Depends(read),
-    search: str = Query("", description="Case-insensitive, typo-tolerant channel name search; also matches IDs."),
+    search: str = Query(
+        "", description="Case-insensitive, typo-tolerant channel name search; also matches IDs."
+    ),
     limit: int = Query(50, ge=1, le=200, description="Channels per page (1-200)."),
     offset: int = Query(0, ge=0, description="Channels to skip."),
-    channel_id: str = Query("", description="Look up one channel by ID; search/limit/offset are then ignored."),
+    channel_id: str = Query(
+        "", description="Look up one channel by ID; search/limit/offset are then ignored."
+    ),
     force_refresh: bool = Query(False, description="Bypass the one-hour channel cache."),
 ) -> Response:
     return JSONResponse(
         await service.slack_channels(
-            ctx, id, search=search, limit=limit, offset=offset, channel_id=channel_id, force_refresh=force_refresh
+            ctx,
+            id,
+            search=search,
+            limit=limit,
+            offset=offset,
+            channel_id=channel_id,
+            force_refresh=force_refresh,
         )
     )
 
 
-@router.get("/integrations/{id:int}/users", name="integrations_users_retrieve", response_model=SlackUsersResponse)
+@router.get(
+    "/integrations/{id:int}/users", name="integrations_users_retrieve", response_model=SlackUsersResponse
+)
 async def users(
     id: int,
     ctx: ProjectContext = Depends(read),
-    search: str = Query("", description="Case-insensitive, typo-tolerant member name search; also matches IDs."),
+    search: str = Query(
+        "", description="Case-insensitive, typo-tolerant member name search; also matches IDs."
+    ),
     limit: int = Query(50, ge=1, le=200, description="Members per page (1-200)."),
     offset: int = Query(0, ge=0, description="Members to skip."),
     user_id: str = Query("", description="Look up one member by ID; search/limit/offset are then ignored."),
@@ -94,7 +112,9 @@ async def clickup_lists(
 
 
 @router.get(
-    "/integrations/{id:int}/linear_teams", name="integrations_linear_teams_retrieve", response_model=LinearTeamsResponse
+    "/integrations/{id:int}/linear_teams",
+    name="integrations_linear_teams_retrieve",
+    response_model=LinearTeamsResponse,
 )
 async def linear_teams(id: int, ctx: ProjectContext = Depends(read)) -> Response:
     return JSONResponse(await service.linear_teams(ctx, id))

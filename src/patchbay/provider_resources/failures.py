@@ -125,7 +125,9 @@ def to_api_error(error: UpstreamError, *, action: str = "read this resource") ->
     if error.failure is Failure.PERMISSION:
         if slack:
             return APIError(
-                SLACK_MISSING_SCOPE_DETAIL.format(action=action), code="slack_integration_inactive", status_code=400
+                SLACK_MISSING_SCOPE_DETAIL.format(action=action),
+                code="slack_integration_inactive",
+                status_code=400,
             )
         return ValidationError(PERMISSION_DETAIL)
     if error.failure is Failure.RATE_LIMITED:
@@ -152,7 +154,8 @@ async def read_with_retries(
             delay = min(BACKOFF_CAP_SECONDS, backoff * (2 ** (attempt - 1)))
             delay *= 0.75 + random.random() / 2  # jitter: concurrent readers do not retry in step
             logger.info(
-                "provider read retry", extra={"provider": exc.provider, "reason": exc.reason, "attempt": attempt}
+                "provider read retry",
+                extra={"provider": exc.provider, "reason": exc.reason, "attempt": attempt},
             )
             await asyncio.sleep(delay)
 

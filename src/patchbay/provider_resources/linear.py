@@ -59,7 +59,9 @@ def classify(response: httpx.Response, body: Any) -> UpstreamError | None:
     if error is not None:
         return error
     if codes or (isinstance(body, dict) and body.get("errors")):
-        return UpstreamError("linear", Failure.UNAVAILABLE, codes[0] if codes else "graphql error", retryable=False)
+        return UpstreamError(
+            "linear", Failure.UNAVAILABLE, codes[0] if codes else "graphql error", retryable=False
+        )
     return None
 
 
@@ -69,7 +71,9 @@ class LinearClient:
 
     async def _query(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         async def once() -> dict[str, Any]:
-            response = await send(self.http, "linear", "POST", "/graphql", json={"query": query, "variables": variables})
+            response = await send(
+                self.http, "linear", "POST", "/graphql", json={"query": query, "variables": variables}
+            )
             try:
                 body = json_body("linear", response)
             except UpstreamError:
@@ -96,7 +100,9 @@ class LinearClient:
             nodes = connection.get("nodes") if isinstance(connection, dict) else None
             if not isinstance(nodes, list):
                 raise UpstreamError("linear", Failure.UNAVAILABLE, "unexpected body shape")
-            teams.extend({"id": str(n["id"]), "name": str(n.get("name", ""))} for n in nodes if isinstance(n, dict))
+            teams.extend(
+                {"id": str(n["id"]), "name": str(n.get("name", ""))} for n in nodes if isinstance(n, dict)
+            )
             page_info = connection.get("pageInfo") or {}
             after = page_info.get("endCursor")
             if not page_info.get("hasNextPage") or not after:

@@ -9,14 +9,18 @@ class SlackChannel(BaseModel):
     id: str = Field(description="Slack channel ID (e.g. C0123ABC).")
     name: str = Field(description="Channel name without '#'; PRIVATE_CHANNEL_WITHOUT_ACCESS when masked.")
     is_private: bool
-    is_member: bool = Field(description="True if the Slack app is a member of the channel and can post to it.")
+    is_member: bool = Field(
+        description="True if the Slack app is a member of the channel and can post to it."
+    )
     is_ext_shared: bool
     is_private_without_access: bool
 
 
 class SlackChannelsResponse(BaseModel):
     channels: list[SlackChannel]
-    lastRefreshedAt: str | None = Field(None, description="ISO 8601 time of the last full refresh (full lists only).")
+    lastRefreshedAt: str | None = Field(
+        None, description="ISO 8601 time of the last full refresh (full lists only)."
+    )
     has_more: bool | None = Field(None, description="More channels match beyond this page (full lists only).")
 
 
@@ -48,7 +52,9 @@ class ClickUpSpacesResponse(BaseModel):
 class ClickUpList(BaseModel):
     id: str
     name: str
-    folder_id: str | None = Field(None, description="Set for lists inside a folder; absent for folderless lists.")
+    folder_id: str | None = Field(
+        None, description="Set for lists inside a folder; absent for folderless lists."
+    )
     folder_name: str | None = None
 
 

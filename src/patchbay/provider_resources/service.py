@@ -156,7 +156,9 @@ def _timeout(ctx: ProjectContext) -> float:
 
 
 # --- search --------------------------------------------------------------------------------------
-def fuzzy_search(items: list[dict[str, Any]], query: str, key: Callable[[dict[str, Any]], str]) -> list[dict[str, Any]]:
+def fuzzy_search(
+    items: list[dict[str, Any]], query: str, key: Callable[[dict[str, Any]], str]
+) -> list[dict[str, Any]]:
     """Typo-tolerant ranking on `key` (best first, ties in input order), then every item whose id
     contains the query, so a pasted id still resolves."""
     query = query.strip()
@@ -241,7 +243,9 @@ async def slack_channels(
 
         async def lookup() -> dict[str, Any] | None:
             async with slack_client(runtime.settings, token, timeout=_timeout(ctx)) as client:
-                return await client.channel_by_id(channel_id, include_private=include_private, authed_user=authed_user)
+                return await client.channel_by_id(
+                    channel_id, include_private=include_private, authed_user=authed_user
+                )
 
         found = await _call(ctx, row, lookup, action="list channels")
         await _update_cached_channel(runtime, key, channel_id, found)
@@ -347,12 +351,18 @@ def _provider_id_param(value: str | None, attr: str) -> str:
 
 async def _clickup(ctx: ProjectContext, pk: int, endpoint: str) -> Integration:
     row = await _integration(ctx, pk)
-    _require_kind(row, "clickup", f"{endpoint} endpoint is only supported for ClickUp integrations", attr="kind")
+    _require_kind(
+        row, "clickup", f"{endpoint} endpoint is only supported for ClickUp integrations", attr="kind"
+    )
     return row
 
 
 async def _clickup_read(
-    ctx: ProjectContext, row: Integration, read: Callable[[ClickUpClient], Awaitable[T]], *, missing: tuple[str, str]
+    ctx: ProjectContext,
+    row: Integration,
+    read: Callable[[ClickUpClient], Awaitable[T]],
+    *,
+    missing: tuple[str, str],
 ) -> T:
     token = _access_token(row, await _token(ctx, row))
     try:
@@ -420,14 +430,20 @@ async def twilio_phone_numbers(ctx: ProjectContext, pk: int, *, force_refresh: b
         config = row.config if isinstance(row.config, dict) else {}
         account_sid = config.get("account_sid") or row.integration_id
         auth_token = secrets.get("auth_token")
-        if not isinstance(account_sid, str) or not isinstance(auth_token, str) or not account_sid or not auth_token:
+        if (
+            not isinstance(account_sid, str)
+            or not isinstance(auth_token, str)
+            or not account_sid
+            or not auth_token
+        ):
             raise to_api_error(UpstreamError("twilio", Failure.AUTH, "missing credentials"))
 
         async def fetch() -> list[dict[str, Any]]:
-            async with twilio_http(ctx.runtime.settings, account_sid, auth_token, timeout=_timeout(ctx)) as http:
+            async with twilio_http(
+                ctx.runtime.settings, account_sid, auth_token, timeout=_timeout(ctx)
+            ) as http:
                 return await TwilioClient(http, account_sid).phone_numbers()
 
         return {"phone_numbers": await _call(ctx, row, fetch), "lastRefreshedAt": _now_iso()}
 
     return await _cached_fill(ctx.runtime, key, fill, force=force_refresh)
-

@@ -28,7 +28,9 @@ MAX_PAGES = 10
 MEMBERS_MAX_PAGES = 10
 
 # PostHog's SLACK_AUTH_FAILURE_CODES: the install can no longer authenticate; reconnect needed.
-AUTH_FAILURE_CODES = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"})
+AUTH_FAILURE_CODES = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
 PERMISSION_CODES = frozenset(
     {"missing_scope", "no_permission", "team_access_not_granted", "ekm_access_denied", "org_login_required"}
 )
@@ -71,7 +73,9 @@ def classify(error: SlackApiError) -> UpstreamError:
         return UpstreamError("slack", Failure.NOT_FOUND, code, provider_code=code)
     if code in TRANSIENT_CODES:
         return UpstreamError("slack", Failure.UNAVAILABLE, code, provider_code=code)
-    return UpstreamError("slack", Failure.UNAVAILABLE, code or "not ok", provider_code=code or None, retryable=False)
+    return UpstreamError(
+        "slack", Failure.UNAVAILABLE, code or "not ok", provider_code=code or None, retryable=False
+    )
 
 
 class SlackClient:
@@ -99,7 +103,9 @@ class SlackClient:
 
         return await read_with_retries(once)
 
-    async def paginate(self, method: str, key: str, *, max_pages: int = MAX_PAGES, **params: Any) -> list[Any]:
+    async def paginate(
+        self, method: str, key: str, *, max_pages: int = MAX_PAGES, **params: Any
+    ) -> list[Any]:
         items: list[Any] = []
         cursor: str | None = None
         for _ in range(max_pages):
@@ -155,7 +161,10 @@ class SlackClient:
         for _ in range(MEMBERS_MAX_PAGES):
             try:
                 page = await self.call(
-                    "conversations.members", channel=channel_id, limit=limit, **({"cursor": cursor} if cursor else {})
+                    "conversations.members",
+                    channel=channel_id,
+                    limit=limit,
+                    **({"cursor": cursor} if cursor else {}),
                 )
             except UpstreamError as exc:
                 if exc.provider_code == "channel_not_found":

@@ -69,7 +69,9 @@ class TwilioClient:
         return numbers
 
 
-def twilio_http(settings: Settings, account_sid: str, auth_token: str, *, timeout: float) -> httpx.AsyncClient:
+def twilio_http(
+    settings: Settings, account_sid: str, auth_token: str, *, timeout: float
+) -> httpx.AsyncClient:
     client = outbound_client(timeout=httpx.Timeout(timeout), base_url=api_url(settings))
     client.auth = httpx.BasicAuth(account_sid, auth_token)
     return client

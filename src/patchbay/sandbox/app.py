@@ -47,7 +47,9 @@ def generic_fault(fault: Fault) -> Response:
         return JSONResponse({"error": "invalid_token"}, status_code=401)
     if fault.mode == "403":
         return JSONResponse({"error": "forbidden"}, status_code=403)
-    return JSONResponse({"error": "server_error"}, status_code=int(fault.mode) if fault.mode.isdigit() else 500)
+    return JSONResponse(
+        {"error": "server_error"}, status_code=int(fault.mode) if fault.mode.isdigit() else 500
+    )
 
 
 class FaultAndLogMiddleware:

@@ -53,7 +53,9 @@ class SandboxState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- faults -------------------------------------------------------------------------------
-    def inject(self, provider: str, mode: str, count: int = 1, path_contains: str = "", retry_after: int = 7) -> None:
+    def inject(
+        self, provider: str, mode: str, count: int = 1, path_contains: str = "", retry_after: int = 7
+    ) -> None:
         if mode not in FAULT_MODES:
             raise ValueError(f"unknown fault mode {mode!r}; one of {sorted(FAULT_MODES)}")
         with self.lock:
@@ -84,7 +86,9 @@ class SandboxState:
             return sum(
                 1
                 for c in self.calls
-                if c.provider == provider and path_contains in c.path and (method is None or c.method == method)
+                if c.provider == provider
+                and path_contains in c.path
+                and (method is None or c.method == method)
             )
 
     # --- tokens ---------------------------------------------------------------------------------

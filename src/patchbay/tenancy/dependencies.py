@@ -82,7 +82,10 @@ def project_context(scope: str) -> Callable[..., Awaitable[ProjectContext]]:
         _check_scope(subject, scope)
         if subject.scoped_projects is not None and pid not in subject.scoped_projects:
             raise PermissionDenied(f"API key does not have access to the requested project: ID {pid}.")
-        if subject.scoped_organizations is not None and str(row["organization_id"]) not in subject.scoped_organizations:
+        if (
+            subject.scoped_organizations is not None
+            and str(row["organization_id"]) not in subject.scoped_organizations
+        ):
             raise PermissionDenied(
                 f"API key does not have access to the requested organization: ID {row['organization_id']}."
             )
@@ -116,7 +119,9 @@ def organization_context(scope: str) -> Callable[..., Awaitable[OrganizationCont
         if row is None or row["level"] is None:
             raise NotFound(ORGANIZATION_NOT_FOUND)
         if subject.scoped_projects is not None:
-            raise PermissionDenied("API keys with scoped projects are only supported on project-based endpoints.")
+            raise PermissionDenied(
+                "API keys with scoped projects are only supported on project-based endpoints."
+            )
         if subject.scoped_organizations is not None and str(oid) not in subject.scoped_organizations:
             raise PermissionDenied(f"API key does not have access to the requested organization: ID {oid}.")
         _check_scope(subject, scope)

@@ -23,11 +23,15 @@ async def build_databricks(ctx: ProjectContext, config: dict[str, Any]) -> Built
         raise ValidationError("Server hostname, client ID, and client secret must be strings")
     hostname, client_id, client_secret = (str(v) for v in values)
     if hostname.startswith("http"):
-        raise ValidationError("Databricks integration is not valid: 'server_hostname' should not be a full URL")
+        raise ValidationError(
+            "Databricks integration is not valid: 'server_hostname' should not be a full URL"
+        )
     try:
         await ensure_public_host(ctx.runtime.settings, hostname)
     except HostNotAllowed:
-        raise ValidationError(f"Databricks integration error: could not validate hostname '{hostname}'") from None
+        raise ValidationError(
+            f"Databricks integration error: could not validate hostname '{hostname}'"
+        ) from None
     return BuiltIntegration(
         integration_id=hostname,
         config={"server_hostname": hostname},

@@ -27,19 +27,27 @@ async def fetch_account(settings: Any, account_sid: str, auth_token: str) -> dic
         async with outbound_client(timeout=settings.http_timeout) as client:
             response = await client.get(url, auth=(account_sid, auth_token))
     except httpx.TimeoutException:
-        raise ProviderUnreachable("Twilio did not respond in time while we checked the account. Please try again.") from None
+        raise ProviderUnreachable(
+            "Twilio did not respond in time while we checked the account. Please try again."
+        ) from None
     except httpx.HTTPError:
-        raise ProviderUnreachable("Twilio could not be reached while we checked the account. Please try again.") from None
+        raise ProviderUnreachable(
+            "Twilio could not be reached while we checked the account. Please try again."
+        ) from None
     if response.status_code == 429:
         raise ProviderRateLimited("Twilio", retry_after_seconds(response))
     if response.status_code >= 500:
-        raise ProviderUnavailable("Twilio answered with an error while we checked the account. Please try again later.")
+        raise ProviderUnavailable(
+            "Twilio answered with an error while we checked the account. Please try again later."
+        )
     if response.status_code != 200:
         raise ValidationError("Failed to get account info", attr="account_info")
     try:
         data = response.json()
     except ValueError:
-        raise ProviderUnavailable("Twilio sent an answer we could not read. Please try again later.") from None
+        raise ProviderUnavailable(
+            "Twilio sent an answer we could not read. Please try again later."
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("sid"), str):
         raise ValidationError("Failed to get account info", attr="account_info")
     return data
@@ -55,4 +63,6 @@ async def build_twilio(ctx: ProjectContext, config: dict[str, Any]) -> BuiltInte
         raise ValidationError("Account SID and auth token must be strings")
     account = await fetch_account(ctx.runtime.settings, account_sid, auth_token)
     sid = account["sid"]
-    return BuiltIntegration(integration_id=sid, config={"account_sid": sid}, sensitive_config={"auth_token": auth_token})
+    return BuiltIntegration(
+        integration_id=sid, config={"account_sid": sid}, sensitive_config={"auth_token": auth_token}
+    )

@@ -96,7 +96,9 @@ def client_ok(request: Request, params: dict[str, str]) -> bool:
     basic = basic_credentials(request)
     if basic is not None:
         return basic == (SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET)
-    return params.get("client_id") == SANDBOX_CLIENT_ID and params.get("client_secret") == SANDBOX_CLIENT_SECRET
+    return (
+        params.get("client_id") == SANDBOX_CLIENT_ID and params.get("client_secret") == SANDBOX_CLIENT_SECRET
+    )
 
 
 def bearer(request: Request) -> str:
@@ -159,7 +161,12 @@ def _pkce_ok(code: dict[str, Any], verifier: str | None) -> bool:
 
 
 async def redeem(
-    state: SandboxState, provider: str, params: dict[str, str], default_account: dict[str, Any], *, code_key: str = "code"
+    state: SandboxState,
+    provider: str,
+    params: dict[str, str],
+    default_account: dict[str, Any],
+    *,
+    code_key: str = "code",
 ) -> Grant | str:
     """An authorization-code grant, or the OAuth error code explaining why not."""
     code = state.redeem_code(params.get(code_key, ""))
@@ -171,10 +178,14 @@ async def redeem(
         return "invalid_grant"
     _note(state, provider, "grants", "authorization_code")
     kind = str(code["kind"])
-    return Grant(kind, account_for(state, provider, kind, default_account), code.get("authorize_params") or {})
+    return Grant(
+        kind, account_for(state, provider, kind, default_account), code.get("authorize_params") or {}
+    )
 
 
-async def redeem_refresh(state: SandboxState, provider: str, refresh_token: str, *, rotate: bool) -> Grant | str:
+async def redeem_refresh(
+    state: SandboxState, provider: str, refresh_token: str, *, rotate: bool
+) -> Grant | str:
     delay = float(state.provider_data(provider).get("refresh_delay") or 0)
     _note(state, provider, "grants", "refresh_token")
     if delay:

@@ -53,7 +53,11 @@ def render_fault(fault: Fault, request: Request) -> Response | None:
             429,
             "Rate limit reached",
             "APP_002",
-            headers={"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
+            headers={
+                "X-RateLimit-Limit": "100",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(reset),
+            },
         )
     if fault.mode in {"500", "503"}:
         return _error(int(fault.mode), "Internal Server Error", "SERV_001")

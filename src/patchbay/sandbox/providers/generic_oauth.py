@@ -45,15 +45,23 @@ class Sim:
 
 
 def _account(state: SandboxState, sim: Sim, issued_account: dict[str, Any] | None = None) -> dict[str, Any]:
-    return issued_account if issued_account is not None else _oauth.account_for(state, NAME, sim.kind, sim.account)
+    return (
+        issued_account
+        if issued_account is not None
+        else _oauth.account_for(state, NAME, sim.kind, sim.account)
+    )
 
 
 def _identity(build: Callable[[dict[str, Any], SandboxState], Any], header: str = "bearer") -> Handler:
     async def handler(request: Request, state: SandboxState, sim: Sim) -> Response:
-        token = request.headers.get("access-token", "") if header == "access-token" else _oauth.bearer(request)
+        token = (
+            request.headers.get("access-token", "") if header == "access-token" else _oauth.bearer(request)
+        )
         issued = _oauth.live_token(state, NAME, token)
         if issued is None or issued.kind != sim.kind:
-            return JSONResponse({"error": "invalid_token", "message": "Invalid access token"}, status_code=401)
+            return JSONResponse(
+                {"error": "invalid_token", "message": "Invalid access token"}, status_code=401
+            )
         return JSONResponse(build(issued.account, state))
 
     return handler
@@ -61,10 +69,14 @@ def _identity(build: Callable[[dict[str, Any], SandboxState], Any], header: str 
 
 async def _stripe_account(request: Request, state: SandboxState, sim: Sim) -> Response:
     if _oauth.basic_credentials(request) != (SANDBOX_CLIENT_SECRET, ""):
-        return JSONResponse({"error": {"type": "invalid_request_error", "message": "Invalid API Key"}}, status_code=401)
+        return JSONResponse(
+            {"error": {"type": "invalid_request_error", "message": "Invalid API Key"}}, status_code=401
+        )
     account = _oauth.account_for(state, NAME, "stripe", sim.account)
     if request.path_params.get("rest", "").strip("/") != account["stripe_user_id"]:
-        return JSONResponse({"error": {"type": "invalid_request_error", "message": "No such account"}}, status_code=404)
+        return JSONResponse(
+            {"error": {"type": "invalid_request_error", "message": "No such account"}}, status_code=404
+        )
     return JSONResponse(
         {
             "id": account["stripe_user_id"],
@@ -90,7 +102,9 @@ def _jira_sites(account: dict[str, Any], state: SandboxState) -> Any:
 
 
 def _with_id_token(claims_of: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
-    def shape(sim: Sim, grant: _oauth.Grant, access: str, refresh: str, state: SandboxState) -> dict[str, Any]:
+    def shape(
+        sim: Sim, grant: _oauth.Grant, access: str, refresh: str, state: SandboxState
+    ) -> dict[str, Any]:
         body = _standard(sim, grant, access, refresh, state)
         body["id_token"] = _oauth.fake_jwt(claims_of(grant.account))
         return body
@@ -98,8 +112,14 @@ def _with_id_token(claims_of: Callable[[dict[str, Any]], dict[str, Any]]) -> Any
     return shape
 
 
-def _standard(sim: Sim, grant: _oauth.Grant, access: str, refresh: str, state: SandboxState) -> dict[str, Any]:
-    body: dict[str, Any] = {"access_token": access, "token_type": "Bearer", "scope": grant.authorize_params.get("scope", "")}
+def _standard(
+    sim: Sim, grant: _oauth.Grant, access: str, refresh: str, state: SandboxState
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "access_token": access,
+        "token_type": "Bearer",
+        "scope": grant.authorize_params.get("scope", ""),
+    }
     if sim.lifetime:
         body["expires_in"] = sim.lifetime
     if sim.refresh:
@@ -107,7 +127,9 @@ def _standard(sim: Sim, grant: _oauth.Grant, access: str, refresh: str, state: S
     return body
 
 
-def _stripe_shape(sim: Sim, grant: _oauth.Grant, access: str, refresh: str, state: SandboxState) -> dict[str, Any]:
+def _stripe_shape(
+    sim: Sim, grant: _oauth.Grant, access: str, refresh: str, state: SandboxState
+) -> dict[str, Any]:
     return {
         "access_token": access,
         "livemode": False,
@@ -141,14 +163,18 @@ SIMS: dict[str, Sim] = {
             "/login/oauth2/access_token",
             {"id": "snap-user-1", "email": "snapper@sandbox.example", "display_name": "Snapper"},
             lifetime=1800,
-            extra={"/v1/me": _identity(lambda a, s: {"request_status": "SUCCESS", "request_id": "r1", "me": a})},
+            extra={
+                "/v1/me": _identity(lambda a, s: {"request_status": "SUCCESS", "request_id": "r1", "me": a})
+            },
         ),
         Sim(
             "linkedin-ads",
             "/oauth/v2/accessToken",
             {"sub": "li-member-1", "email": "linked@sandbox.example"},
             lifetime=5184000,
-            shape=_with_id_token(lambda a: {"sub": a["sub"], "email": a["email"], "iss": "https://www.linkedin.com"}),
+            shape=_with_id_token(
+                lambda a: {"sub": a["sub"], "email": a["email"], "iss": "https://www.linkedin.com"}
+            ),
         ),
         Sim(
             "bing-ads",
@@ -162,7 +188,9 @@ SIMS: dict[str, Sim] = {
             {"lid": "t2_sandbox1", "username": "sandbox_redditor"},
             auth="basic",
             lifetime=86400,
-            extra={"/api/v3/me": _identity(lambda a, s: {"data": {"id": a["lid"], "username": a["username"]}})},
+            extra={
+                "/api/v3/me": _identity(lambda a, s: {"data": {"id": a["lid"], "username": a["username"]}})
+            },
         ),
         Sim(
             "pinterest-ads",
@@ -205,14 +233,22 @@ SIMS: dict[str, Sim] = {
         Sim(
             "tiktok-ads",
             "/open_api/v1.3/oauth2/access_token/",
-            {"advertiser_ids": ["7001000000000000001"], "email": "tt@sandbox.example", "display_name": "TT Ads"},
+            {
+                "advertiser_ids": ["7001000000000000001"],
+                "email": "tt@sandbox.example",
+                "display_name": "TT Ads",
+            },
             auth="tiktok",
             lifetime=None,
             refresh=False,
             client_param="app_id",
             extra={
                 "/open_api/v1.3/user/info/": _identity(
-                    lambda a, s: {"code": 0, "message": "OK", "data": {"email": a["email"], "display_name": a["display_name"]}},
+                    lambda a, s: {
+                        "code": 0,
+                        "message": "OK",
+                        "data": {"email": a["email"], "display_name": a["display_name"]},
+                    },
                     header="access-token",
                 )
             },
@@ -254,7 +290,9 @@ def _token_handler(state: SandboxState, sim: Sim) -> Callable[[Request], Awaitab
             return _oauth.oauth_error("invalid_client", 401, "Client authentication failed")
         grant: _oauth.Grant | str
         if params.get("grant_type") == "refresh_token" and sim.refresh:
-            grant = await _oauth.redeem_refresh(state, NAME, params.get("refresh_token", ""), rotate=sim.rotate)
+            grant = await _oauth.redeem_refresh(
+                state, NAME, params.get("refresh_token", ""), rotate=sim.rotate
+            )
             if isinstance(grant, str) and sim.kind == "reddit-ads":
                 return JSONResponse({"message": "Bad Request", "error": 400}, status_code=400)
         elif sim.auth == "tiktok" or params.get("grant_type") == "authorization_code":
@@ -269,7 +307,9 @@ def _token_handler(state: SandboxState, sim: Sim) -> Callable[[Request], Awaitab
             return _oauth.oauth_error(grant, 400, "The authorization grant is invalid")
         if grant.kind != sim.kind:
             return _oauth.oauth_error("invalid_grant", 400, "Code issued to another client")
-        access, refresh = _oauth.mint(state, NAME, grant, prefix=sim.kind.split("-")[0], expires=bool(sim.lifetime))
+        access, refresh = _oauth.mint(
+            state, NAME, grant, prefix=sim.kind.split("-")[0], expires=bool(sim.lifetime)
+        )
         wire_access = _access_token(sim, access, grant.account)
         if wire_access != access:
             with state.lock:
@@ -278,7 +318,9 @@ def _token_handler(state: SandboxState, sim: Sim) -> Callable[[Request], Awaitab
             with state.lock:
                 state.refresh_tokens.pop(refresh, None)
         if sim.auth == "tiktok":
-            advertisers = [] if state.provider_data(NAME).get("no_advertisers") else grant.account["advertiser_ids"]
+            advertisers = (
+                [] if state.provider_data(NAME).get("no_advertisers") else grant.account["advertiser_ids"]
+            )
             return JSONResponse(
                 {
                     "code": 0,

@@ -63,7 +63,9 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         else:
             return _oauth.oauth_error("unsupported_grant_type", 400, "Invalid grant_type")
         if isinstance(grant, str):
-            return _oauth.oauth_error(grant if grant != "redirect_uri_mismatch" else "invalid_grant", 400, "Bad Request")
+            return _oauth.oauth_error(
+                grant if grant != "redirect_uri_mismatch" else "invalid_grant", 400, "Bad Request"
+            )
         access, refresh = _oauth.mint(state, NAME, grant, prefix="ya29")
         body: dict[str, Any] = {
             "access_token": access,

@@ -18,13 +18,23 @@ from patchbay.sandbox.state import Fault, SandboxState
 
 NAME = "hubspot"
 KIND_URLS = {"hubspot": {"AUTHORIZE_URL": "/oauth/authorize", "API_URL": ""}}
-DEFAULT_ACCOUNT: dict[str, Any] = {"hub_id": 62515, "hub_domain": "sandbox-hub.hubspot.com", "user": "sandbox@example.com", "user_id": 123}
+DEFAULT_ACCOUNT: dict[str, Any] = {
+    "hub_id": 62515,
+    "hub_domain": "sandbox-hub.hubspot.com",
+    "user": "sandbox@example.com",
+    "user_id": 123,
+}
 LIFETIME = 1800
 
 
 def _error(status: str, message: str, code: int = 400) -> JSONResponse:
     return JSONResponse(
-        {"status": status, "message": message, "correlationId": str(uuid.uuid4()), "category": "VALIDATION_ERROR"},
+        {
+            "status": status,
+            "message": message,
+            "correlationId": str(uuid.uuid4()),
+            "category": "VALIDATION_ERROR",
+        },
         status_code=code,
     )
 
@@ -34,7 +44,11 @@ def render_fault(fault: Fault, request: Request) -> Response | None:
         return _error("BAD_CLIENT_ID", "missing or unknown client id", 401)
     if fault.mode == "429":
         return JSONResponse(
-            {"status": "error", "message": "You have reached your secondly limit.", "errorType": "RATE_LIMIT"},
+            {
+                "status": "error",
+                "message": "You have reached your secondly limit.",
+                "errorType": "RATE_LIMIT",
+            },
             status_code=429,
             headers={"Retry-After": str(fault.retry_after), "X-HubSpot-RateLimit-Remaining": "0"},
         )

@@ -29,7 +29,11 @@ from patchbay.sandbox.state import Fault, SandboxState
 NAME = "linear"
 KIND_URLS = {"linear": {"API_URL": ""}}
 
-DEFAULT_ORGANIZATION = {"id": "b6c5a0f4-5bb1-4a1e-9d1c-0e7a6c1f0a11", "name": "Sandbox Inc", "urlKey": "sandbox"}
+DEFAULT_ORGANIZATION = {
+    "id": "b6c5a0f4-5bb1-4a1e-9d1c-0e7a6c1f0a11",
+    "name": "Sandbox Inc",
+    "urlKey": "sandbox",
+}
 DEFAULT_PAGE = 50
 
 
@@ -37,7 +41,10 @@ def _gql_error(status: int, code: str, message: str, headers: dict[str, str] | N
     return JSONResponse(
         {
             "errors": [
-                {"message": message, "extensions": {"code": code, "type": code, "userPresentableMessage": message}}
+                {
+                    "message": message,
+                    "extensions": {"code": code, "type": code, "userPresentableMessage": message},
+                }
             ],
             "data": None,
         },
@@ -91,7 +98,9 @@ def set_page_size(state: SandboxState, size: int | None) -> None:
     state.provider_data(NAME)["page_size"] = size
 
 
-def issue_token(state: SandboxState, organization: dict[str, Any] | None = None, *, expires: bool = True) -> str:
+def issue_token(
+    state: SandboxState, organization: dict[str, Any] | None = None, *, expires: bool = True
+) -> str:
     access, _ = state.issue_tokens(
         NAME, "linear", {"organization": organization or DEFAULT_ORGANIZATION}, expires=expires, prefix="lin"
     )

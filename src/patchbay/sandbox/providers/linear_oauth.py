@@ -18,7 +18,11 @@ from patchbay.sandbox.state import Fault, SandboxState
 
 NAME = "linear"
 KIND_URLS = {"linear": {"AUTHORIZE_URL": "/oauth/authorize", "API_URL": ""}}
-FALLBACK_ORGANIZATION = {"id": "b6c5a0f4-5bb1-4a1e-9d1c-0e7a6c1f0a11", "name": "Sandbox Inc", "urlKey": "sandbox"}
+FALLBACK_ORGANIZATION = {
+    "id": "b6c5a0f4-5bb1-4a1e-9d1c-0e7a6c1f0a11",
+    "name": "Sandbox Inc",
+    "urlKey": "sandbox",
+}
 
 
 def _default_account() -> dict[str, Any]:
@@ -48,7 +52,9 @@ def routes(state: SandboxState) -> list[BaseRoute]:
 
     async def token(request: Request) -> Response:
         if "json" in request.headers.get("content-type", ""):
-            return _oauth.oauth_error("invalid_request", 400, "Content-Type must be application/x-www-form-urlencoded")
+            return _oauth.oauth_error(
+                "invalid_request", 400, "Content-Type must be application/x-www-form-urlencoded"
+            )
         params = await _oauth.read_params(request)
         if not _oauth.client_ok(request, params):
             return _oauth.oauth_error("invalid_client", 401, "Client authentication failed")
@@ -75,7 +81,12 @@ def routes(state: SandboxState) -> list[BaseRoute]:
 
     async def revoke(request: Request) -> Response:
         params = await _oauth.read_params(request)
-        token = params.get("token") or params.get("access_token") or params.get("refresh_token") or _oauth.bearer(request)
+        token = (
+            params.get("token")
+            or params.get("access_token")
+            or params.get("refresh_token")
+            or _oauth.bearer(request)
+        )
         if not token or not _oauth.revoke_token(state, NAME, token):
             return _oauth.oauth_error("invalid_token", 400, "Cannot revoke token")
         return JSONResponse({})

@@ -51,7 +51,9 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             sandbox_org = bool(state.provider_data(NAME).get("sandbox_org"))
             grant: _oauth.Grant | str
             if params.get("grant_type") == "refresh_token":
-                grant = await _oauth.redeem_refresh(state, NAME, params.get("refresh_token", ""), rotate=False)
+                grant = await _oauth.redeem_refresh(
+                    state, NAME, params.get("refresh_token", ""), rotate=False
+                )
             elif params.get("grant_type") == "authorization_code":
                 if sandbox_org and host == "login":
                     return _oauth.oauth_error("invalid_grant", 400, "authentication failure")

@@ -81,7 +81,9 @@ def _workspaces(state: SandboxState) -> dict[str, dict[str, Any]]:
     return state.provider_data(NAME).setdefault("workspaces", {})  # type: ignore[no-any-return]
 
 
-def seed_workspace(state: SandboxState, team_id: str = DEFAULT_TEAM_ID, name: str = "Sandbox Workspace") -> str:
+def seed_workspace(
+    state: SandboxState, team_id: str = DEFAULT_TEAM_ID, name: str = "Sandbox Workspace"
+) -> str:
     _workspaces(state).setdefault(
         team_id,
         {"id": team_id, "name": name, "bot_user_id": DEFAULT_BOT_USER, "channels": {}, "users": {}},
@@ -204,11 +206,15 @@ async def _params(request: Request) -> dict[str, str]:
             raw = await request.body()
             body = orjson.loads(raw) if raw else {}
             if isinstance(body, dict):
-                params.update({k: v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in body.items()})
+                params.update(
+                    {k: v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in body.items()}
+                )
         else:
             # application/x-www-form-urlencoded (slack_sdk's default); parsed by hand so the
             # sandbox needs no multipart library.
-            params.update(dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)))
+            params.update(
+                dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+            )
     return params
 
 
@@ -228,7 +234,9 @@ def _decode_cursor(cursor: str) -> int | None:
         return None
 
 
-def _page(state: SandboxState, items: list[Any], params: dict[str, str], default_limit: int) -> tuple[list[Any], str] | None:
+def _page(
+    state: SandboxState, items: list[Any], params: dict[str, str], default_limit: int
+) -> tuple[list[Any], str] | None:
     try:
         limit = int(params.get("limit") or default_limit)
     except ValueError:
@@ -255,7 +263,9 @@ def _public(channel: dict[str, Any]) -> dict[str, Any]:
 
 
 def routes(state: SandboxState) -> list[BaseRoute]:
-    def authenticate(params: dict[str, str], request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
+    def authenticate(
+        params: dict[str, str], request: Request
+    ) -> tuple[dict[str, Any] | None, JSONResponse | None]:
         header = request.headers.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else params.get("token", "")
         if not token:
@@ -335,7 +345,11 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             return _slack_error("invalid_cursor")
         chunk, next_cursor = paged
         return JSONResponse(
-            {"ok": True, "channels": [_public(c) for c in chunk], "response_metadata": {"next_cursor": next_cursor}}
+            {
+                "ok": True,
+                "channels": [_public(c) for c in chunk],
+                "response_metadata": {"next_cursor": next_cursor},
+            }
         )
 
     def conversations_list(account: dict[str, Any], ws: dict[str, Any], params: dict[str, str]) -> Response:
@@ -353,7 +367,8 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         channel_id = params.get("channel", "")
         if not channel_id:
             return _slack_error(
-                "invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: channel"]}
+                "invalid_arguments",
+                response_metadata={"messages": ["[ERROR] missing required field: channel"]},
             )
         channel = ws["channels"].get(channel_id)
         if channel is None or (channel["is_private"] and not channel["is_member"]):
@@ -363,7 +378,9 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             body["num_members"] = len(channel["_members"])
         return JSONResponse({"ok": True, "channel": body})
 
-    def conversations_members(account: dict[str, Any], ws: dict[str, Any], params: dict[str, str]) -> Response:
+    def conversations_members(
+        account: dict[str, Any], ws: dict[str, Any], params: dict[str, str]
+    ) -> Response:
         channel = ws["channels"].get(params.get("channel", ""))
         if channel is None or (channel["is_private"] and not channel["is_member"]):
             return _slack_error("channel_not_found")

@@ -38,7 +38,9 @@ def render_fault(fault: Fault, request: Request) -> Response | None:
         return _error("invalid_client_id" if fault.mode == "401" else "token_revoked")
     if fault.mode == "429":
         return JSONResponse(
-            {"ok": False, "error": "ratelimited"}, status_code=429, headers={"Retry-After": str(fault.retry_after)}
+            {"ok": False, "error": "ratelimited"},
+            status_code=429,
+            headers={"Retry-After": str(fault.retry_after)},
         )
     return None
 

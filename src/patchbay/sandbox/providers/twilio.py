@@ -19,7 +19,12 @@ PAGE_SIZE_DEFAULT = 50
 
 def _error(status: int, code: int, message: str) -> JSONResponse:
     return JSONResponse(
-        {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status},
+        {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
         status_code=status,
     )
 
