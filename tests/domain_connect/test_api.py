@@ -395,3 +395,12 @@ async def test_unsupported_provider_is_400(
     )
     assert response.status_code == 400
     assert response.json() == error(APPLY_URL_FAILED)
+
+
+@pytest.mark.parametrize("domain", ["exa mple.com", "a..b.com", "-x.com", "x" * 64 + ".com", "localhost"])
+async def test_check_refuses_names_that_are_not_domains(
+    client: httpx.AsyncClient, tenant: Tenant, dns_zone: DNSTestServer, domain: str
+) -> None:
+    response = await client.get(tenant.base + CHECK, params={"domain": domain}, headers=tenant.headers)
+    assert response.status_code == 400
+    assert response.json() == error("Enter a valid domain name, e.g. example.com.", "domain")

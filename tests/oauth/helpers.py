@@ -26,9 +26,13 @@ class Consent:
     cookie: str | None
 
 
-async def start(client: httpx.AsyncClient, tenant: Tenant, kind: str, next_url: str = "/done") -> httpx.Response:
+async def start(
+    client: httpx.AsyncClient, tenant: Tenant, kind: str, next_url: str = "/done"
+) -> httpx.Response:
     return await client.get(
-        f"{tenant.base}/integrations/authorize/", params={"kind": kind, "next": next_url}, headers=tenant.headers
+        f"{tenant.base}/integrations/authorize/",
+        params={"kind": kind, "next": next_url},
+        headers=tenant.headers,
     )
 
 

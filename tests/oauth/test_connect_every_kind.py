@@ -124,7 +124,9 @@ async def test_hubspot_has_no_pkce_and_sends_optional_scope(
     assert "crm.objects.owners.read" in query["optional_scope"][0]
 
 
-async def test_tiktok_authorize_uses_app_id(client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer) -> None:
+async def test_tiktok_authorize_uses_app_id(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer
+) -> None:
     given = await consent(client, tenant, "tiktok-ads")
     query = parse_qs(urlsplit(given.authorize_location).query)
     assert set(query) == {"app_id", "redirect_uri", "state"}

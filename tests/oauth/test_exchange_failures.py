@@ -17,7 +17,9 @@ from tests.oauth.helpers import connect, consent, row, rows, secrets_of
 from tests.support.factory import Factory, Tenant
 
 
-async def finish(client: httpx.AsyncClient, tenant: Tenant, kind: str, *, code: str | None = None) -> httpx.Response:
+async def finish(
+    client: httpx.AsyncClient, tenant: Tenant, kind: str, *, code: str | None = None
+) -> httpx.Response:
     given = await consent(client, tenant, kind)
     return await client.post(
         f"{tenant.base}/integrations/",
@@ -26,18 +28,24 @@ async def finish(client: httpx.AsyncClient, tenant: Tenant, kind: str, *, code: 
     )
 
 
-async def test_slack_error_in_a_200(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_slack_error_in_a_200(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     response = await finish(client, tenant, "slack", code="code-bogus")
     assert response.status_code == 400
     assert response.json()["detail"] == "slack OAuth failed: invalid_code"
     assert await rows(runtime) == []
 
 
-async def test_oauth_error_body(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_oauth_error_body(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     response = await finish(client, tenant, "linear", code="code-bogus")
     assert response.status_code == 400
     detail = response.json()["detail"]
-    assert detail.startswith("linear OAuth failed: invalid_grant") and "authorization grant is invalid" in detail
+    assert (
+        detail.startswith("linear OAuth failed: invalid_grant") and "authorization grant is invalid" in detail
+    )
 
 
 @pytest.mark.parametrize(
@@ -63,7 +71,9 @@ async def test_token_endpoint_failures(
     assert await rows(runtime) == []
 
 
-async def test_token_info_timeout(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_token_info_timeout(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     sandbox.state.inject("clickup", "timeout", path_contains="/v2/user")
     response = await finish(client, tenant, "clickup")
     assert response.status_code == 503
@@ -90,7 +100,9 @@ async def test_jira_without_sites_and_tiktok_without_advertisers(
     jira = await finish(client, tenant, "jira")
     assert jira.status_code == 400 and jira.json()["detail"].startswith("No accessible Jira sites found.")
     tiktok = await finish(client, tenant, "tiktok-ads")
-    assert tiktok.status_code == 400 and tiktok.json()["detail"].startswith("No TikTok ad accounts were authorized.")
+    assert tiktok.status_code == 400 and tiktok.json()["detail"].startswith(
+        "No TikTok ad accounts were authorized."
+    )
     assert await rows(runtime) == []
 
 
@@ -110,14 +122,20 @@ async def test_reconnect_keeps_row_and_clears_failure_state(
     assert again == pk
     reconnected = await row(runtime, pk)
     assert reconnected.errors == ""
-    assert not {"refresh_failure_count", "refresh_next_attempt_at", "refresh_terminal"} & set(reconnected.config)
+    assert not {"refresh_failure_count", "refresh_next_attempt_at", "refresh_terminal"} & set(
+        reconnected.config
+    )
     assert secrets_of(runtime, reconnected)["access_token"] != first["access_token"]
     assert len(await rows(runtime)) == 1
 
 
-async def test_other_account_is_a_second_row(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_other_account_is_a_second_row(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     await connect(client, tenant, "slack")
-    _oauth.set_account(sandbox.state, "slack", "slack", {"team_id": "T0OTHER", "team_name": "Other", "user_id": "U9"})
+    _oauth.set_account(
+        sandbox.state, "slack", "slack", {"team_id": "T0OTHER", "team_name": "Other", "user_id": "U9"}
+    )
     await connect(client, tenant, "slack")
     assert sorted(r.integration_id or "" for r in await rows(runtime)) == ["T0OTHER", "T0SANDBOX"]
 
@@ -142,7 +160,9 @@ async def test_slack_secrets_beyond_tokens_are_encrypted(
     from patchbay.providers import catalog
 
     original = catalog.OAUTH_PROVIDERS["slack"]
-    catalog.OAUTH_PROVIDERS["slack"] = type(original)(**{**original.__dict__, "scope": original.scope + ",incoming-webhook"})
+    catalog.OAUTH_PROVIDERS["slack"] = type(original)(
+        **{**original.__dict__, "scope": original.scope + ",incoming-webhook"}
+    )
     try:
         pk = await connect(client, tenant, "slack")
     finally:

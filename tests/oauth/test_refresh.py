@@ -34,7 +34,9 @@ def refresh_grants(sandbox: SandboxServer, provider: str) -> int:
     return _oauth.grants(sandbox.state, provider, "refresh_token")
 
 
-async def test_fresh_token_is_used_as_is(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_fresh_token_is_used_as_is(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     pk = await connect(client, tenant, "linear")
     stored = await row(runtime, pk)
     fresh = await ensure_fresh_token(runtime, stored)
@@ -113,7 +115,7 @@ async def test_dead_refresh_token_counts_invalid_grants(
 async def test_reddit_and_hubspot_failure_classes(
     client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
 ) -> None:
-    for kind, provider in (("reddit-ads", "oauth"), ("hubspot", "hubspot")):
+    for kind in ("reddit-ads", "hubspot"):
         pk = await connect(client, tenant, kind)
         await age(runtime, pk, 10_000_000)
         sandbox.state.revoke(secrets_of(runtime, await row(runtime, pk))["refresh_token"])
@@ -123,7 +125,11 @@ async def test_reddit_and_hubspot_failure_classes(
 
 @pytest.mark.parametrize(
     ("mode", "failure", "error"),
-    [("500", "http_5xx", ProviderUnavailable), ("timeout", "network", ProviderUnreachable), ("malformed", "other", ValidationError)],
+    [
+        ("500", "http_5xx", ProviderUnavailable),
+        ("timeout", "network", ProviderUnreachable),
+        ("malformed", "other", ValidationError),
+    ],
 )
 async def test_transient_failures_with_dead_token(
     mode: str, failure: str, error: type[Exception],
@@ -187,7 +193,9 @@ async def test_unreadable_refresh_token_is_terminal_without_a_call(
     pk = await connect(client, tenant, "linear")
     foreign = Fernet(Fernet.generate_key()).encrypt(b'{"refresh_token": "x"}').decode()
     async with runtime.db.transaction() as session:
-        await session.execute(update(Integration).where(Integration.id == pk).values(sensitive_config=foreign))
+        await session.execute(
+            update(Integration).where(Integration.id == pk).values(sensitive_config=foreign)
+        )
     result = await refresh_integration(runtime, pk, tenant.project.id, force=True)
     assert result.failure == "unreadable"
     stored = await row(runtime, pk)
@@ -202,14 +210,21 @@ async def test_token_without_refresh_marked_failed_asks_to_reconnect(
 ) -> None:
     pk = await connect(client, tenant, "clickup")
     async with runtime.db.transaction() as session:
-        await session.execute(update(Integration).where(Integration.id == pk).values(errors=TOKEN_REFRESH_FAILED))
+        await session.execute(
+            update(Integration).where(Integration.id == pk).values(errors=TOKEN_REFRESH_FAILED)
+        )
     with pytest.raises(ValidationError) as caught:
         await ensure_fresh_token(runtime, await row(runtime, pk))
     assert "could not be refreshed" in str(caught.value)
 
 
 async def test_fallback_client_is_tried_and_flagged(
-    make_settings: Any, factory: Factory, client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+    make_settings: Any,
+    factory: Factory,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    runtime: Runtime,
+    sandbox: SandboxServer,
 ) -> None:
     pk = await connect(client, tenant, "hubspot")
     await age(runtime, pk, 1000)
@@ -228,7 +243,9 @@ async def test_fallback_client_is_tried_and_flagged(
     finally:
         await rotated.close()
     assert result.refreshed
-    assert sandbox.state.count_calls("hubspot", "/oauth/v1/token", "POST") == 3  # exchange + primary + fallback
+    assert (
+        sandbox.state.count_calls("hubspot", "/oauth/v1/token", "POST") == 3
+    )  # exchange + primary + fallback
     assert (await row(runtime, pk)).config["oauth_uses_legacy_client"] is True
     # With the primary working again the flag is cleared.
     await refresh_integration(runtime, pk, tenant.project.id, force=True)

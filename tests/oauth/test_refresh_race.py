@@ -43,7 +43,11 @@ async def test_fifty_concurrent_callers_one_refresh(
 
 
 async def test_two_runtimes_share_one_refresh(
-    make_settings, client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer  # type: ignore[no-untyped-def]
+    make_settings,
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    runtime: Runtime,
+    sandbox: SandboxServer,  # type: ignore[no-untyped-def]
 ) -> None:
     stale = await expired_linear(client, tenant, runtime)
     _oauth.set_knob(sandbox.state, "linear", "refresh_delay", 0.3)

@@ -86,7 +86,9 @@ def test_success_clears_backoff_and_rotates() -> None:
     config = {"expires_in": 10, "refreshed_at": 1, "refresh_failure_count": 3, "refresh_invalid_grant_count": 2,
               "refresh_next_attempt_at": 5, "refresh_terminal": False, "hub_id": 7}  # fmt: skip
     provider = OAUTH_PROVIDERS["hubspot"]
-    new_config, new_secrets = record_success(provider, config, TOKENS, {"access_token": "a2", "expires_in": 1800}, NOW)
+    new_config, new_secrets = record_success(
+        provider, config, TOKENS, {"access_token": "a2", "expires_in": 1800}, NOW
+    )
     assert not set(BACKOFF_KEYS) & set(new_config)
     assert new_config == {"expires_in": 1800, "refreshed_at": int(NOW), "hub_id": 7}
     assert new_secrets == {"access_token": "a2", "refresh_token": "r"}

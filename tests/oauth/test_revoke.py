@@ -12,7 +12,9 @@ from tests.oauth.helpers import connect, row, rows, secrets_of
 from tests.support.factory import Tenant
 
 
-async def test_delete_revokes_refresh_token(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_delete_revokes_refresh_token(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     pk = await connect(client, tenant, "salesforce")
     refresh = secrets_of(runtime, await row(runtime, pk))["refresh_token"]
     response = await client.delete(f"{tenant.base}/integrations/{pk}/", headers=tenant.headers)
@@ -21,10 +23,14 @@ async def test_delete_revokes_refresh_token(client: httpx.AsyncClient, tenant: T
     assert refresh not in {t for t, i in sandbox.state.refresh_tokens.items() if not i.revoked}
 
 
-async def test_resend_revokes_too(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_resend_revokes_too(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     pk = await connect(client, tenant, "resend")
     refresh = secrets_of(runtime, await row(runtime, pk))["refresh_token"]
-    assert (await client.delete(f"{tenant.base}/integrations/{pk}/", headers=tenant.headers)).status_code == 204
+    assert (
+        await client.delete(f"{tenant.base}/integrations/{pk}/", headers=tenant.headers)
+    ).status_code == 204
     assert _oauth.revoked(sandbox.state, "oauth") == [refresh]
 
 
@@ -43,5 +49,7 @@ async def test_kinds_without_revoke_url_make_no_call(
 ) -> None:
     pk = await connect(client, tenant, "hubspot")
     before = len(sandbox.state.calls)
-    assert (await client.delete(f"{tenant.base}/integrations/{pk}/", headers=tenant.headers)).status_code == 204
+    assert (
+        await client.delete(f"{tenant.base}/integrations/{pk}/", headers=tenant.headers)
+    ).status_code == 204
     assert len(sandbox.state.calls) == before

@@ -18,9 +18,13 @@ from tests.oauth.helpers import connect, consent, rows, start
 from tests.support.factory import Factory, Tenant
 
 
-async def post_code(client: httpx.AsyncClient, tenant: Tenant, kind: str, code: str | None, state: str | None) -> httpx.Response:
+async def post_code(
+    client: httpx.AsyncClient, tenant: Tenant, kind: str, code: str | None, state: str | None
+) -> httpx.Response:
     config = {k: v for k, v in {"code": code, "state": state}.items() if v is not None}
-    return await client.post(f"{tenant.base}/integrations/", json={"kind": kind, "config": config}, headers=tenant.headers)
+    return await client.post(
+        f"{tenant.base}/integrations/", json={"kind": kind, "config": config}, headers=tenant.headers
+    )
 
 
 def assert_refused(response: httpx.Response, detail_contains: str) -> None:
@@ -30,15 +34,21 @@ def assert_refused(response: httpx.Response, detail_contains: str) -> None:
     assert detail_contains in body["detail"], body
 
 
-async def test_unknown_state_is_refused(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_unknown_state_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     given = await consent(client, tenant, "linear")
     forged = urlencode({"next": "/done", "token": "f" * 66, "team_id": str(tenant.project.id)})
     assert_refused(await post_code(client, tenant, "linear", given.code, forged), "not recognised")
-    assert_refused(await post_code(client, tenant, "linear", given.code, None), "state token must be provided")
+    assert_refused(
+        await post_code(client, tenant, "linear", given.code, None), "state token must be provided"
+    )
     assert await rows(runtime) == []
 
 
-async def test_state_is_single_use(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_state_is_single_use(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     given = await consent(client, tenant, "linear")
     first = await post_code(client, tenant, "linear", given.code, given.state)
     assert first.status_code == 201
@@ -50,12 +60,16 @@ async def test_state_is_single_use(client: httpx.AsyncClient, tenant: Tenant, ru
     assert len(await rows(runtime)) == 1
 
 
-async def test_expired_state_is_refused(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_expired_state_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     given = await consent(client, tenant, "hubspot")
     token = parse_qs(given.state)["token"][0]
     async with runtime.db.transaction() as session:
         await session.execute(
-            update(OAuthState).where(OAuthState.token == token).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            update(OAuthState)
+            .where(OAuthState.token == token)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
         )
     assert_refused(await post_code(client, tenant, "hubspot", given.code, given.state), "expired")
     assert await rows(runtime) == []
@@ -79,20 +93,28 @@ async def test_state_of_another_project_is_refused(
     second = await factory.project(tenant.organization)
     given = await consent(client, tenant, "clickup")
     other_project = Tenant(tenant.user, tenant.organization, second, tenant.key, tenant.headers)
-    assert_refused(await post_code(client, other_project, "clickup", given.code, given.state), "another project")
+    assert_refused(
+        await post_code(client, other_project, "clickup", given.code, given.state), "another project"
+    )
     assert await rows(runtime) == []
 
 
-async def test_state_of_another_kind_is_refused(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_state_of_another_kind_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     given = await consent(client, tenant, "slack")
-    assert_refused(await post_code(client, tenant, "clickup", given.code, given.state), "another integration kind")
+    assert_refused(
+        await post_code(client, tenant, "clickup", given.code, given.state), "another integration kind"
+    )
     callback = urlsplit(given.callback_path)
     wrong_path = await client.get(f"/integrations/linear/callback?{callback.query}")
     assert_refused(wrong_path, "another integration kind")
     assert await rows(runtime) == []
 
 
-async def test_missing_code_is_refused(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_missing_code_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     given = await consent(client, tenant, "slack")
     response = await post_code(client, tenant, "slack", None, given.state)
     assert_refused(response, "code must be provided")
@@ -107,7 +129,9 @@ async def test_callback_redirects_to_next_with_integration_id(
     assert stored.id == pk and stored.kind == "slack"
 
 
-async def test_denied_consent_redirects_with_error(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_denied_consent_redirects_with_error(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     sandbox.state.provider_data("slack")["deny"] = True
     given = await consent(client, tenant, "slack", next_url="/back")
     assert given.error == "access_denied" and given.code is None
@@ -119,15 +143,25 @@ async def test_denied_consent_redirects_with_error(client: httpx.AsyncClient, te
 
 @pytest.mark.parametrize(
     "next_url",
-    ["https://evil.example/steal", "//evil.example/x", "javascript:alert(1)", "relative/path", "/\\evil.example"],
+    [
+        "https://evil.example/steal",
+        "//evil.example/x",
+        "javascript:alert(1)",
+        "relative/path",
+        "/\\evil.example",
+    ],
 )
-async def test_authorize_refuses_foreign_next(next_url: str, client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer) -> None:
+async def test_authorize_refuses_foreign_next(
+    next_url: str, client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer
+) -> None:
     response = await start(client, tenant, "slack", next_url)
     assert response.status_code == 400
     assert response.json()["attr"] == "next"
 
 
-async def test_authorize_accepts_allowed_origin(make_settings, factory: Factory, sandbox: SandboxServer) -> None:  # type: ignore[no-untyped-def]
+async def test_authorize_accepts_allowed_origin(
+    make_settings, factory: Factory, sandbox: SandboxServer
+) -> None:  # type: ignore[no-untyped-def]
     from patchbay.app import create_app
     from patchbay.runtime import build_runtime
 
@@ -147,7 +181,10 @@ async def test_authorize_accepts_allowed_origin(make_settings, factory: Factory,
 
 
 async def test_authorize_unknown_and_unconfigured_kinds(
-    client: httpx.AsyncClient, tenant: Tenant, make_settings, sandbox: SandboxServer  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    make_settings,
+    sandbox: SandboxServer,  # type: ignore[no-untyped-def]
 ) -> None:
     for kind in ("twilio", "nope", ""):
         response = await start(client, tenant, kind)
@@ -159,7 +196,9 @@ async def test_unconfigured_kind_answers_kind_not_configured(make_settings, sand
     from patchbay.app import create_app
     from patchbay.runtime import build_runtime
 
-    settings = make_settings(kind_overrides={"PATCHBAY_SLACK_CLIENT_ID": "", "PATCHBAY_SLACK_CLIENT_SECRET": ""})
+    settings = make_settings(
+        kind_overrides={"PATCHBAY_SLACK_CLIENT_ID": "", "PATCHBAY_SLACK_CLIENT_SECRET": ""}
+    )
     runtime = build_runtime(settings)
     try:
         tenant = await Factory(runtime).tenant()
@@ -168,21 +207,27 @@ async def test_unconfigured_kind_answers_kind_not_configured(make_settings, sand
             response = await start(c, tenant, "slack")
             assert response.status_code == 400 and response.json()["detail"] == "Kind not configured"
             created = await c.post(
-                f"{tenant.base}/integrations/", json={"kind": "slack", "config": {"code": "x", "state": "y"}}, headers=tenant.headers
+                f"{tenant.base}/integrations/",
+                json={"kind": "slack", "config": {"code": "x", "state": "y"}},
+                headers=tenant.headers,
             )
             assert created.status_code == 400 and created.json()["detail"] == "Kind not configured"
     finally:
         await runtime.close()
 
 
-async def test_authorize_needs_write_scope(client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer) -> None:
+async def test_authorize_needs_write_scope(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
+) -> None:
     reader = await factory.member_of(tenant, scopes=["integration:read"])
     response = await start(client, reader, "slack")
     assert response.status_code == 403
     assert "integration:write" in response.json()["detail"]
 
 
-async def test_cookie_and_state_record(client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer) -> None:
+async def test_cookie_and_state_record(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
     response = await start(client, tenant, "linear")
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("ph_oauth_state=") and "Max-Age=600" in cookie and "Path=/" in cookie
@@ -190,7 +235,11 @@ async def test_cookie_and_state_record(client: httpx.AsyncClient, tenant: Tenant
     async with runtime.db.session() as session:
         stored = await session.get(OAuthState, token)
     assert stored is not None
-    assert stored.user_id == tenant.user.id and stored.project_id == tenant.project.id and stored.kind == "linear"
+    assert (
+        stored.user_id == tenant.user.id
+        and stored.project_id == tenant.project.id
+        and stored.kind == "linear"
+    )
     assert stored.used_at is None
     assert timedelta(minutes=9) < stored.expires_at - datetime.now(UTC) <= timedelta(minutes=10)
     # The PKCE verifier is stored encrypted.

@@ -34,7 +34,10 @@ def test_default_urls_are_the_providers() -> None:
     assert OAUTH_PROVIDERS["slack"].resolve_token_url(s) == "https://slack.com/api/oauth.v2.access"
     assert OAUTH_PROVIDERS["clickup"].resolve_token_url(s) == "https://api.clickup.com/api/v2/oauth/token"
     assert OAUTH_PROVIDERS["linear"].resolve_token_url(s) == "https://api.linear.app/oauth/token"
-    assert OAUTH_PROVIDERS["google-ads"].resolve_authorize_url(s) == "https://accounts.google.com/o/oauth2/v2/auth"
+    assert (
+        OAUTH_PROVIDERS["google-ads"].resolve_authorize_url(s)
+        == "https://accounts.google.com/o/oauth2/v2/auth"
+    )
 
 
 def test_api_url_moves_every_server_endpoint() -> None:
@@ -45,7 +48,9 @@ def test_api_url_moves_every_server_endpoint() -> None:
         PATCHBAY_GOOGLE_SHEETS_API_URL="http://sim/google",
         PATCHBAY_HUBSPOT_AUTHORIZE_URL="http://sim/hubspot/authorize",
     )
-    slack, clickup, linear, google = (OAUTH_PROVIDERS[k] for k in ("slack", "clickup", "linear", "google-sheets"))
+    slack, clickup, linear, google = (
+        OAUTH_PROVIDERS[k] for k in ("slack", "clickup", "linear", "google-sheets")
+    )
     assert slack.resolve_token_url(s) == "http://sim/slack/api/oauth.v2.access"
     assert clickup.resolve_token_url(s) == "http://sim/clickup/api/v2/oauth/token"
     assert clickup.resolve(s, clickup.token_info_url or "") == "http://sim/clickup/api/v2/user"
@@ -59,9 +64,9 @@ def test_api_url_moves_every_server_endpoint() -> None:
 
 
 def test_rebase_keeps_query() -> None:
-    assert rebase("https://graph.facebook.com/v25.0/me?fields=id,name", "https://graph.facebook.com", "http://x/meta") == (
-        "http://x/meta/v25.0/me?fields=id,name"
-    )
+    assert rebase(
+        "https://graph.facebook.com/v25.0/me?fields=id,name", "https://graph.facebook.com", "http://x/meta"
+    ) == ("http://x/meta/v25.0/me?fields=id,name")
 
 
 @pytest.mark.parametrize(

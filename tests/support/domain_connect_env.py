@@ -51,7 +51,7 @@ def dns_server_session() -> Iterator[DNSTestServer]:
 @pytest.fixture(scope="session")
 def dc_provider_session(dns_server_session: DNSTestServer) -> Iterator[DomainConnectProvider]:
     templates = template_store.templates(Settings(_env_file=None, site_url=SITE_URL))  # type: ignore[call-arg]
-    provider = DomainConnectProvider(dns_server_session, templates, timeout_seconds=4.0)
+    provider = DomainConnectProvider(dns_server_session, templates, timeout_seconds=2.5)
     provider.start()
     yield provider
     provider.stop()

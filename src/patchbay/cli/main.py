@@ -329,6 +329,9 @@ def serve(
         os.environ.update(sandbox_server.env())
         info(f"sandbox providers at {sandbox_server.base_url}")
     os.environ["PATCHBAY_REFRESHER"] = "1" if refresher else "0"
+    if not Settings().model_fields_set & {"site_url"}:
+        # No site URL configured: links and redirect URIs follow the address we serve on.
+        os.environ["PATCHBAY_SITE_URL"] = f"http://{host}:{port}"
     runtime = load_runtime()
     migrate_database(runtime.settings)
     if demo:

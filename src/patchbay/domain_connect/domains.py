@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import tldextract
@@ -13,9 +14,28 @@ def _extractor() -> tldextract.TLDExtract:
     return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=False)
 
 
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+MAX_NAME = 253
+
+
+def normalize(domain: str) -> str:
+    return domain.strip().rstrip(".").lower()
+
+
+def is_label(label: str) -> bool:
+    """One DNS label: letters, digits and inner hyphens (lower-case), at most 63 characters."""
+    return bool(_LABEL.match(label))
+
+
+def is_hostname(name: str) -> bool:
+    """A normalized DNS name with at least two labels."""
+    labels = name.split(".")
+    return len(name) <= MAX_NAME and len(labels) >= 2 and all(is_label(label) for label in labels)
+
+
 def root_and_host(domain: str) -> tuple[str, str]:
     """`track.sub.example.co.uk` -> (`example.co.uk`, `track.sub`); `localhost` -> (`localhost`, ``)."""
-    name = domain.strip().rstrip(".").lower()
+    name = normalize(domain)
     parts = _extractor()(name)
     if not parts.suffix:
         return (parts.domain or name), ""

@@ -10,7 +10,7 @@ from typing import Any
 
 from patchbay.domain_connect import dns_insights, template_store
 from patchbay.domain_connect.discovery import TransientLookupFailure, discover, provider_settings
-from patchbay.domain_connect.domains import root_and_host
+from patchbay.domain_connect.domains import is_hostname, normalize, root_and_host
 from patchbay.domain_connect.schemas import ApplyUrlRequest
 from patchbay.domain_connect.signing import SigningKeyInvalid, load_private_key, signed_query
 from patchbay.email_sender.providers import get_provider
@@ -56,6 +56,8 @@ class ApplyTarget:
 async def check(ctx: ProjectContext, domain: str | None) -> dict[str, Any]:
     if not domain or not domain.strip():
         raise ValidationError("domain query parameter is required")
+    if not is_hostname(normalize(domain)):
+        raise ValidationError("Enter a valid domain name, e.g. example.com.", attr="domain")
     runtime = ctx.runtime
     root, _ = root_and_host(domain)
     try:

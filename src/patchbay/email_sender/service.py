@@ -4,12 +4,12 @@ FROM subdomain a domain uses, verification, renaming, and SES cleanup when the l
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from patchbay.domain_connect.domains import is_label
 from patchbay.email_sender.blocked_domains import is_blocked
 from patchbay.email_sender.providers import MAILDEV, PROVIDERS, SES, get_provider
 from patchbay.email_sender.records import SUCCESS
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from patchbay.tenancy.context import ProjectContext
 
 DEFAULT_MAIL_FROM = "feedback"
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _domain_locks: dict[str, asyncio.Lock] = {}
 
 
@@ -55,7 +54,7 @@ def mail_from_subdomain(value: Any) -> str | None:
     """None when not given or blank (the default applies); otherwise one lower-case DNS label."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if not isinstance(value, str) or not _LABEL.match(value.strip().lower()):
+    if not isinstance(value, str) or not is_label(value.strip().lower()):
         raise ValidationError(
             "MAIL FROM subdomain must be a single DNS label: letters, digits and hyphens, "
             "not starting or ending with a hyphen.",
@@ -125,7 +124,11 @@ async def build_sender(ctx: ProjectContext, config: dict[str, Any]) -> tuple[str
     lock = _domain_locks.setdefault(domain, asyncio.Lock())
     async with lock:  # one provider set-up per domain at a time in this process
         others = [
-            s for s in await repo.same_domain_in_organization(domain) if s.integration_id != sender.email
+            s
+            for s in await repo.same_domain_in_organization(domain)
+            if not (
+                s.project_id == ctx.project.id and s.integration_id == sender.email
+            )  # the row being replaced
         ]
         mail_from = _shared_mail_from(domain, others, sender.mail_from_subdomain)
         await get_provider(ctx.runtime.settings, sender.provider).create_domain(domain, mail_from)

@@ -45,17 +45,17 @@ class IntegrationRepository:
         if kind is not None:
             stmt = stmt.where(Integration.kind == kind)
         counted = stmt.add_columns(func.count().over().label("total"))
+        # Core execution on the session's connection (same transaction): cheaper than the ORM path.
+        conn = await self.session.connection()
         rows = (
-            (
-                await self.session.execute(
-                    counted.order_by(Integration.created_at, Integration.id).limit(limit).offset(offset)
-                )
-            )
+            (await conn.execute(counted.order_by(Integration.created_at, Integration.id).limit(limit).offset(offset)))
             .mappings()
             .all()
         )
         if rows:
             return int(rows[0]["total"]), list(rows)
+        if offset == 0:
+            return 0, []  # an empty first page: there is nothing to count
         # Past the end (or empty): the window count has no row to ride on.
         count_stmt = (
             select(func.count()).select_from(Integration).where(Integration.project_id == self.project_id)
@@ -65,11 +65,8 @@ class IntegrationRepository:
         return int(await self.session.scalar(count_stmt) or 0), []
 
     async def get(self, pk: int) -> RowMapping | None:
-        return (
-            (await self.session.execute(self.readable_statement().where(Integration.id == pk)))
-            .mappings()
-            .first()
-        )
+        conn = await self.session.connection()
+        return (await conn.execute(self.readable_statement().where(Integration.id == pk))).mappings().first()
 
     async def get_model(self, pk: int, *, for_update: bool = False) -> Integration | None:
         stmt = select(Integration).where(Integration.id == pk, Integration.project_id == self.project_id)

@@ -14,7 +14,9 @@ async def enrich(exchange: Exchange) -> None:
     user_id = claims.get("lid") or claims.get("aid")
     response = await exchange.client.get(exchange.url(ME_URL), headers=exchange.bearer())
     body = json_or_none(response) if response.status_code == 200 else None
-    data = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else {}
+    data: dict[str, Any] = (
+        body["data"] if isinstance(body, dict) and isinstance(body.get("data"), dict) else {}
+    )
     exchange.config["reddit_user_id"] = user_id or data.get("id")
     if data.get("username"):
         exchange.config["data.reddit_username"] = data["username"]

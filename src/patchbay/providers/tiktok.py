@@ -13,7 +13,7 @@ USER_INFO = "https://business-api.tiktok.com/open_api/v1.3/user/info/"
 def normalize_token_response(data: dict[str, Any]) -> dict[str, Any]:
     if data.get("code") not in (0, None):
         return {"error": str(data.get("code")), "error_description": data.get("message")}
-    inner = data.get("data") if isinstance(data.get("data"), dict) else {}
+    inner: dict[str, Any] = data["data"] if isinstance(data.get("data"), dict) else {}
     result: dict[str, Any] = {"data": {k: v for k, v in inner.items() if k != "access_token"}}
     if inner.get("access_token"):
         result["access_token"] = inner["access_token"]
@@ -30,7 +30,9 @@ async def enrich(exchange: Exchange) -> None:
         exchange.url(USER_INFO), headers={"Access-Token": str(exchange.secrets.get("access_token", ""))}
     )
     body = json_or_none(response) if response.status_code == 200 else None
-    info = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else {}
+    info: dict[str, Any] = (
+        body["data"] if isinstance(body, dict) and isinstance(body.get("data"), dict) else {}
+    )
     if info.get("email"):
         exchange.config["user_email"] = info["email"]
     if info.get("display_name"):

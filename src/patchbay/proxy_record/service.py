@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -14,7 +13,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from patchbay.config import Settings
-from patchbay.domain_connect.domains import root_and_host
+from patchbay.domain_connect.domains import MAX_NAME, is_hostname, normalize, root_and_host
 from patchbay.kit.dns import make_resolver
 from patchbay.kit.errors import NotFound, ValidationError
 from patchbay.kit.pagination import PageParams
@@ -24,8 +23,6 @@ from patchbay.tenancy.dependencies import require_organization_admin
 
 WAITING = "waiting"
 VALID = "valid"
-MAX_DOMAIN = 253
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 DNS_LIFETIME = 3.0
 
 
@@ -70,15 +67,14 @@ def target_cname(settings: Settings, organization_id: uuid.UUID, domain: str) ->
 
 
 def normalize_domain(raw: str) -> str:
-    domain = raw.strip().rstrip(".").lower()
+    domain = normalize(raw)
     if not domain:
         raise ValidationError("This field may not be blank.", code="blank", attr="domain")
-    if len(domain) > MAX_DOMAIN:
+    if len(domain) > MAX_NAME:
         raise ValidationError(
-            f"Ensure this field has no more than {MAX_DOMAIN} characters.", code="max_length", attr="domain"
+            f"Ensure this field has no more than {MAX_NAME} characters.", code="max_length", attr="domain"
         )
-    labels = domain.split(".")
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+    if not is_hostname(domain):
         raise ValidationError("Enter a valid domain name, e.g. ph.example.com.", attr="domain")
     root, host = root_and_host(domain)
     if not host:

@@ -4,32 +4,38 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.models import Organization, OrganizationMembership, Project
 
 
-async def project_with_level(session: AsyncSession, project_id: int, user_id: int) -> RowMapping | None:
-    stmt = (
-        select(
-            Project.id,
-            Project.organization_id,
-            Project.name,
-            Project.api_token,
-            OrganizationMembership.level,
-        )
-        .outerjoin(
-            OrganizationMembership,
-            and_(
-                OrganizationMembership.organization_id == Project.organization_id,
-                OrganizationMembership.user_id == user_id,
-            ),
-        )
-        .where(Project.id == project_id)
+# Built once: this runs on every project request.
+_PROJECT_WITH_LEVEL = (
+    select(
+        Project.id,
+        Project.organization_id,
+        Project.name,
+        Project.api_token,
+        OrganizationMembership.level,
     )
-    return (await session.execute(stmt)).mappings().first()
+    .outerjoin(
+        OrganizationMembership,
+        and_(
+            OrganizationMembership.organization_id == Project.organization_id,
+            OrganizationMembership.user_id == bindparam("user_id"),
+        ),
+    )
+    .where(Project.id == bindparam("project_id"))
+)
+
+
+async def project_with_level(session: AsyncSession, project_id: int, user_id: int) -> RowMapping | None:
+    # Core execution on the session's connection (same transaction): cheaper than the ORM path.
+    conn = await session.connection()
+    result = await conn.execute(_PROJECT_WITH_LEVEL, {"project_id": project_id, "user_id": user_id})
+    return result.mappings().first()
 
 
 async def organization_with_level(
