@@ -35,7 +35,16 @@ from bench import profile as profiling
 from bench.load import LoadResult, Target, drive, ensure_wrk
 from bench.report import Report, RunResult, write
 from bench.seed import BENCH_PROJECT_ROWS, UPSERT_HOSTNAME, Seeded, Seeder, SeedPlan, pg_dsn
-from bench.servers import REPO, MemorySampler, Server, baseline_command, free_port, patchbay_command, py_spy
+from bench.servers import (
+    REPO,
+    CpuMeter,
+    MemorySampler,
+    Server,
+    baseline_command,
+    free_port,
+    patchbay_command,
+    py_spy,
+)
 from patchbay.kit.crypto import KeyRing
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -98,6 +107,7 @@ class Bench:
         self.sandbox: Any = None
         self.wrk: str | None = None
         self.notes: list[str] = []
+        self.database = ""
 
     # --- database ----------------------------------------------------------------------------
     def prepare_database(self) -> str:
@@ -203,55 +213,39 @@ class Bench:
     ) -> RunResult:
         self.probe(target)
         say(f"run {name} on {server.name}: {target.method} {target.url} ...")
-        spy = None
         raw = RESULTS / f"{self.mode.name}-profile-{name.replace(' ', '-')}.raw"
+        spy_bin, workers = (py_spy(), server.workers()) if profile else (None, [])
+        meter = CpuMeter(server, self.database)
+        load = {"wrk": self.wrk, "connections": self.args.connections, "warmup": 0.0}
         with MemorySampler(server) as sampler:
-            if profile:
-                spy_bin = py_spy()
-                workers = server.workers()
-                if spy_bin and workers:
-                    # Start sampling once warm-up is over: py-spy runs for the measured window.
-                    spy = (spy_bin, workers[0].pid)
-            if spy is not None and self.wrk:
-                # wrk: warm up first, then sample while the measured window runs.
-                drive(
-                    target,
-                    wrk=self.wrk,
-                    connections=self.args.connections,
-                    seconds=self.mode.warmup,
-                    warmup=0,
-                )
-                proc = profiling.record(spy[0], spy[1], self.mode.duration, raw)
-                result = drive(
-                    target,
-                    wrk=self.wrk,
-                    connections=self.args.connections,
-                    seconds=self.mode.duration,
-                    warmup=0,
-                )
-                proc.wait(timeout=60)
-            else:
-                result = self.drive(target)
+            # Warm-up (discarded), then the measured window, with CPU counted and py-spy sampling.
+            if self.mode.warmup > 0:
+                drive(target, seconds=self.mode.warmup, **load)  # type: ignore[arg-type]
+            spy = (
+                profiling.record(spy_bin, workers[0].pid, self.mode.duration, raw)
+                if spy_bin and workers
+                else None
+            )
+            meter.start()
+            result = drive(target, seconds=self.mode.duration, **load)  # type: ignore[arg-type]
+            meter.stop()
+            if spy is not None:
+                spy.wait(timeout=60)
         if spy is not None and raw.exists():
             summary = RESULTS / f"{self.mode.name}-profile-{name.replace(' ', '-')}.txt"
             summary.write_text(profiling.summarise(raw))
             raw.unlink()
             say(f"profile written to {summary.relative_to(REPO)}")
         run = self.result(server, name, target, description, rows, result, sampler)
+        if result.requests:
+            run.app_cpu_us = 1e6 * meter.app_s / result.requests
+            run.db_cpu_us = 1e6 * meter.db_s / result.requests
         say(
             f"  {run.rps:,.0f} req/s, p50 {run.p50_ms:.2f} ms, p99 {run.p99_ms:.2f} ms, "
-            f"non-2xx {run.non2xx}, errors {run.errors}, peak RSS/worker {run.peak_worker_mb:.0f} MB"
+            f"non-2xx {run.non2xx}, errors {run.errors}, peak RSS/worker {run.peak_worker_mb:.0f} MB, "
+            f"CPU/request: app {run.app_cpu_us:.0f} us + PostgreSQL {run.db_cpu_us:.0f} us"
         )
         return run
-
-    def drive(self, target: Target) -> LoadResult:
-        return drive(
-            target,
-            wrk=self.wrk,
-            connections=self.args.connections,
-            seconds=self.mode.duration,
-            warmup=self.mode.warmup,
-        )
 
     def result(
         self,
@@ -303,6 +297,7 @@ class Bench:
                 "exist in this build (src/patchbay/routing.py)."
             )
         url = self.prepare_database()
+        self.database = str(make_url(pg_dsn(url)).database)
         seeder = Seeder(url, KeyRing.from_string(self.keys))
         if not asyncio.run(seeder.is_empty()):
             raise SystemExit(

@@ -27,6 +27,8 @@ class RunResult:
     tool: str
     rows_in_table: int
     ratio: float | None = None
+    app_cpu_us: float = 0.0  # CPU of the server's workers per request
+    db_cpu_us: float = 0.0  # CPU of the PostgreSQL backends serving the benchmark database per request
 
 
 @dataclass
@@ -122,15 +124,28 @@ def markdown(report: Report) -> str:
         "",
         "## Results",
         "",
-        "| run | server | req/s | p50 ms | p99 ms | ratio to baseline | non-2xx (expected status) | peak RSS per worker MB |",
-        "|---|---|---:|---:|---:|---:|---|---:|",
+        "| run | server | req/s | p50 ms | p99 ms | ratio to baseline | CPU µs/request: app + PostgreSQL "
+        "| CPU-cost ratio | non-2xx (expected status) | peak RSS per worker MB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
+    base = report.run("list", "baseline")
+    base_cpu = (base.app_cpu_us + base.db_cpu_us) if base else 0.0
     for r in report.runs:
         status = f"{r.non2xx:,}" + (f" ({r.expected_status})" if r.expected_status != 200 else "")
+        cpu = r.app_cpu_us + r.db_cpu_us
+        cpu_ratio = base_cpu / cpu if cpu and base_cpu else None
         out.append(
             f"| {r.name} | {r.server} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {_fmt(r.ratio, 2)} | "
+            f"{r.app_cpu_us:,.0f} + {r.db_cpu_us:,.0f} = {cpu:,.0f} | {_fmt(cpu_ratio, 2)} | "
             f"{status} | {r.peak_worker_mb:.0f} ({', '.join(str(m) for m in r.per_worker_mb)}) |"
         )
+    out += [
+        "",
+        "*Ratio to baseline* divides requests per second. *CPU-cost ratio* divides the baseline's CPU per "
+        "request (its workers plus the PostgreSQL backends of the benchmark database) by the run's: the "
+        "throughput ratio the two would reach on a machine given to them alone, and a number that other "
+        "load on the machine does not move much.",
+    ]
     out += ["", "What each run sends:", ""]
     for r in report.runs:
         out.append(f"- **{r.name}** ({r.server}): {r.description}")
@@ -139,11 +154,14 @@ def markdown(report: Report) -> str:
             "",
             "## Scaling: list with more rows in the table",
             "",
-            "| integrations in the table | req/s | p50 ms | p99 ms |",
-            "|---:|---:|---:|---:|",
+            "| integrations in the table | req/s | p50 ms | p99 ms | CPU µs/request: app + PostgreSQL |",
+            "|---:|---:|---:|---:|---:|",
         ]
         for r in report.scaling:
-            out.append(f"| {r.rows_in_table:,} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} |")
+            out.append(
+                f"| {r.rows_in_table:,} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
+                f"{r.app_cpu_us:,.0f} + {r.db_cpu_us:,.0f} |"
+            )
     out += ["", "## Targets (issue 7)", "", "| target | goal | measured | met |", "|---|---|---|---|"]
     for t in report.targets:
         met = "—" if t.ok is None else ("yes" if t.ok else "**no**")

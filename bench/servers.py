@@ -170,6 +170,48 @@ class MemorySampler:
         return [round(v / (1024 * 1024), 1) for _, v in sorted(self.peaks.items())]
 
 
+class CpuMeter:
+    """CPU seconds spent by the server's workers and by the PostgreSQL backends serving `database`
+    between start() and stop(): a cost per request that other load on the machine does not skew."""
+
+    def __init__(self, server: Server, database: str) -> None:
+        self.server = server
+        self.database = database
+        self.start_app: dict[int, float] = {}
+        self.start_db: dict[int, float] = {}
+        self.app_s = 0.0
+        self.db_s = 0.0
+
+    def _backends(self) -> list[psutil.Process]:
+        found = []
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            cmdline = " ".join(proc.info.get("cmdline") or [])
+            if cmdline.startswith("postgres: ") and f" {self.database} " in f"{cmdline} ":
+                found.append(proc)
+        return found
+
+    @staticmethod
+    def _times(procs: list[psutil.Process]) -> dict[int, float]:
+        out = {}
+        for proc in procs:
+            try:
+                t = proc.cpu_times()
+                out[proc.pid] = t.user + t.system
+            except psutil.NoSuchProcess:
+                continue
+        return out
+
+    def start(self) -> None:
+        self.start_app = self._times(self.server.workers())
+        self.start_db = self._times(self._backends())
+
+    def stop(self) -> None:
+        end_app = self._times(self.server.workers())
+        end_db = self._times(self._backends())
+        self.app_s = sum(v - self.start_app.get(pid, 0.0) for pid, v in end_app.items())
+        self.db_s = sum(v - self.start_db.get(pid, 0.0) for pid, v in end_db.items())
+
+
 def py_spy() -> str | None:
     found = shutil.which("py-spy")
     if found:

@@ -404,3 +404,17 @@ async def test_check_refuses_names_that_are_not_domains(
     response = await client.get(tenant.base + CHECK, params={"domain": domain}, headers=tenant.headers)
     assert response.status_code == 400
     assert response.json() == error("Enter a valid domain name, e.g. example.com.", "domain")
+
+
+async def test_discovery_is_cached_in_redis(
+    client_with: ClientWith, tenant: Tenant, dns_zone: DNSTestServer, dc_provider: DomainConnectProvider
+) -> None:
+    shared = await client_with(redis=True)
+    dc_provider.host_zone("redis-dc.com")
+    first = await shared.get(tenant.base + CHECK, params={"domain": "redis-dc.com"}, headers=tenant.headers)
+    assert first.json()["supported"] is True
+    dns_zone.remove("_domainconnect.redis-dc.com")
+    dc_provider.zones.clear()
+    # The answer comes from Redis now, without asking DNS or the provider again.
+    again = await shared.get(tenant.base + CHECK, params={"domain": "redis-dc.com"}, headers=tenant.headers)
+    assert again.json()["supported"] is True

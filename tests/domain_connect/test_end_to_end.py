@@ -4,6 +4,7 @@ create → check → apply-url → the provider verifies the signature and write
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.support.dns_server import DNSTestServer
 from tests.support.domain_connect_provider import DomainConnectProvider
@@ -11,7 +12,12 @@ from tests.support.factory import Tenant
 
 
 async def test_email_sender_end_to_end(
-    client: httpx.AsyncClient, tenant: Tenant, dns_zone: DNSTestServer, dc_provider: DomainConnectProvider
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    dns_zone: DNSTestServer,
+    dc_provider: DomainConnectProvider,
+    signing_key_pem: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     dc_provider.host_zone("acme-mail.com")
     created = await client.post(
@@ -77,6 +83,8 @@ async def test_email_sender_end_to_end(
     stored = (await client.get(f"{tenant.base}/integrations/{sender['id']}/", headers=tenant.headers)).json()
     assert stored["config"]["verified"] is True
     assert stored["config"]["setup_method"] == "auto"
+    key_line = signing_key_pem.split("\\n")[1]
+    assert key_line not in caplog.text and key_line not in url
 
 
 async def test_proxy_record_end_to_end(

@@ -54,6 +54,7 @@ def assert_stored(runtime: Runtime, integration: Any, kind: str, integration_id:
     for key in ("access_token", "refresh_token", "id_token"):
         assert key not in integration.config
     assert access not in str(integration.config)
+    assert "token" not in integration.config
     assert access not in integration.sensitive_config
     if OAUTH_PROVIDERS[kind].default_expires_in:
         assert integration.config["expires_in"] == OAUTH_PROVIDERS[kind].default_expires_in

@@ -293,3 +293,31 @@ async def test_background_refresher_pass(
     assert (await row(runtime, fresh)).errors == ""
     # A second pass finds nothing due.
     assert await refresh_due_integrations(runtime) == 0
+
+
+async def test_refresher_loop_runs_until_stopped_and_purges_old_states(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func, select
+
+    from patchbay.models import OAuthState
+    from patchbay.oauth.refresh import run_background_refresher
+
+    due = await connect(client, tenant, "linear")
+    await age(runtime, due, 3000)
+    async with runtime.db.transaction() as session:
+        await session.execute(update(OAuthState).values(expires_at=datetime.now(UTC) - timedelta(days=2)))
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_background_refresher(runtime, interval=0.05, stop=stop))
+    for _ in range(100):
+        if refresh_grants(sandbox, "linear"):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert refresh_grants(sandbox, "linear") == 1
+    async with runtime.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(OAuthState)) == 0

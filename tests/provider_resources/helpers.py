@@ -24,7 +24,10 @@ async def slack_integration(
     scopes: list[str] | None = None,
 ) -> tuple[Integration, str]:
     token = token or slack_api.issue_token(sandbox.state, user_id=INSTALLER, scopes=scopes)
-    config: dict[str, Any] = {"team": {"id": TEAM, "name": "Sandbox Workspace"}, "scope": "channels:read,users:read"}
+    config: dict[str, Any] = {
+        "team": {"id": TEAM, "name": "Sandbox Workspace"},
+        "scope": "channels:read,users:read",
+    }
     if authed_user:
         config["authed_user"] = {"id": authed_user}
     row = await factory.integration(
@@ -53,7 +56,9 @@ async def clickup_integration(
     return row, token
 
 
-async def linear_integration(factory: Factory, sandbox: SandboxServer, tenant: Tenant) -> tuple[Integration, str]:
+async def linear_integration(
+    factory: Factory, sandbox: SandboxServer, tenant: Tenant
+) -> tuple[Integration, str]:
     token = linear_api.issue_token(sandbox.state, expires=False)
     row = await factory.integration(
         tenant.project,

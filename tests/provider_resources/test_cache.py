@@ -55,9 +55,13 @@ async def test_redis_list_fetched_by_one_process_is_served_by_another(
 
         # The channel_id budget is shared too: 20 lookups here, 10 there, the next is refused.
         for i in range(20):
-            assert (await a.get(url, headers=tenant.headers, params={"channel_id": f"CA{i}"})).status_code == 200
+            assert (
+                await a.get(url, headers=tenant.headers, params={"channel_id": f"CA{i}"})
+            ).status_code == 200
         for i in range(10):
-            assert (await b.get(url, headers=tenant.headers, params={"channel_id": f"CB{i}"})).status_code == 200
+            assert (
+                await b.get(url, headers=tenant.headers, params={"channel_id": f"CB{i}"})
+            ).status_code == 200
         assert (await a.get(url, headers=tenant.headers, params={"channel_id": "CLAST"})).status_code == 429
 
         # Deleting through process B drops what process A would serve.
@@ -76,7 +80,9 @@ async def test_delete_drops_cached_entries(
     other = await factory.tenant()
     keep, _ = await slack_integration(factory, sandbox, other)
     for owner, pk in ((tenant, row.id), (other, keep.id)):
-        assert (await client.get(f"{owner.base}/integrations/{pk}/channels/", headers=owner.headers)).status_code == 200
+        assert (
+            await client.get(f"{owner.base}/integrations/{pk}/channels/", headers=owner.headers)
+        ).status_code == 200
     response = await client.delete(f"{tenant.base}/integrations/{row.id}/", headers=tenant.headers)
     assert response.status_code == 204
     assert await runtime.cache.get(cache_key(row.id, "slack", "channels", "private")) is None

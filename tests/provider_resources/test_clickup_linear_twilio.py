@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
+from patchbay.models import Integration
 from patchbay.sandbox.providers import clickup_api, linear_api
 from patchbay.sandbox.providers import twilio as twilio_sim
 from patchbay.sandbox.server import SandboxServer
@@ -35,9 +38,15 @@ async def test_clickup_workspaces_spaces_and_lists(
     row, token = await clickup_integration(factory, sandbox, tenant)
     base = f"{tenant.base}/integrations/{row.id}"
     workspaces = await client.get(f"{base}/clickup_workspaces/", headers=tenant.headers)
-    assert workspaces.json() == {"workspaces": [{"id": "9001", "name": "Acme"}, {"id": "9002", "name": "Other"}]}
-    spaces = await client.get(f"{base}/clickup_spaces/", headers=tenant.headers, params={"workspaceId": "9001"})
-    assert spaces.json() == {"spaces": [{"id": "790", "name": "Engineering"}, {"id": "791", "name": "Marketing"}]}
+    assert workspaces.json() == {
+        "workspaces": [{"id": "9001", "name": "Acme"}, {"id": "9002", "name": "Other"}]
+    }
+    spaces = await client.get(
+        f"{base}/clickup_spaces/", headers=tenant.headers, params={"workspaceId": "9001"}
+    )
+    assert spaces.json() == {
+        "spaces": [{"id": "790", "name": "Engineering"}, {"id": "791", "name": "Marketing"}]
+    }
     lists = await client.get(f"{base}/clickup_lists", headers=tenant.headers, params={"spaceId": "790"})
     assert lists.json() == {
         "lists": [
@@ -59,7 +68,9 @@ async def test_clickup_space_without_folders_or_lists(
     seed_clickup(sandbox)
     row, _ = await clickup_integration(factory, sandbox, tenant)
     response = await client.get(
-        f"{tenant.base}/integrations/{row.id}/clickup_lists/", headers=tenant.headers, params={"spaceId": "791"}
+        f"{tenant.base}/integrations/{row.id}/clickup_lists/",
+        headers=tenant.headers,
+        params={"spaceId": "791"},
     )
     assert response.json() == {"lists": []}
 
@@ -68,13 +79,23 @@ async def test_clickup_space_without_folders_or_lists(
     ("endpoint", "attr"), [("clickup_spaces", "workspaceId"), ("clickup_lists", "spaceId")]
 )
 async def test_clickup_missing_or_bad_parameter_is_400_with_attr(
-    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer, endpoint: str, attr: str
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    factory: Factory,
+    sandbox: SandboxServer,
+    endpoint: str,
+    attr: str,
 ) -> None:
     row, _ = await clickup_integration(factory, sandbox, tenant)
     url = f"{tenant.base}/integrations/{row.id}/{endpoint}/"
     missing = await client.get(url, headers=tenant.headers)
     assert missing.status_code == 400
-    assert missing.json() == {"type": "validation_error", "code": "required", "detail": "This field is required.", "attr": attr}
+    assert missing.json() == {
+        "type": "validation_error",
+        "code": "required",
+        "detail": "This field is required.",
+        "attr": attr,
+    }
     bad = await client.get(url, headers=tenant.headers, params={attr: "../team"})
     assert bad.status_code == 400 and bad.json()["attr"] == attr
     unknown = await client.get(url, headers=tenant.headers, params={attr: "424242"})
@@ -91,7 +112,9 @@ async def test_clickup_workspace_not_granted_is_permission_400_and_not_marked(
     base = f"{tenant.base}/integrations/{row.id}"
     workspaces = await client.get(f"{base}/clickup_workspaces/", headers=tenant.headers)
     assert workspaces.json() == {"workspaces": [{"id": "9001", "name": "Acme"}]}
-    response = await client.get(f"{base}/clickup_spaces/", headers=tenant.headers, params={"workspaceId": "9002"})
+    response = await client.get(
+        f"{base}/clickup_spaces/", headers=tenant.headers, params={"workspaceId": "9002"}
+    )
     assert response.status_code == 400
     assert "does not have permission" in response.json()["detail"]
     assert (await client.get(f"{base}/", headers=tenant.headers)).json()["errors"] == ""
@@ -99,13 +122,21 @@ async def test_clickup_workspace_not_granted_is_permission_400_and_not_marked(
 
 @pytest.mark.parametrize(
     ("endpoint", "params"),
-    [("clickup_workspaces", {}), ("clickup_spaces", {"workspaceId": "1"}), ("clickup_lists", {"spaceId": "1"})],
+    [
+        ("clickup_workspaces", {}),
+        ("clickup_spaces", {"workspaceId": "1"}),
+        ("clickup_lists", {"spaceId": "1"}),
+    ],
 )
 async def test_clickup_wrong_kind_is_400_not_500(
     client: httpx.AsyncClient, tenant: Tenant, factory: Factory, endpoint: str, params: dict[str, str]
 ) -> None:
-    row = await factory.integration(tenant.project, "twilio", "AC1", {"account_sid": "AC1"}, {"auth_token": "t"})
-    response = await client.get(f"{tenant.base}/integrations/{row.id}/{endpoint}/", headers=tenant.headers, params=params)
+    row = await factory.integration(
+        tenant.project, "twilio", "AC1", {"account_sid": "AC1"}, {"auth_token": "t"}
+    )
+    response = await client.get(
+        f"{tenant.base}/integrations/{row.id}/{endpoint}/", headers=tenant.headers, params=params
+    )
     assert response.status_code == 400
     assert response.json() == {
         "type": "validation_error", "code": "invalid_input",
@@ -118,9 +149,17 @@ async def test_clickup_refresh_failed_row_asks_to_reconnect_without_calling(
 ) -> None:
     token = clickup_api.issue_token(sandbox.state)
     row = await factory.integration(
-        tenant.project, "clickup", "183", {}, {"access_token": token}, tenant.user, errors="TOKEN_REFRESH_FAILED"
+        tenant.project,
+        "clickup",
+        "183",
+        {},
+        {"access_token": token},
+        tenant.user,
+        errors="TOKEN_REFRESH_FAILED",
     )
-    response = await client.get(f"{tenant.base}/integrations/{row.id}/clickup_workspaces/", headers=tenant.headers)
+    response = await client.get(
+        f"{tenant.base}/integrations/{row.id}/clickup_workspaces/", headers=tenant.headers
+    )
     assert response.status_code == 400
     assert "could not be refreshed" in response.json()["detail"]
     assert sandbox.state.count_calls("clickup") == 0
@@ -141,15 +180,21 @@ async def test_linear_teams_follow_pages(
 
 
 async def test_linear_wrong_kind_is_400(client: httpx.AsyncClient, tenant: Tenant, factory: Factory) -> None:
-    row = await factory.integration(tenant.project, "twilio", "AC1", {"account_sid": "AC1"}, {"auth_token": "t"})
+    row = await factory.integration(
+        tenant.project, "twilio", "AC1", {"account_sid": "AC1"}, {"auth_token": "t"}
+    )
     response = await client.get(f"{tenant.base}/integrations/{row.id}/linear_teams/", headers=tenant.headers)
     assert response.status_code == 400
     assert response.json()["detail"] == "linear_teams endpoint is only supported for Linear integrations"
 
 
-async def twilio_row(factory: Factory, sandbox: SandboxServer, tenant: Tenant, auth_token: str = "twilio-secret-1") -> tuple[object, str]:
+async def twilio_row(
+    factory: Factory, sandbox: SandboxServer, tenant: Tenant, auth_token: str = "twilio-secret-1"
+) -> tuple[Integration, str]:
     sid = twilio_sim.add_account(sandbox.state, auth_token=auth_token)
-    row = await factory.integration(tenant.project, "twilio", sid, {"account_sid": sid}, {"auth_token": auth_token}, tenant.user)
+    row = await factory.integration(
+        tenant.project, "twilio", sid, {"account_sid": sid}, {"auth_token": auth_token}, tenant.user
+    )
     return row, sid
 
 
@@ -157,7 +202,9 @@ async def test_twilio_numbers_empty_account_is_empty_list(
     client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
 ) -> None:
     row, _ = await twilio_row(factory, sandbox, tenant)
-    response = await client.get(f"{tenant.base}/integrations/{row.id}/twilio_phone_numbers/", headers=tenant.headers)  # type: ignore[attr-defined]
+    response = await client.get(
+        f"{tenant.base}/integrations/{row.id}/twilio_phone_numbers/", headers=tenant.headers
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["phone_numbers"] == [] and body["lastRefreshedAt"]
@@ -168,7 +215,7 @@ async def test_twilio_numbers_listed_cached_and_force_refreshed(
 ) -> None:
     row, sid = await twilio_row(factory, sandbox, tenant)
     number = twilio_sim.add_number(sandbox.state, sid, "+14155551234", "(415) 555-1234")
-    url = f"{tenant.base}/integrations/{row.id}/twilio_phone_numbers/"  # type: ignore[attr-defined]
+    url = f"{tenant.base}/integrations/{row.id}/twilio_phone_numbers/"
     first = (await client.get(url, headers=tenant.headers)).json()
     assert first["phone_numbers"] == [
         {"sid": number["sid"], "phone_number": "+14155551234", "friendly_name": "(415) 555-1234"}
@@ -185,5 +232,32 @@ async def test_twilio_wrong_kind_is_400(
     client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
 ) -> None:
     row, _ = await linear_integration(factory, sandbox, tenant)
-    response = await client.get(f"{tenant.base}/integrations/{row.id}/twilio_phone_numbers/", headers=tenant.headers)
+    response = await client.get(
+        f"{tenant.base}/integrations/{row.id}/twilio_phone_numbers/", headers=tenant.headers
+    )
     assert response.status_code == 400 and response.json()["attr"] == "kind"
+
+
+async def test_linear_token_past_half_life_is_refreshed_before_listing(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer, runtime: Any
+) -> None:
+    import time
+
+    linear_api.add_team(sandbox.state, "Engineering")
+    access, refresh = sandbox.state.issue_tokens(
+        "linear", "linear", {"organization": linear_api.DEFAULT_ORGANIZATION}, prefix="lin"
+    )
+    sandbox.state.revoke(access)  # only a refreshed token can list teams
+    row = await factory.integration(
+        tenant.project,
+        "linear",
+        linear_api.DEFAULT_ORGANIZATION["id"],
+        {"expires_in": 3600, "refreshed_at": int(time.time()) - 3000},
+        {"access_token": access, "refresh_token": refresh},
+        tenant.user,
+    )
+    response = await client.get(f"{tenant.base}/integrations/{row.id}/linear_teams/", headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    assert [t["name"] for t in response.json()["teams"]] == ["Engineering"]
+    assert sandbox.state.count_calls("linear", "/oauth/token") == 1
+    assert access not in response.text and refresh not in response.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -25,8 +27,10 @@ def seed(sandbox: SandboxServer) -> dict[str, str]:
     return ids
 
 
-async def get(client: httpx.AsyncClient, tenant: Tenant, pk: int, **params: object) -> httpx.Response:
-    return await client.get(f"{tenant.base}/integrations/{pk}/channels/", headers=tenant.headers, params=params)
+async def get(client: httpx.AsyncClient, tenant: Tenant, pk: int, **params: Any) -> httpx.Response:
+    return await client.get(
+        f"{tenant.base}/integrations/{pk}/channels/", headers=tenant.headers, params=params
+    )
 
 
 async def test_creator_sees_private_channels_sorted_by_name(
@@ -41,7 +45,14 @@ async def test_creator_sees_private_channels_sorted_by_name(
     assert [c["name"] for c in body["channels"]] == ["a_public", "b_public", "c_public", "d_private"]
     private = body["channels"][-1]
     assert private["is_private"] is True and private["is_private_without_access"] is False
-    assert set(private) == {"id", "name", "is_private", "is_member", "is_ext_shared", "is_private_without_access"}
+    assert set(private) == {
+        "id",
+        "name",
+        "is_private",
+        "is_member",
+        "is_ext_shared",
+        "is_private_without_access",
+    }
     assert body["has_more"] is False and body["lastRefreshedAt"]
     assert token not in response.text
 
@@ -203,7 +214,10 @@ async def test_channel_id_lookup_budget_answers_429(
     response = await get(client, tenant, row.id, channel_id="CMISSING31")
     assert response.status_code == 429
     body = response.json()
-    assert body["type"] == "throttled_error" and body["detail"] == "Too many Slack channel lookups. Try again in a minute."
+    assert (
+        body["type"] == "throttled_error"
+        and body["detail"] == "Too many Slack channel lookups. Try again in a minute."
+    )
     assert 1 <= int(response.headers["Retry-After"]) <= 61
     assert sandbox.state.count_calls("slack", "conversations.info") == 30
     # The budget belongs to the integration: another one still has its own.
@@ -235,15 +249,21 @@ async def test_forced_lookup_of_vanished_channel_drops_it_from_cache(
     ids = seed(sandbox)
     row, _ = await slack_integration(factory, sandbox, tenant)
     await get(client, tenant, row.id)
-    sandbox.state.provider_data("slack")["workspaces"][slack_api.DEFAULT_TEAM_ID]["channels"].pop(ids["b_public"])
+    sandbox.state.provider_data("slack")["workspaces"][slack_api.DEFAULT_TEAM_ID]["channels"].pop(
+        ids["b_public"]
+    )
     gone = await get(client, tenant, row.id, channel_id=ids["b_public"], force_refresh="true")
     assert gone.json() == {"channels": []}
     names = [c["name"] for c in (await get(client, tenant, row.id)).json()["channels"]]
     assert "b_public" not in names and "a_public" in names
 
 
-async def test_non_slack_integration_is_400(client: httpx.AsyncClient, tenant: Tenant, factory: Factory) -> None:
-    row = await factory.integration(tenant.project, "twilio", "AC1", {"account_sid": "AC1"}, {"auth_token": "t"})
+async def test_non_slack_integration_is_400(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory
+) -> None:
+    row = await factory.integration(
+        tenant.project, "twilio", "AC1", {"account_sid": "AC1"}, {"auth_token": "t"}
+    )
     response = await get(client, tenant, row.id)
     assert response.status_code == 400
     assert response.json() == {
@@ -282,7 +302,9 @@ async def test_needs_integration_read_scope(
     )
     assert response.status_code == 403 and "integration:read" in response.json()["detail"]
     reader = await factory.key(tenant.user, ["integration:read"])
-    ok = await client.get(f"{tenant.base}/integrations/{row.id}/channels", headers={"Authorization": f"Bearer {reader}"})
+    ok = await client.get(
+        f"{tenant.base}/integrations/{row.id}/channels", headers={"Authorization": f"Bearer {reader}"}
+    )
     assert ok.status_code == 200
 
 

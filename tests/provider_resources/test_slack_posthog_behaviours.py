@@ -3,6 +3,8 @@ asserted through the API against the Slack simulator. PostHog's newest page size
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from patchbay.sandbox.providers import slack_api
@@ -25,8 +27,10 @@ def seed(sandbox: SandboxServer) -> dict[str, str]:
     }
 
 
-async def channels(client: httpx.AsyncClient, tenant: Tenant, pk: int, **params: object) -> list[dict[str, object]]:
-    response = await client.get(f"{tenant.base}/integrations/{pk}/channels/", headers=tenant.headers, params=params)
+async def channels(client: httpx.AsyncClient, tenant: Tenant, pk: int, **params: Any) -> list[dict[str, Any]]:
+    response = await client.get(
+        f"{tenant.base}/integrations/{pk}/channels/", headers=tenant.headers, params=params
+    )
     assert response.status_code == 200, response.text
     return list(response.json()["channels"])
 
@@ -39,7 +43,9 @@ async def test_17_listing_calls_and_arguments(
     await channels(client, tenant, row.id)
     public = slack_api.requests(sandbox.state, "conversations.list")
     private = slack_api.requests(sandbox.state, "users.conversations")
-    assert public == [{"method": "conversations.list", "exclude_archived": "1", "types": "public_channel", "limit": "1000"}]
+    assert public == [
+        {"method": "conversations.list", "exclude_archived": "1", "types": "public_channel", "limit": "1000"}
+    ]
     assert private == [
         {
             "method": "users.conversations", "exclude_archived": "1", "types": "private_channel",
@@ -73,7 +79,9 @@ async def test_19_masked_private_channel_sorts_first_and_is_left_out_of_the_page
     assert [c["name"] for c in listed] == ["a_public_channel", "b_public_channel", "c_public_channel"]
     cached = await runtime.cache.get(cache_key(row.id, "slack", "channels", "masked"))  # type: ignore[attr-defined]
     assert [c["name"] for c in cached["channels"]][0] == MASKED
-    assert cached["channels"][0]["id"] == ids["d"] and cached["channels"][0]["is_private_without_access"] is True
+    assert (
+        cached["channels"][0]["id"] == ids["d"] and cached["channels"][0]["is_private_without_access"] is True
+    )
 
 
 async def test_20_empty_page_stops_after_one_call_per_type(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from patchbay.sandbox.providers import slack_api
@@ -25,7 +27,7 @@ def seed(sandbox: SandboxServer) -> dict[str, str]:
     }
 
 
-async def get(client: httpx.AsyncClient, tenant: Tenant, pk: int, **params: object) -> httpx.Response:
+async def get(client: httpx.AsyncClient, tenant: Tenant, pk: int, **params: Any) -> httpx.Response:
     return await client.get(f"{tenant.base}/integrations/{pk}/users/", headers=tenant.headers, params=params)
 
 

@@ -4,6 +4,7 @@ sandbox's JWKS, and what a new or repeated installation leaves in the database."
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 import httpx
@@ -18,7 +19,7 @@ from patchbay.runtime import Runtime
 from patchbay.sandbox.providers import vercel as sim
 from patchbay.sandbox.server import SandboxServer
 from tests.support.factory import Factory
-from tests.vercel.helpers import rows, vercel_project_integrations
+from tests.vercel.helpers import client_with, rows, vercel_project_integrations, vercel_settings
 
 SECRET = "vercel-SENTINEL-install-token"
 
@@ -271,3 +272,29 @@ async def test_delete_installation(
 
     gone = await client.get(_url(installation_id), headers=_headers(system, "system"))
     assert gone.status_code == 404 and gone.json()["detail"] == "Installation not found"
+
+
+async def test_concurrent_first_puts_create_one_organization(
+    client: httpx.AsyncClient, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    import asyncio
+
+    installation_id = sim.new_installation_id()
+    responses = await asyncio.gather(*[_put(client, sandbox, installation_id) for _ in range(4)])
+    assert [r.status_code for r in responses] == [204] * 4
+    assert len(await rows(runtime, OrganizationIntegration)) == 1
+    assert len(await rows(runtime, Org)) == 1
+
+
+@pytest.mark.skipif(not os.environ.get("PATCHBAY_TEST_REDIS_URL"), reason="needs PATCHBAY_TEST_REDIS_URL")
+async def test_jwks_cache_is_shared_through_redis(
+    runtime: Runtime, make_settings: Any, sandbox: SandboxServer, redis_prefix: str
+) -> None:
+    """Two processes (two runtimes on one Redis) fetch Vercel's keys once between them."""
+    shared = f"{redis_prefix}jwks-{sim.new_installation_id()}:"
+    installation_id = sim.new_installation_id()
+    for _ in range(2):
+        settings = vercel_settings(make_settings, sandbox, redis=True, redis_key_prefix=shared)
+        async with client_with(settings) as (client, _own):
+            assert (await _put(client, sandbox, installation_id)).status_code == 204
+    assert sandbox.state.count_calls("vercel", sim.JWKS_PATH) == 1

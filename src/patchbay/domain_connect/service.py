@@ -32,10 +32,7 @@ SIGNING_KEY_MISSING = (
 LOOKUP_FAILED = (
     "We could not reach the DNS of {domain} or its DNS provider just now. Please try again in a moment."
 )
-CONTEXT_FAILED = {
-    template_store.EMAIL: "Validation error resolving email context. Please try again later or contact support.",
-    template_store.PROXY: "Validation error resolving proxy context. Please try again later or contact support.",
-}
+EMAIL_CONTEXT_FAILED = "Validation error resolving email context. Please try again later or contact support."
 # Without the DMARC group: Cloudflare ignores TXT conflict matching and would publish a second DMARC record.
 EMAIL_GROUPS_WITHOUT_DMARC = ("verification", "dkim", "spf", "mailfrom")
 
@@ -201,20 +198,16 @@ async def _build_url(ctx: ProjectContext, target: ApplyTarget, body: ApplyUrlReq
 async def apply_url(ctx: ProjectContext, body: ApplyUrlRequest) -> dict[str, str]:
     require_project_admin(ctx)
     _validate(ctx, body)
-    context = str(body.context)
+    if body.context == template_store.PROXY:
+        return {"url": await _build_url(ctx, await _proxy_target(ctx, body.proxy_record_id), body)}
+    assert body.integration_id is not None
     try:
-        if context == template_store.EMAIL:
-            assert body.integration_id is not None
-            target = await _email_target(ctx, body.integration_id)
-        else:
-            target = await _proxy_target(ctx, body.proxy_record_id)
+        target = await _email_target(ctx, body.integration_id)
     except ContextUnresolvable as exc:
-        log.info("domain connect context unresolvable", extra={"context": context, "reason": str(exc)})
-        raise ValidationError(CONTEXT_FAILED[context]) from None
+        log.info("domain connect email context unresolvable", extra={"reason": str(exc)})
+        raise ValidationError(EMAIL_CONTEXT_FAILED) from None
     url = await _build_url(ctx, target, body)
-    if context == template_store.EMAIL:
-        assert body.integration_id is not None
-        await _mark_auto_setup(ctx, body.integration_id)
+    await _mark_auto_setup(ctx, body.integration_id)
     return {"url": url}
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -37,6 +39,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _json_loads(text: str | bytes) -> Any:
+    """orjson where it can (several times faster than json on every listed config); json for what
+    orjson refuses (integers beyond 64 bits), so every value reads back exactly as before."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     aurl = async_url(url)
     if aurl.startswith("sqlite"):
@@ -48,6 +59,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,
+        json_deserializer=_json_loads,
         connect_args={"server_settings": {"application_name": "patchbay", "jit": "off"}},
     )
 

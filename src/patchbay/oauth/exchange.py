@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -26,6 +27,26 @@ from patchbay.providers.base import Exchange, hook, json_or_none
 from patchbay.providers.catalog import FALLBACK_PROVIDERS, OAuthProvider
 
 log = logging.getLogger("patchbay.oauth")
+
+# HubSpot's token-info endpoint takes the access token in its path; httpx logs request URLs at INFO.
+_TOKEN_IN_PATH = re.compile(r"(access-tokens/)[^/?#\s\"]+")
+
+
+class RedactTokenPaths(logging.Filter):
+    """Blank out tokens carried in URL paths before httpx's request log line is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(
+                _TOKEN_IN_PATH.sub(r"\1[redacted]", str(a)) if isinstance(a, httpx.URL | str) else a
+                for a in record.args
+            )
+        return True
+
+
+_httpx_log = logging.getLogger("httpx")
+if not any(isinstance(f, RedactTokenPaths) for f in _httpx_log.filters):
+    _httpx_log.addFilter(RedactTokenPaths())
 
 TOKEN_KEYS = ("access_token", "refresh_token", "id_token")
 TOKEN_TIMEOUT = 10.0

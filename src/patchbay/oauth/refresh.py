@@ -22,6 +22,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from patchbay.kit.crypto import UndecryptableSecret
@@ -50,6 +51,7 @@ BACKOFF_CAP = 3600
 TERMINAL_INVALID_GRANTS = 5
 # A token this close to its real expiry is treated as expired.
 EXPIRY_MARGIN = 30
+STATE_RETENTION = timedelta(days=1)
 
 RECONNECT = (
     "This integration's authentication token could not be refreshed. Please reconnect or disconnect "
@@ -296,6 +298,9 @@ async def ensure_fresh_token(runtime: Any, integration: Integration) -> FreshTok
 # --- background refresher ----------------------------------------------------------------------------
 async def refresh_due_integrations(runtime: Any) -> int:
     """Refresh every OAuth row past its half-life (or failed and out of backoff). Returns the count."""
+    async with runtime.db.transaction() as session:
+        # Spent and abandoned OAuth attempts are kept a day (for support), then dropped.
+        await repository.OAuthStateRepository(session).purge_expired(datetime.now(UTC) - STATE_RETENTION)
     async with runtime.db.session() as session:
         rows = await repository.refresh_candidates(session, list(OAUTH_PROVIDERS))
     now = time.time()

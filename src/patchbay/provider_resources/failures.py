@@ -140,9 +140,11 @@ def to_api_error(error: UpstreamError, *, action: str = "read this resource") ->
 
 
 async def read_with_retries(
-    call: Callable[[], Awaitable[T]], *, attempts: int = READ_ATTEMPTS, backoff: float = BACKOFF_SECONDS
+    call: Callable[[], Awaitable[T]], *, attempts: int | None = None, backoff: float | None = None
 ) -> T:
     """Run an idempotent read; retry transient failures (5xx, malformed, timeout) with backoff."""
+    attempts = attempts if attempts is not None else READ_ATTEMPTS
+    backoff = backoff if backoff is not None else BACKOFF_SECONDS
     attempt = 0
     while True:
         attempt += 1
@@ -173,7 +175,10 @@ def retry_after_from(headers: Mapping[str, str], default: int = DEFAULT_RETRY_AF
         try:
             return max(1, int(float(raw)))
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+            try:
+                parsed = email.utils.parsedate_to_datetime(raw)
+            except (TypeError, ValueError):
+                parsed = None
             if parsed is not None:
                 return max(1, int(parsed.timestamp() - now + 0.999))
     for name, scale in (("x-ratelimit-reset", 1.0), ("x-ratelimit-requests-reset", 1000.0)):

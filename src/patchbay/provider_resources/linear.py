@@ -98,10 +98,12 @@ class LinearClient:
             data = await self._query(TEAMS_QUERY, {"first": PAGE_SIZE, "after": after})
             connection = data.get("teams")
             nodes = connection.get("nodes") if isinstance(connection, dict) else None
-            if not isinstance(nodes, list):
+            if not isinstance(connection, dict) or not isinstance(nodes, list):
                 raise UpstreamError("linear", Failure.UNAVAILABLE, "unexpected body shape")
             teams.extend(
-                {"id": str(n["id"]), "name": str(n.get("name", ""))} for n in nodes if isinstance(n, dict)
+                {"id": str(n["id"]), "name": str(n.get("name", ""))}
+                for n in nodes
+                if isinstance(n, dict) and "id" in n
             )
             page_info = connection.get("pageInfo") or {}
             after = page_info.get("endCursor")

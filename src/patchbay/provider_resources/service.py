@@ -242,7 +242,7 @@ async def slack_channels(
         token = _access_token(row, await _token(ctx, row))
 
         async def lookup() -> dict[str, Any] | None:
-            async with slack_client(runtime.settings, token, timeout=_timeout(ctx)) as client:
+            async with slack_client(runtime.settings, token, http_timeout=_timeout(ctx)) as client:
                 return await client.channel_by_id(
                     channel_id, include_private=include_private, authed_user=authed_user
                 )
@@ -255,7 +255,7 @@ async def slack_channels(
         token = _access_token(row, await _token(ctx, row))
 
         async def fetch() -> list[dict[str, Any]]:
-            async with slack_client(runtime.settings, token, timeout=_timeout(ctx)) as client:
+            async with slack_client(runtime.settings, token, http_timeout=_timeout(ctx)) as client:
                 return await client.list_channels(include_private=include_private, authed_user=authed_user)
 
         channels = await _call(ctx, row, fetch, action="list channels")
@@ -310,7 +310,7 @@ async def slack_users(
         token = _access_token(row, await _token(ctx, row))
 
         async def lookup() -> dict[str, Any] | None:
-            async with slack_client(runtime.settings, token, timeout=_timeout(ctx)) as client:
+            async with slack_client(runtime.settings, token, http_timeout=_timeout(ctx)) as client:
                 return await client.user_by_id(user_id, team_id)
 
         member = await _call(ctx, row, lookup, action="list workspace members")
@@ -327,7 +327,7 @@ async def slack_users(
         token = _access_token(row, await _token(ctx, row))
 
         async def fetch() -> list[dict[str, Any]]:
-            async with slack_client(runtime.settings, token, timeout=_timeout(ctx)) as client:
+            async with slack_client(runtime.settings, token, http_timeout=_timeout(ctx)) as client:
                 return await client.list_users(team_id)
 
         members = await _call(ctx, row, fetch, action="list workspace members")

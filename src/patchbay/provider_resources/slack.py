@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Literal
@@ -90,7 +89,7 @@ class SlackClient:
                 response = await self.web.api_call(method, params=None, data=_form(params))
             except SlackApiError as exc:
                 raise classify(exc) from None
-            except (TimeoutError, asyncio.TimeoutError, aiohttp.ServerTimeoutError):
+            except (TimeoutError, aiohttp.ServerTimeoutError):
                 raise UpstreamError("slack", Failure.UNREACHABLE, "timeout") from None
             except aiohttp.ClientResponseError as exc:
                 raise UpstreamError("slack", Failure.UNAVAILABLE, f"http {exc.status}") from None
@@ -248,14 +247,14 @@ def serialize_user(member: dict[str, Any]) -> dict[str, Any]:
 
 
 @asynccontextmanager
-async def slack_client(settings: Settings, token: str, *, timeout: float) -> AsyncIterator[SlackClient]:
+async def slack_client(settings: Settings, token: str, *, http_timeout: float) -> AsyncIterator[SlackClient]:
     """A client bound to one token and one aiohttp session, closed on exit."""
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=http_timeout))
     try:
         web = AsyncWebClient(
             token=token,
             base_url=api_url(settings),
-            timeout=int(max(1, timeout)),
+            timeout=int(max(1, http_timeout)),
             session=session,
             retry_handlers=[],  # retries are ours (failures.read_with_retries), reads only
         )

@@ -229,6 +229,7 @@ _PROVIDERS: list[OAuthProvider] = [
         scope="",
         token_info_url="https://api.intercom.io/me",
         token_info_fields=("id", "email"),
+        secret_paths=("token",),  # Intercom repeats the access token as `token`
     ),
     OAuthProvider(
         kind="jira",

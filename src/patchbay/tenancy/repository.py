@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.models import Organization, OrganizationMembership, Project
 
-
 # Built once: this runs on every project request.
 _PROJECT_WITH_LEVEL = (
     select(

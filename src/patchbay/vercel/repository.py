@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.models import Integration, LinkSession, OrganizationIntegration, Project
@@ -19,6 +19,17 @@ LINK_KIND = "vercel"
 class VercelRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def serialize_on(self, key: str) -> None:
+        """Holds, until the transaction ends, a lock that every other transaction calling this with the
+        same key waits for: check-then-create sequences cannot interleave (PostgreSQL advisory lock;
+        on SQLite, taking the database write lock does the same)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+        else:
+            await self.session.execute(
+                update(LinkSession).where(LinkSession.token == "").values(kind=LinkSession.kind)
+            )
 
     def installations_statement(self, installation_id: str) -> Select[Any]:
         return select(OrganizationIntegration).where(

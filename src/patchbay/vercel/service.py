@@ -8,6 +8,7 @@ import hmac
 import logging
 import re
 import secrets
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlparse
@@ -27,7 +28,7 @@ from patchbay.kit.errors import (
     PermissionDenied,
     ValidationError,
 )
-from patchbay.models import Integration, MembershipLevel, OrganizationIntegration
+from patchbay.models import Integration, MembershipLevel, OrganizationIntegration, Project
 from patchbay.org_integration.repository import VERCEL
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import UserContext
@@ -48,6 +49,10 @@ REMOVED_EVENT = "integration-configuration.removed"
 
 SESSION_INVALID = "Session expired or invalid. Please try linking again from Vercel."
 SESSION_USED = "Session already used. Please try linking again from Vercel."
+ALREADY_LINKED = (
+    "This organization already has a Vercel integration. "
+    "Please unlink the existing one first or choose a different organization."
+)
 
 
 def _now() -> datetime:
@@ -128,6 +133,7 @@ async def upsert_installation(
     }
     sensitive = runtime.keyring.encrypt_json({"credentials": body.credentials.model_dump()})
 
+    await repo.serialize_on(f"vercel-installation:{installation_id}")
     existing = await repo.installation(installation_id)
     if existing is not None:
         previous = existing.config or {}
@@ -317,6 +323,19 @@ async def _installation_orphaned(runtime: Runtime, row: OrganizationIntegration)
     return not alive
 
 
+async def _linkable_project(repo: VercelRepository, organization_id: uuid.UUID, project_id: int) -> Project:
+    if await repo.org_vercel_integration(organization_id) is not None:
+        raise ValidationError(ALREADY_LINKED)
+    project = (
+        await repo.project_in_organization(organization_id, project_id) if 0 < project_id < 2**31 else None
+    )
+    if project is None:
+        raise ValidationError("The selected project does not belong to this organization.")
+    if await repo.project_has_vercel(project.id):
+        raise ValidationError("This project already has a Vercel integration.")
+    return project
+
+
 async def complete_link(ctx: UserContext, body: ConnectComplete) -> dict[str, Any]:
     session = ctx.session
     runtime = ctx.runtime
@@ -358,19 +377,15 @@ async def complete_link(ctx: UserContext, body: ConnectComplete) -> dict[str, An
             await repo.remove_installation(existing)
             await session.commit()
         else:
-            raise ValidationError(
-                "This organization already has a Vercel integration. "
-                "Please unlink the existing one first or choose a different organization."
-            )
+            raise ValidationError(ALREADY_LINKED)
 
-    project = (
-        await repo.project_in_organization(organization_id, project_id) if 0 < project_id < 2**31 else None
-    )
-    if project is None:
-        raise ValidationError("The selected project does not belong to this organization.")
-    if await repo.project_has_vercel(project.id):
-        raise ValidationError("This project already has a Vercel integration.")
-
+    # From here on, one link at a time per organization: the checks below stay true until commit.
+    await repo.serialize_on(f"vercel-link:{organization_id}")
+    try:
+        project = await _linkable_project(repo, organization_id, project_id)
+    except APIError:
+        await session.rollback()  # releases the lock now rather than when the request ends
+        raise
     if not await repo.consume_link_session(token_hash, _now()):
         await session.rollback()
         raise ValidationError(SESSION_USED)
@@ -407,10 +422,7 @@ async def complete_link(ctx: UserContext, body: ConnectComplete) -> dict[str, An
         await session.commit()
     except IntegrityError:
         await session.rollback()
-        raise ValidationError(
-            "This organization already has a Vercel integration. "
-            "Please unlink the existing one first or choose a different organization."
-        ) from None
+        raise ValidationError(ALREADY_LINKED) from None
     organization_name = (await AccountRepository(session).organization(organization_id)).name  # type: ignore[union-attr]
     log.info("vercel installation %s linked to organization %s", data["installation_id"], organization_id)
 

@@ -330,7 +330,10 @@ def _token_handler(state: SandboxState, sim: Sim) -> Callable[[Request], Awaitab
                 }
             )
         shape = sim.shape or _standard
-        return JSONResponse(shape(sim, grant, wire_access, refresh, state))
+        body = shape(sim, grant, wire_access, refresh, state)
+        if sim.kind == "intercom":
+            body["token"] = wire_access  # Intercom sends the token twice
+        return JSONResponse(body)
 
     return token
 

@@ -45,6 +45,9 @@ METHOD_SCOPES = {
 }
 
 
+METHOD_NAMES = frozenset({"auth.test", *METHOD_SCOPES})
+
+
 def _slack_error(error: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"ok": False, "error": error, **extra}, status_code=200)
 
@@ -52,7 +55,7 @@ def _slack_error(error: str, **extra: Any) -> JSONResponse:
 def render_fault(fault: Fault, request: Request) -> Response | None:
     """Slack's own wire format for injected faults on API methods. OAuth methods belong to the
     OAuth simulator module: its renderer answers them (or the generic one)."""
-    if "oauth." in request.url.path:
+    if request.url.path.rsplit("/", 1)[-1] not in METHOD_NAMES:
         try:
             oauth = importlib.import_module("patchbay.sandbox.providers.slack_oauth")
         except ImportError:
