@@ -321,3 +321,25 @@ async def test_refresher_loop_runs_until_stopped_and_purges_old_states(
     assert refresh_grants(sandbox, "linear") == 1
     async with runtime.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(OAuthState)) == 0
+
+
+async def test_slack_token_rotation(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    _oauth.set_knob(sandbox.state, "slack", "rotation", True)
+    pk = await connect(client, tenant, "slack")
+    stored = await row(runtime, pk)
+    before = secrets_of(runtime, stored)
+    assert before["refresh_token"] and stored.config["expires_in"] == sandbox.state.token_lifetime
+    fresh = await ensure_fresh_token(runtime, await age(runtime, pk, 3000))
+    assert fresh.refreshed
+    after = secrets_of(runtime, await row(runtime, pk))
+    assert after["refresh_token"] != before["refresh_token"]
+    assert after["refresh_token"] in sandbox.state.refresh_tokens
+    # The refreshed bot token works against the Slack API simulator.
+    async with httpx.AsyncClient() as http:
+        probe = await http.post(
+            f"{sandbox.base_url}/slack/api/auth.test",
+            headers={"Authorization": f"Bearer {after['access_token']}"},
+        )
+    assert probe.json()["ok"] is True

@@ -180,11 +180,8 @@ async def test_authorize_accepts_allowed_origin(
         await runtime.close()
 
 
-async def test_authorize_unknown_and_unconfigured_kinds(
-    client: httpx.AsyncClient,
-    tenant: Tenant,
-    make_settings,
-    sandbox: SandboxServer,  # type: ignore[no-untyped-def]
+async def test_authorize_unknown_kinds(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer
 ) -> None:
     for kind in ("twilio", "nope", ""):
         response = await start(client, tenant, kind)
@@ -245,3 +242,32 @@ async def test_cookie_and_state_record(
     # The PKCE verifier is stored encrypted.
     verifier = runtime.keyring.decrypt_json(stored.secret)["code_verifier"]
     assert len(verifier) > 43 and verifier not in stored.secret
+
+
+async def test_concurrent_finishes_spend_the_state_once(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    import asyncio
+
+    given = await consent(client, tenant, "linear")
+    first, second = await asyncio.gather(
+        post_code(client, tenant, "linear", given.code, given.state),
+        client.get(given.callback_path),
+    )
+    statuses = sorted([first.status_code, second.status_code])
+    assert statuses in ([201, 400], [302, 400]), (first.text, second.text)
+    assert sandbox.state.count_calls("linear", "/oauth/token") == 1
+    assert len(await rows(runtime)) == 1
+
+
+async def test_environment_alias_and_current_project(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    for base in ("/api/environments/@current", f"/api/environments/{tenant.project.id}"):
+        response = await client.get(
+            f"{base}/integrations/authorize", params={"kind": "slack"}, headers=tenant.headers
+        )
+        assert response.status_code == 302
+        state = parse_qs(urlsplit(response.headers["location"]).query)["state"][0]
+        assert parse_qs(state)["team_id"] == [str(tenant.project.id)]
+        assert parse_qs(state)["next"] == ["/"]

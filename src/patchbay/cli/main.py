@@ -16,6 +16,7 @@ import typer
 from patchbay.account import service as accounts
 from patchbay.account.rotation import rotate_encryption
 from patchbay.auth.scopes import parse_scopes
+from patchbay.cli.domain_connect import app as domain_connect_app
 from patchbay.config import Settings
 from patchbay.kit.db import redacted
 from patchbay.migrations import upgrade
@@ -35,6 +36,7 @@ app.add_typer(orgs_app, name="orgs")
 app.add_typer(projects_app, name="projects")
 app.add_typer(members_app, name="members")
 app.add_typer(keys_app, name="keys")
+app.add_typer(domain_connect_app, name="domain-connect", help="Domain Connect keys and templates.")
 
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object on stdout.")
 

@@ -7,6 +7,7 @@ Provider modules live in `patchbay.sandbox.providers`; each defines
   KIND_URLS: dict[kind, dict[suffix, path]] e.g. {"slack": {"AUTHORIZE_URL": "/oauth/v2/authorize", "API_URL": "/api"}}
   def routes(state) -> list[BaseRoute]      routes relative to the prefix
   def render_fault(fault, request) -> Response | None   (optional) the provider's own wire format
+  def extra_env(base_url) -> dict[str, str]             (optional) more settings for `serve --sandbox`
 Adding a simulator is adding a module there.
 """
 

@@ -9,7 +9,7 @@ import time
 import uvicorn
 
 from patchbay.config import kind_env_name
-from patchbay.sandbox.app import create_sandbox_app, kind_urls
+from patchbay.sandbox.app import create_sandbox_app, kind_urls, provider_modules
 from patchbay.sandbox.state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxState
 
 
@@ -28,6 +28,10 @@ def sandbox_env(base_url: str) -> dict[str, str]:
             env[kind_env_name(kind, "CLIENT_SECRET")] = SANDBOX_CLIENT_SECRET
         for suffix, path in urls.items():
             env[kind_env_name(kind, suffix)] = base_url + path
+    for module in provider_modules():
+        extra = getattr(module, "extra_env", None)
+        if extra is not None:
+            env.update(extra(base_url))
     return env
 
 

@@ -34,6 +34,16 @@ JWKS_PATH = "/.well-known/jwks"
 CLIENT_ID = SANDBOX_CLIENT_ID
 CLIENT_SECRET = SANDBOX_CLIENT_SECRET
 
+
+def extra_env(base_url: str) -> dict[str, str]:
+    """Vercel is no OAuth kind of the catalogue, but its marketplace calls need the app's
+    credentials and the JWKS that signs them."""
+    return {
+        "PATCHBAY_VERCEL_CLIENT_ID": CLIENT_ID,
+        "PATCHBAY_VERCEL_CLIENT_SECRET": CLIENT_SECRET,
+        "PATCHBAY_VERCEL_JWKS_URL": f"{base_url}/{NAME}{JWKS_PATH}",
+    }
+
 _key_lock = threading.Lock()
 
 
