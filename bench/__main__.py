@@ -144,7 +144,9 @@ class Bench:
                 "PATCHBAY_RATE_LIMIT": "off",
                 "PATCHBAY_SITE_URL": f"http://127.0.0.1:{port}",
                 "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics"),
-                "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                "PYTHONPATH": os.pathsep.join(
+                    p for p in (self.args.src, str(REPO), os.environ.get("PYTHONPATH", "")) if p
+                ),
             }
         )
         (self.workdir / "metrics").mkdir(exist_ok=True)

@@ -100,3 +100,23 @@ def test_success_clears_backoff_and_rotates() -> None:
 def test_missing_expires_in_after_refresh(kind: str, expected: int | None) -> None:
     new_config, _ = record_success(OAUTH_PROVIDERS[kind], {}, TOKENS, {"access_token": "x"}, NOW)
     assert new_config["expires_in"] == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "body", "expected"),
+    [
+        ("linear", 400, {"error": "invalid_grant"}, "invalid_grant"),
+        ("linear", 401, {"error": "invalid_client"}, "invalid_client"),
+        ("linear", 503, "<html>down</html>", "http_5xx"),
+        ("linear", 429, {"error": "slow down"}, "rate_limited"),
+        ("linear", 400, {"error": "weird"}, "other"),
+        ("reddit-ads", 400, {"error": 400}, "invalid_grant"),
+        ("linear", 400, {"error": 400}, "other"),
+        ("hubspot", 400, {"status": "BAD_HUB"}, "invalid_grant"),
+        ("hubspot", 500, {"status": "BAD_HUB"}, "http_5xx"),
+    ],
+)
+def test_failure_classification(kind: str, status: int, body: object, expected: str) -> None:
+    from patchbay.oauth.exchange import TokenAnswer, classify
+
+    assert classify(OAUTH_PROVIDERS[kind], TokenAnswer(status, body)) == expected

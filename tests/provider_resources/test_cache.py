@@ -118,3 +118,44 @@ async def test_drop_integration_cache_leaves_other_rows(runtime: Runtime) -> Non
     await drop_integration_cache(runtime, 1)
     assert await runtime.cache.get(cache_key(1, "slack", "users")) is None
     assert await runtime.cache.get(cache_key(12, "slack", "users")) == {"users": []}
+
+
+async def test_fill_claimed_elsewhere_waits_for_its_result(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, factory: Factory, sandbox: SandboxServer
+) -> None:
+    """Another process holds the fill claim and delivers: this one serves its list, no Slack call."""
+    import asyncio
+
+    row, _ = await slack_integration(factory, sandbox, tenant)
+    key = cache_key(row.id, "slack", "channels", "private")
+    await runtime.cache.incr(f"{key}:filling", 60)
+    delivered = {"channels": [], "lastRefreshedAt": "2026-01-01T00:00:00+00:00"}
+
+    async def other_process() -> None:
+        await asyncio.sleep(0.3)
+        await runtime.cache.set(key, delivered, 60)
+
+    task = asyncio.create_task(other_process())
+    response = await client.get(f"{tenant.base}/integrations/{row.id}/channels/", headers=tenant.headers)
+    await task
+    assert response.json()["lastRefreshedAt"] == delivered["lastRefreshedAt"]
+    assert sandbox.state.count_calls("slack") == 0
+
+
+async def test_fill_claimed_by_a_dead_process_is_fetched_after_waiting(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    tenant: Tenant,
+    factory: Factory,
+    sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from patchbay.provider_resources import service
+
+    monkeypatch.setattr(service, "FILL_WAIT_SECONDS", 0.3)
+    row, _ = await slack_integration(factory, sandbox, tenant)
+    key = cache_key(row.id, "slack", "channels", "private")
+    await runtime.cache.incr(f"{key}:filling", 60)
+    response = await client.get(f"{tenant.base}/integrations/{row.id}/channels/", headers=tenant.headers)
+    assert response.status_code == 200
+    assert sandbox.state.count_calls("slack", "conversations.list") == 1

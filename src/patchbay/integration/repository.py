@@ -8,6 +8,7 @@ from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from patchbay.account.user_basic import CREATED_BY_COLUMNS
 from patchbay.models import Integration, User
 
 _COLUMNS = (
@@ -19,12 +20,7 @@ _COLUMNS = (
     Integration.errors,
     Integration.created_at,
     Integration.created_by_id,
-    User.uuid.label("cb_uuid"),
-    User.distinct_id.label("cb_distinct_id"),
-    User.first_name.label("cb_first_name"),
-    User.last_name.label("cb_last_name"),
-    User.email.label("cb_email"),
-    User.is_email_verified.label("cb_is_email_verified"),
+    *CREATED_BY_COLUMNS,
 )
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from patchbay.account.user_basic import created_by
 from patchbay.integration import events
 from patchbay.integration.display_name import display_name
 from patchbay.integration.kind_names import ALL_KINDS, DEPRECATED_KINDS
@@ -15,36 +15,20 @@ from patchbay.integration.kinds import BuiltIntegration, builder_for
 from patchbay.integration.repository import IntegrationRepository
 from patchbay.kit.errors import NotFound, PermissionDenied, ValidationError
 from patchbay.kit.pagination import PageParams
+from patchbay.kit.timefmt import iso
 from patchbay.models import Integration
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import ProjectContext
 
 
-def iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def serialize(row: RowMapping) -> dict[str, Any]:
-    created_by = None
-    if row["created_by_id"] is not None and row["cb_email"] is not None:
-        created_by = {
-            "id": row["created_by_id"],
-            "uuid": str(row["cb_uuid"]),
-            "distinct_id": row["cb_distinct_id"],
-            "first_name": row["cb_first_name"],
-            "last_name": row["cb_last_name"],
-            "email": row["cb_email"],
-            "is_email_verified": row["cb_is_email_verified"],
-            "hedgehog_config": None,
-            "role_at_organization": None,
-        }
     config = row["config"] if row["config"] is not None else {}
     return {
         "id": row["id"],
         "kind": row["kind"],
         "config": config,
         "created_at": iso(row["created_at"]),
-        "created_by": created_by,
+        "created_by": created_by(row),
         "errors": row["errors"] or "",
         "display_name": display_name(
             row["kind"], row["integration_id"], config if isinstance(config, dict) else {}

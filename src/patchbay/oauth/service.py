@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from patchbay.auth.service import AuthSubject, AuthUser
+from patchbay.integration import service as integrations
 from patchbay.integration.kinds import BuiltIntegration
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.kit.errors import PermissionDenied, ValidationError
@@ -223,8 +224,6 @@ async def context_for_state(runtime: Runtime, session: Any, row: OAuthState) -> 
 
 async def browser_callback(runtime: Runtime, kind: str, params: dict[str, str]) -> str:
     """`/integrations/{kind}/callback`: finish the attempt and answer where to send the browser."""
-    from patchbay.integration import service as integrations  # late: integration imports us back
-
     provider = provider_for(kind)
     token = state_token(params.get("state"))
     row = await load_state(runtime, token, provider.kind)

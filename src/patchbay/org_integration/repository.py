@@ -10,6 +10,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from patchbay.account.user_basic import CREATED_BY_COLUMNS
 from patchbay.models import Integration, OrganizationIntegration, Project, User
 
 VERCEL = "vercel"
@@ -23,12 +24,7 @@ _COLUMNS = (
     OrganizationIntegration.created_at,
     OrganizationIntegration.updated_at,
     OrganizationIntegration.created_by_id,
-    User.uuid.label("cb_uuid"),
-    User.distinct_id.label("cb_distinct_id"),
-    User.first_name.label("cb_first_name"),
-    User.last_name.label("cb_last_name"),
-    User.email.label("cb_email"),
-    User.is_email_verified.label("cb_is_email_verified"),
+    *CREATED_BY_COLUMNS,
 )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import RowMapping
 
+from patchbay.account.user_basic import created_by
 from patchbay.kit.errors import APIError, NotFound, ValidationError
 from patchbay.kit.pagination import PageParams
+from patchbay.kit.timefmt import iso
 from patchbay.models import Integration, OrganizationIntegration
 from patchbay.org_integration.repository import VERCEL, OrgIntegrationRepository
 from patchbay.tenancy.context import OrganizationContext
@@ -24,24 +25,7 @@ MAX_PROJECT_ID = 2**31 - 1
 SAVED_BUT = "The environment mapping was saved, but pushing the project tokens to Vercel failed: "
 
 
-def iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def serialize(row: RowMapping) -> dict[str, Any]:
-    created_by = None
-    if row["created_by_id"] is not None and row["cb_email"] is not None:
-        created_by = {
-            "id": row["created_by_id"],
-            "uuid": str(row["cb_uuid"]),
-            "distinct_id": row["cb_distinct_id"],
-            "first_name": row["cb_first_name"],
-            "last_name": row["cb_last_name"],
-            "email": row["cb_email"],
-            "is_email_verified": row["cb_is_email_verified"],
-            "hedgehog_config": None,
-            "role_at_organization": None,
-        }
     return {
         "id": str(row["id"]),
         "kind": row["kind"],
@@ -49,7 +33,7 @@ def serialize(row: RowMapping) -> dict[str, Any]:
         "config": row["config"] if row["config"] is not None else {},
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
-        "created_by": created_by,
+        "created_by": created_by(row),
     }
 
 

@@ -3,8 +3,10 @@ long, and how a provider failure reaches the caller (through `failures.to_api_er
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
@@ -33,6 +35,9 @@ BUDGET_PREFIX = "provider-budget"
 LIST_CACHE_SECONDS = 60 * 60
 LOOKUPS_PER_MINUTE = 30
 USERS_MIN_REFRESH_SECONDS = 30
+FILL_CLAIM_SECONDS = 60
+FILL_WAIT_SECONDS = 3.0
+FILL_POLL_SECONDS = 0.1
 SEARCH_SCORE_CUTOFF = 70.0
 # Slack and ClickUp ids are short alphanumeric strings; anything else is never sent upstream.
 PROVIDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -86,16 +91,33 @@ def _now_iso() -> str:
 async def _cached_fill(
     runtime: Runtime, key: str, fill: Callable[[], Awaitable[dict[str, Any]]], *, force: bool
 ) -> dict[str, Any]:
-    """Serve `key` from the cache or fill it; concurrent fills in one process share one fetch."""
-    if not force:
-        data = await runtime.cache.get(key)
-        if isinstance(data, dict):
-            return data
+    """Serve `key` from the cache or fill it. Concurrent fills in one process share one fetch
+    (single-flight); across processes a short-lived claim in the cache lets one of them fetch while
+    the others wait for its result (a cold-cache burst costs the provider one listing, not N)."""
+    current = await runtime.cache.get(key)
+    if isinstance(current, dict) and not force:
+        return current
 
     async def run() -> dict[str, Any]:
-        data = await fill()
-        await runtime.cache.set(key, data, LIST_CACHE_SECONDS)
-        return data
+        claim = f"{key}:filling"
+        claimed = await runtime.cache.incr(claim, FILL_CLAIM_SECONDS) == 1
+        if not claimed:
+            if isinstance(current, dict):
+                return current  # someone else is refreshing: serve the list we have
+            deadline = time.monotonic() + FILL_WAIT_SECONDS
+            while time.monotonic() < deadline:
+                await asyncio.sleep(FILL_POLL_SECONDS)
+                waited = await runtime.cache.get(key)
+                if isinstance(waited, dict):
+                    return waited
+            # The claimant never delivered (it failed or died): fetch ourselves.
+        try:
+            data = await fill()
+            await runtime.cache.set(key, data, LIST_CACHE_SECONDS)
+            return data
+        finally:
+            if claimed:
+                await runtime.cache.delete(claim)
 
     return await runtime.single_flight.run(f"{key}:{'force' if force else 'fill'}", run)
 

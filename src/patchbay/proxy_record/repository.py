@@ -9,6 +9,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from patchbay.account.user_basic import CREATED_BY_COLUMNS
 from patchbay.models import ProxyRecord, User
 
 _COLUMNS: tuple[Any, ...] = (
@@ -20,12 +21,7 @@ _COLUMNS: tuple[Any, ...] = (
     ProxyRecord.created_at,
     ProxyRecord.updated_at,
     ProxyRecord.created_by_id,
-    User.uuid.label("cb_uuid"),
-    User.distinct_id.label("cb_distinct_id"),
-    User.first_name.label("cb_first_name"),
-    User.last_name.label("cb_last_name"),
-    User.email.label("cb_email"),
-    User.is_email_verified.label("cb_is_email_verified"),
+    *CREATED_BY_COLUMNS,
 )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime
 from typing import Any
 
 import dns.exception
@@ -12,11 +11,13 @@ import dns.resolver
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from patchbay.account.user_basic import created_by
 from patchbay.config import Settings
 from patchbay.domain_connect.domains import MAX_NAME, is_hostname, normalize, root_and_host
 from patchbay.kit.dns import make_resolver
 from patchbay.kit.errors import NotFound, ValidationError
 from patchbay.kit.pagination import PageParams
+from patchbay.kit.timefmt import iso
 from patchbay.proxy_record.repository import ProxyRecordRepository
 from patchbay.tenancy.context import OrganizationContext
 from patchbay.tenancy.dependencies import require_organization_admin
@@ -26,24 +27,7 @@ VALID = "valid"
 DNS_LIFETIME = 3.0
 
 
-def iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def serialize(row: RowMapping) -> dict[str, Any]:
-    created_by = None
-    if row["created_by_id"] is not None and row["cb_email"] is not None:
-        created_by = {
-            "id": row["created_by_id"],
-            "uuid": str(row["cb_uuid"]),
-            "distinct_id": row["cb_distinct_id"],
-            "first_name": row["cb_first_name"],
-            "last_name": row["cb_last_name"],
-            "email": row["cb_email"],
-            "is_email_verified": row["cb_is_email_verified"],
-            "hedgehog_config": None,
-            "role_at_organization": None,
-        }
     return {
         "id": str(row["id"]),
         "domain": row["domain"],
@@ -52,7 +36,7 @@ def serialize(row: RowMapping) -> dict[str, Any]:
         "message": row["message"] or "",
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
-        "created_by": created_by,
+        "created_by": created_by(row),
     }
 
 
