@@ -511,6 +511,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-install", action="store_true", help="do not apt-get install wrk when missing")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument(
+        "--src",
+        help="serve patchbay from this source folder (holding patchbay/) instead: before/after comparisons",
+    )
+    parser.add_argument(
         "--seed-only", action="store_true", help="seed a database, print its URL and key, keep it"
     )
     parser.add_argument("--profile", action="store_true", help="py-spy one worker during the list run")

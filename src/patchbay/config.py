@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     domain_connect_provider_id: str = "patchbay.dev"
     domain_connect_providers: str = DEFAULT_DOMAIN_CONNECT_PROVIDERS
     domain_connect_allow_http: bool = False
+    proxy_base_cname: str | None = None  # managed proxy targets live under it; default proxy.<provider id>
     email_provider: str = "ses"
     ses_endpoint_url: str | None = None
     ses_region: str = "us-east-1"

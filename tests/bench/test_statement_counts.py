@@ -3,6 +3,7 @@ the number of rows (no N+1), counted on the runtime's engine. Not timed: the tim
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from patchbay.runtime import Runtime
 from tests.support.factory import Factory, Tenant
 
 MAX_STATEMENTS = 3
+_serial = itertools.count()
 
 
 @contextmanager
@@ -34,7 +36,8 @@ def counted(runtime: Runtime) -> Iterator[list[str]]:
 
 async def seed(factory: Factory, tenant: Tenant, count: int) -> list[int]:
     ids = []
-    for i in range(count):
+    for _ in range(count):
+        i = next(_serial)
         row = await factory.integration(
             tenant.project,
             "databricks",

@@ -41,7 +41,7 @@ async def test_create_assigns_a_target(
 
 
 async def test_target_base_is_configurable(client_with: Any, tenant: Tenant, dns_zone: DNSTestServer) -> None:
-    custom = await client_with(kind_overrides={"PATCHBAY_PROXY_BASE_CNAME": "edge.acme.net"})
+    custom = await client_with(proxy_base_cname="edge.acme.net")
     body = (await create(custom, tenant, "t.acme-proxy.com")).json()
     assert body["target_cname"].endswith(".edge.acme.net")
 

@@ -41,8 +41,7 @@ def serialize(row: RowMapping) -> dict[str, Any]:
 
 
 def base_cname(settings: Settings) -> str:
-    configured = settings.kind_setting("proxy", "BASE_CNAME")  # PATCHBAY_PROXY_BASE_CNAME
-    return (configured or f"proxy.{settings.domain_connect_provider_id}").strip(".").lower()
+    return (settings.proxy_base_cname or f"proxy.{settings.domain_connect_provider_id}").strip(".").lower()
 
 
 def target_cname(settings: Settings, organization_id: uuid.UUID, domain: str) -> str:
