@@ -320,3 +320,14 @@ async def test_slack_sdk_wire_format_reaches_the_simulator(
     # exclude_archived=1 reached the simulator: the archived channel is not listed.
     names = [c["name"] for c in (await get(client, tenant, row.id)).json()["channels"]]
     assert "archived" not in names and "z_hidden" not in names
+
+
+async def test_environments_alias_and_current_project(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
+) -> None:
+    seed(sandbox)
+    row, _ = await slack_integration(factory, sandbox, tenant)
+    expected = (await get(client, tenant, row.id)).json()
+    for base in (f"/api/environments/{tenant.project.id}", "/api/projects/@current"):
+        response = await client.get(f"{base}/integrations/{row.id}/channels", headers=tenant.headers)
+        assert response.status_code == 200 and response.json() == expected

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from patchbay.integration import service
 from patchbay.integration.schemas import IntegrationCreate, IntegrationOut, IntegrationPage
-from patchbay.kit.pagination import PageParams, page_response
+from patchbay.kit.pagination import PageParams, page_for_request
 from patchbay.kit.responses import JSONResponse
 from patchbay.tenancy.context import ProjectContext
 from patchbay.tenancy.dependencies import project_context
@@ -29,16 +29,7 @@ async def list_integrations(
 ) -> Response:
     params = PageParams.from_query(dict(request.query_params))
     count, results = await service.list_integrations(ctx, params, kind)
-    return JSONResponse(
-        page_response(
-            base_url=ctx.runtime.settings.site_origin,
-            path=request.url.path,
-            query_string=request.url.query,
-            params=params,
-            count=count,
-            results=results,
-        )
-    )
+    return JSONResponse(page_for_request(request, ctx.runtime.settings.site_origin, params, count, results))
 
 
 @router.post("/integrations", name="integrations_create", status_code=201, response_model=IntegrationOut)

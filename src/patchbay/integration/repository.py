@@ -9,6 +9,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
+from patchbay.kit.pagination import PageParams, fetch_page
 from patchbay.models import Integration, User
 
 _COLUMNS = (
@@ -63,25 +64,13 @@ class IntegrationRepository:
     def readable_statement(self) -> Select[Any]:
         return _readable(self.project_id)
 
-    async def page(self, *, kind: str | None, limit: int, offset: int) -> tuple[int, list[RowMapping]]:
-        params: dict[str, Any] = {"project_id": self.project_id, "limit": limit, "offset": offset}
+    async def page(self, *, kind: str | None, params: PageParams) -> tuple[int, list[RowMapping]]:
+        stmt = self.readable_statement()
         if kind is not None:
-            params["kind"] = kind
-        # Core execution on the session's connection (same transaction): cheaper than the ORM path.
-        conn = await self.session.connection()
-        result = await conn.execute(_PAGE if kind is None else _PAGE_OF_KIND, params)
-        rows = result.mappings().all()
-        if rows:
-            return int(rows[0]["total"]), list(rows)
-        if offset == 0:
-            return 0, []  # an empty first page: there is nothing to count
-        # Past the end (or empty): the window count has no row to ride on.
-        count_stmt = (
-            select(func.count()).select_from(Integration).where(Integration.project_id == self.project_id)
+            stmt = stmt.where(Integration.kind == kind)
+        return await fetch_page(
+            self.session, stmt, order_by=(Integration.created_at, Integration.id), params=params
         )
-        if kind is not None:
-            count_stmt = count_stmt.where(Integration.kind == kind)
-        return int(await self.session.scalar(count_stmt) or 0), []
 
     async def get(self, pk: int) -> RowMapping | None:
         conn = await self.session.connection()

@@ -63,9 +63,7 @@ def validate_kind_filter(kind: str | None) -> str | None:
 async def list_integrations(
     ctx: ProjectContext, params: PageParams, kind: str | None
 ) -> tuple[int, list[dict[str, Any]]]:
-    count, rows = await repository(ctx).page(
-        kind=validate_kind_filter(kind), limit=params.limit, offset=params.offset
-    )
+    count, rows = await repository(ctx).page(kind=validate_kind_filter(kind), params=params)
     return count, [serialize(r) for r in rows]
 
 

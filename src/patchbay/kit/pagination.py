@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -62,3 +68,30 @@ def page_response(
             base_url, path, query, {"limit": params.limit, "offset": prev_offset if prev_offset > 0 else None}
         )
     return {"count": count, "next": next_url, "previous": previous_url, "results": results}
+
+
+def page_for_request(
+    request: Request, base_url: str, params: PageParams, count: int, results: list[Any]
+) -> dict[str, Any]:
+    """The page body for `request`, with links on the public site URL."""
+    return page_response(
+        base_url=base_url,
+        path=request.url.path,
+        query_string=request.url.query,
+        params=params,
+        count=count,
+        results=results,
+    )
+
+
+async def fetch_page(
+    session: AsyncSession, statement: Select[Any], *, order_by: Sequence[Any], params: PageParams
+) -> tuple[int, list[RowMapping]]:
+    """One round trip for the rows and their total (a window count); a second only past the end."""
+    counted = statement.add_columns(func.count().over().label("_total"))
+    result = await session.execute(counted.order_by(*order_by).limit(params.limit).offset(params.offset))
+    rows = list(result.mappings().all())
+    if rows:
+        return int(rows[0]["_total"]), rows
+    total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    return int(total or 0), []

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from patchbay.kit.errors import InvalidRequest
-from patchbay.kit.pagination import PageParams, page_response
+from patchbay.kit.pagination import PageParams, page_for_request
 from patchbay.kit.responses import JSONResponse
 from patchbay.org_integration import service
 from patchbay.org_integration.schemas import (
@@ -49,16 +49,7 @@ async def list_integrations(
 ) -> Response:
     params = PageParams.from_query(dict(request.query_params))
     count, results = await service.list_integrations(ctx, params)
-    return JSONResponse(
-        page_response(
-            base_url=ctx.runtime.settings.site_origin,
-            path=request.url.path,
-            query_string=request.url.query,
-            params=params,
-            count=count,
-            results=results,
-        )
-    )
+    return JSONResponse(page_for_request(request, ctx.runtime.settings.site_origin, params, count, results))
 
 
 @router.get(

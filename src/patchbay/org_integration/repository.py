@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
+from patchbay.kit.pagination import PageParams, fetch_page
 from patchbay.models import Integration, OrganizationIntegration, Project, User
 
 VERCEL = "vercel"
@@ -40,20 +41,13 @@ class OrgIntegrationRepository:
             .where(OrganizationIntegration.organization_id == self.organization_id)
         )
 
-    async def page(self, *, limit: int, offset: int) -> tuple[int, list[RowMapping]]:
-        count = await self.session.scalar(
-            select(func.count())
-            .select_from(OrganizationIntegration)
-            .where(OrganizationIntegration.organization_id == self.organization_id)
+    async def page(self, *, params: PageParams) -> tuple[int, list[RowMapping]]:
+        return await fetch_page(
+            self.session,
+            self.readable_statement(),
+            order_by=(OrganizationIntegration.created_at, OrganizationIntegration.id),
+            params=params,
         )
-        stmt = (
-            self.readable_statement()
-            .order_by(OrganizationIntegration.created_at, OrganizationIntegration.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        rows = (await self.session.execute(stmt)).mappings().all()
-        return int(count or 0), list(rows)
 
     async def get(self, pk: uuid.UUID) -> RowMapping | None:
         stmt = self.readable_statement().where(OrganizationIntegration.id == pk)

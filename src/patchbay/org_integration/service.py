@@ -49,7 +49,7 @@ def parse_pk(raw: str) -> uuid.UUID:
 
 
 async def list_integrations(ctx: OrganizationContext, params: PageParams) -> tuple[int, list[dict[str, Any]]]:
-    count, rows = await repository(ctx).page(limit=params.limit, offset=params.offset)
+    count, rows = await repository(ctx).page(params=params)
     return count, [serialize(r) for r in rows]
 
 

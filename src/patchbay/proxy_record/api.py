@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from patchbay.kit.pagination import PageParams, page_response
+from patchbay.kit.pagination import PageParams, page_for_request
 from patchbay.kit.responses import JSONResponse
 from patchbay.proxy_record import service
 from patchbay.proxy_record.schemas import ProxyRecordCreate, ProxyRecordOut, ProxyRecordPage
@@ -26,16 +26,7 @@ async def list_proxy_records(
 ) -> Response:
     params = PageParams.from_query(dict(request.query_params))
     count, results = await service.list_records(ctx, params)
-    return JSONResponse(
-        page_response(
-            base_url=ctx.runtime.settings.site_origin,
-            path=request.url.path,
-            query_string=request.url.query,
-            params=params,
-            count=count,
-            results=results,
-        )
-    )
+    return JSONResponse(page_for_request(request, ctx.runtime.settings.site_origin, params, count, results))
 
 
 @router.post(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
+from patchbay.kit.pagination import PageParams, fetch_page
 from patchbay.models import ProxyRecord, User
 
 _COLUMNS: tuple[Any, ...] = (
@@ -37,19 +38,13 @@ class ProxyRecordRepository:
             .where(ProxyRecord.organization_id == self.organization_id)
         )
 
-    async def page(self, *, limit: int, offset: int) -> tuple[int, list[RowMapping]]:
-        count = await self.session.scalar(
-            select(func.count())
-            .select_from(ProxyRecord)
-            .where(ProxyRecord.organization_id == self.organization_id)
+    async def page(self, *, params: PageParams) -> tuple[int, list[RowMapping]]:
+        return await fetch_page(
+            self.session,
+            self.readable_statement(),
+            order_by=(ProxyRecord.created_at.desc(), ProxyRecord.id),
+            params=params,
         )
-        stmt = (
-            self.readable_statement()
-            .order_by(ProxyRecord.created_at.desc(), ProxyRecord.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return int(count or 0), list((await self.session.execute(stmt)).mappings().all())
 
     async def get(self, pk: uuid.UUID) -> RowMapping | None:
         stmt = self.readable_statement().where(ProxyRecord.id == pk)
