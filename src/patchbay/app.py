@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,12 +48,6 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 405:
         return _envelope(MethodNotAllowed(request.method))
     return _envelope(APIError(str(exc.detail), status_code=exc.status_code, error_type="invalid_request"))
-
-
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # The message may come from a library; log the type and trace, answer the generic envelope.
-    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
-    return _envelope(APIError())
 
 
 def _project_id(route: APIRoute) -> str:
@@ -136,8 +131,21 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await runtime.close()
+        stop = asyncio.Event()
+        refresher = None
+        if settings.refresher:
+            from patchbay.oauth.refresh import run_background_refresher
+
+            refresher = asyncio.create_task(
+                run_background_refresher(runtime, interval=settings.refresher_interval, stop=stop)
+            )
+        try:
+            yield
+        finally:
+            stop.set()
+            if refresher is not None:
+                await refresher
+            await runtime.close()
 
     app = FastAPI(
         title="Patchbay",
@@ -152,7 +160,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.add_exception_handler(APIError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    # Unexpected exceptions are answered by RequestMiddleware (the envelope, never a trace).
 
     for router in PROJECT_ROUTERS:
         app.include_router(

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     vercel_jwks_url: str = "https://marketplace.vercel.com/.well-known/jwks"
     log_level: str = "INFO"
     http_timeout: float = 10.0
+    refresher: bool = True  # refresh OAuth tokens ahead of expiry in the background (`serve --no-refresher`)
+    refresher_interval: float = 60.0
     # Per-kind OAuth credentials and URLs are dynamic (PATCHBAY_<KIND>_CLIENT_ID ...): see kind_setting().
     kind_overrides: dict[str, str] = Field(default_factory=dict, exclude=True)
 

@@ -343,3 +343,28 @@ async def test_slack_token_rotation(
             headers={"Authorization": f"Bearer {after['access_token']}"},
         )
     assert probe.json()["ok"] is True
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+async def test_app_lifespan_runs_the_refresher_when_enabled(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    runtime: Runtime,
+    sandbox: SandboxServer,
+    make_settings: Any,
+    enabled: bool,
+) -> None:
+    import asyncio
+
+    from patchbay.app import create_app
+
+    due = await connect(client, tenant, "linear")
+    await age(runtime, due, 3000)
+    settings = make_settings(refresher=enabled, refresher_interval=0.05)
+    served = create_app(settings, build_runtime(settings))
+    async with served.router.lifespan_context(served):
+        for _ in range(60):
+            if refresh_grants(sandbox, "linear"):
+                break
+            await asyncio.sleep(0.05)
+    assert refresh_grants(sandbox, "linear") == (1 if enabled else 0)

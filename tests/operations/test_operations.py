@@ -102,3 +102,27 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
     assert {r["status"] for r in requests} >= {201, 502, 200, 401}
     for needle in (secret, tenant.key, "SENTINEL"):
         assert needle not in output
+
+
+async def test_unexpected_error_is_an_envelope_and_logs_no_message(app, client: httpx.AsyncClient) -> None:
+    secret = "-".join(["SENTINEL", "exception", "message"])
+
+    async def explode() -> None:
+        raise RuntimeError(secret)
+
+    app.add_api_route("/_test/explode", explode)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JSONFormatter())
+    logger = logging.getLogger("patchbay")
+    logger.addHandler(handler)
+    try:
+        response = await client.get("/_test/explode")
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 500
+    assert response.json() == {"type": "server_error", "code": "error", "detail": "A server error occurred.", "attr": None}
+    assert response.headers["x-request-id"]
+    errors = [orjson.loads(line) for line in stream.getvalue().splitlines() if '"unhandled error"' in line]
+    assert errors and errors[0]["exc_type"] == "RuntimeError" and "explode" in errors[0]["stack"]
+    assert secret not in stream.getvalue()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,25 +34,8 @@ def _readable(project_id: Any) -> Select[Any]:
     )
 
 
-# The hot reads (list and retrieve) are built once with bound parameters: building and cache-keying
-# a 14-column statement on every request costs more CPU than executing it.
-_PAGE_ORDER = (Integration.created_at, Integration.id)
-_TOTAL = func.count().over().label("total")
-_PAGE = (
-    _readable(bindparam("project_id"))
-    .add_columns(_TOTAL)
-    .order_by(*_PAGE_ORDER)
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
-)
-_PAGE_OF_KIND = (
-    _readable(bindparam("project_id"))
-    .where(Integration.kind == bindparam("kind"))
-    .add_columns(_TOTAL)
-    .order_by(*_PAGE_ORDER)
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
-)
+# Retrieve is built once with bound parameters: building and cache-keying a 14-column statement on
+# every request costs more CPU than executing it.
 _GET = _readable(bindparam("project_id")).where(Integration.id == bindparam("pk"))
 
 

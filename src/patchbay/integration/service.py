@@ -125,7 +125,7 @@ async def create_integration(ctx: ProjectContext, kind: str, config: dict[str, A
         raise ValidationError(
             "This integration kind is deprecated and can no longer be created.", attr="kind"
         )
-    builder = builder_for(kind, ctx.runtime.settings)
+    builder = builder_for(kind)
     built = await builder(ctx, config)
     row = await save_integration(ctx, kind, built)
     return await get_integration(ctx, row.id)

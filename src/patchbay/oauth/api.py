@@ -8,17 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from patchbay.integration.events import on_integration_deleted
-from patchbay.integration.kinds import kind_builder
 from patchbay.oauth import service
 from patchbay.oauth.revoke import revoke_on_delete
-from patchbay.providers.catalog import OAUTH_PROVIDERS
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import ProjectContext
 from patchbay.tenancy.dependencies import get_runtime, project_context
 
-# One builder per OAuth kind (the shared OAuth builder hook does not pass the kind along).
-for _kind in OAUTH_PROVIDERS:
-    kind_builder(_kind)(service.builder_for_kind(_kind))
 on_integration_deleted(revoke_on_delete)
 
 router = APIRouter(tags=["integrations"])

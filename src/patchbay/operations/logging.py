@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -33,8 +34,9 @@ class JSONFormatter(logging.Formatter):
             if key not in _STANDARD and not key.startswith("_"):
                 data[key] = value
         if record.exc_info and record.exc_info[0] is not None:
+            # Frames and type only: an exception's message may quote data (and so a secret).
             data["exc_type"] = record.exc_info[0].__name__
-            data["traceback"] = self.formatException(record.exc_info)
+            data["stack"] = "".join(traceback.format_tb(record.exc_info[2]))
         return orjson.dumps(data, default=str).decode()
 
 
@@ -47,3 +49,6 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
         handler._patchbay = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.propagate = False
+    # httpx logs whole request URLs at INFO, and some providers put tokens in URL paths.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)

@@ -7,12 +7,32 @@ import logging
 import secrets
 import time
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from patchbay.kit.errors import APIError
 from patchbay.operations.logging import request_id_var
 from patchbay.operations.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("patchbay.access")
+
+SERVER_ERROR = orjson.dumps(APIError().body())
+
+
+async def send_envelope(send: Send, request_id: str) -> None:
+    """PostHog's 500 body; never the exception's message, which might carry anything."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(SERVER_ERROR)).encode()),
+                (b"x-request-id", request_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": SERVER_ERROR})
 
 
 class RequestMiddleware:
@@ -37,9 +57,12 @@ class RequestMiddleware:
         started = time.perf_counter()
         status = 500
 
+        started = False
+
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
+                started = True
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
@@ -48,6 +71,11 @@ class RequestMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: answer the envelope
+            log.error("unhandled error", exc_info=exc, extra={"path": scope["path"]})
+            if not started:
+                status = 500
+                await send_envelope(send, request_id)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")

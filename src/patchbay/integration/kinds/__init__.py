@@ -1,8 +1,8 @@
 """Builders for integration kinds created from `config` — one module per kind in this package.
 
 A builder turns the request's config into what is stored. Adding a kind is adding a module that
-decorates its builder with `@kind_builder("name")`. OAuth kinds share one builder, registered by
-`patchbay.oauth` through `register_oauth_builder`.
+decorates its builder with `@kind_builder("name")`; `oauth.py` registers every kind of the OAuth
+catalogue (built from {"code", "state"} by the OAuth domain).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from patchbay.kit.errors import ValidationError
-from patchbay.providers.catalog import is_oauth_kind
 
 if TYPE_CHECKING:
     from patchbay.tenancy.context import ProjectContext
@@ -30,7 +29,6 @@ class BuiltIntegration:
 KindBuilder = Callable[["ProjectContext", dict[str, Any]], Awaitable[BuiltIntegration]]
 
 _BUILDERS: dict[str, KindBuilder] = {}
-_OAUTH: dict[str, KindBuilder] = {}
 _loaded = False
 
 
@@ -42,11 +40,6 @@ def kind_builder(kind: str) -> Callable[[KindBuilder], KindBuilder]:
     return register
 
 
-def register_oauth_builder(func: KindBuilder) -> None:
-    """The OAuth domain builds every OAuth kind from {"code", "state"}."""
-    _OAUTH["builder"] = func
-
-
 def _load_kind_modules() -> None:
     global _loaded
     if _loaded:
@@ -56,17 +49,8 @@ def _load_kind_modules() -> None:
     _loaded = True
 
 
-def oauth_kind_configured(settings: Any, kind: str) -> bool:
-    return bool(settings.kind_setting(kind, "CLIENT_ID") and settings.kind_setting(kind, "CLIENT_SECRET"))
-
-
-def builder_for(kind: str, settings: Any) -> KindBuilder:
+def builder_for(kind: str) -> KindBuilder:
     _load_kind_modules()
     if kind in _BUILDERS:
         return _BUILDERS[kind]
-    if is_oauth_kind(kind):
-        if not oauth_kind_configured(settings, kind):
-            raise ValidationError("Kind not configured")
-        if "builder" in _OAUTH:
-            return _OAUTH["builder"]
     raise ValidationError("Kind not supported")
