@@ -6,7 +6,8 @@ Provider modules live in `patchbay.sandbox.providers`; each defines
                                             routes are merged under the one prefix
   KIND_URLS: dict[kind, dict[suffix, path]] e.g. {"slack": {"AUTHORIZE_URL": "/oauth/v2/authorize", "API_URL": "/api"}}
   def routes(state) -> list[BaseRoute]      routes relative to the prefix
-  def render_fault(fault, request) -> Response | None   (optional) the provider's own wire format
+  def render_fault(fault, request) -> Response | None   (optional) the provider's own wire format for
+                                            the faults of its paths (None: the next module's turn)
   def extra_env(base_url) -> dict[str, str]             (optional) more settings for `serve --sandbox`
 Adding a simulator is adding a module there.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import pkgutil
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +29,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from patchbay.sandbox import providers as providers_pkg
 from patchbay.sandbox.state import Fault, SandboxState
+
+FaultRenderer = Callable[[Fault, Request], Response | None]
 
 
 def provider_modules() -> list[ModuleType]:
@@ -56,10 +60,10 @@ def generic_fault(fault: Fault) -> Response:
 class FaultAndLogMiddleware:
     """Records every call and answers an injected fault instead of the real handler."""
 
-    def __init__(self, app: ASGIApp, state: SandboxState, modules: dict[str, ModuleType]) -> None:
+    def __init__(self, app: ASGIApp, state: SandboxState, renderers: dict[str, list[FaultRenderer]]) -> None:
         self.app = app
         self.state = state
-        self.modules = modules
+        self.renderers = renderers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/__sim"):
@@ -74,11 +78,13 @@ class FaultAndLogMiddleware:
             return
         if fault.mode == "timeout":
             await asyncio.sleep(self.state.timeout_seconds)
-        module = self.modules.get(provider)
+        request = Request(scope, receive)
         response: Response | None = None
-        render = getattr(module, "render_fault", None) if module else None
-        if render is not None:
-            response = render(fault, Request(scope, receive))
+        # Each module of the provider renders the faults of its own paths; the first answer wins.
+        for render in self.renderers.get(provider, []):
+            response = render(fault, request)
+            if response is not None:
+                break
         if response is None:
             response = generic_fault(fault)
         await response(scope, receive, send)
@@ -116,11 +122,11 @@ def control_routes(state: SandboxState) -> list[Route]:
 def create_sandbox_app(state: SandboxState | None = None) -> Starlette:
     state = state or SandboxState()
     grouped: dict[str, list[Any]] = {}
-    fault_renderers: dict[str, ModuleType] = {}
+    fault_renderers: dict[str, list[FaultRenderer]] = {}
     for module in provider_modules():
         grouped.setdefault(module.NAME, []).extend(module.routes(state))
         if hasattr(module, "render_fault"):
-            fault_renderers.setdefault(module.NAME, module)
+            fault_renderers.setdefault(module.NAME, []).append(module.render_fault)
     routes: list[Any] = control_routes(state)
     for name, provider_routes in grouped.items():
         routes.append(Mount(f"/{name}", routes=provider_routes))

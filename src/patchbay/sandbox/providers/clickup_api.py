@@ -12,7 +12,6 @@ Seed with `add_workspace`, `add_space`, `add_folder` and `add_list`; issue a tok
 
 from __future__ import annotations
 
-import importlib
 import secrets
 import time
 from typing import Any
@@ -36,13 +35,7 @@ def _error(status: int, err: str, ecode: str, headers: dict[str, str] | None = N
 def render_fault(fault: Fault, request: Request) -> Response | None:
     path = request.url.path
     if not any(p in path for p in _API_PATHS):
-        # OAuth and identity paths belong to the OAuth simulator module.
-        try:
-            oauth = importlib.import_module("patchbay.sandbox.providers.clickup_oauth")
-        except ImportError:
-            return None
-        render = getattr(oauth, "render_fault", None)
-        return render(fault, request) if render else None
+        return None  # OAuth and identity paths: clickup_oauth renders them
     if fault.mode in {"401", "revoked"}:
         return _error(401, "Token invalid", "OAUTH_025")
     if fault.mode == "403":

@@ -13,7 +13,6 @@ Seed with `add_team`; issue a token with `issue_token` (or `state.issue_tokens("
 from __future__ import annotations
 
 import base64
-import importlib
 import re
 import time
 import uuid
@@ -69,12 +68,7 @@ def _rate_limited(retry_after: int) -> JSONResponse:
 
 def render_fault(fault: Fault, request: Request) -> Response | None:
     if not request.url.path.endswith("/graphql"):
-        try:
-            oauth = importlib.import_module("patchbay.sandbox.providers.linear_oauth")
-        except ImportError:
-            return None
-        render = getattr(oauth, "render_fault", None)
-        return render(fault, request) if render else None
+        return None  # OAuth paths: linear_oauth renders them
     if fault.mode in {"401", "revoked"}:
         return _gql_error(401, "AUTHENTICATION_ERROR", "Authentication required, not authenticated")
     if fault.mode == "403":

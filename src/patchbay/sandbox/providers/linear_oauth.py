@@ -6,32 +6,21 @@ linear_api's sandbox organization) is what `viewer { organization }` answers for
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from patchbay.sandbox.providers import _oauth
+from patchbay.sandbox.providers import _oauth, linear_api
 from patchbay.sandbox.state import Fault, SandboxState
 
 NAME = "linear"
 KIND_URLS = {"linear": {"AUTHORIZE_URL": "/oauth/authorize", "API_URL": ""}}
-FALLBACK_ORGANIZATION = {
-    "id": "b6c5a0f4-5bb1-4a1e-9d1c-0e7a6c1f0a11",
-    "name": "Sandbox Inc",
-    "urlKey": "sandbox",
-}
 
 
 def _default_account() -> dict[str, Any]:
-    try:
-        api = importlib.import_module("patchbay.sandbox.providers.linear_api")
-        organization = dict(api.DEFAULT_ORGANIZATION)
-    except (ImportError, AttributeError):
-        organization = dict(FALLBACK_ORGANIZATION)
-    return {"organization": organization}
+    return {"organization": dict(linear_api.DEFAULT_ORGANIZATION)}
 
 
 def render_fault(fault: Fault, request: Request) -> Response | None:

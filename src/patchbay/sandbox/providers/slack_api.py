@@ -14,7 +14,6 @@ Seed a workspace with `seed_workspace`, `add_channel` and `add_user`; issue a to
 from __future__ import annotations
 
 import base64
-import importlib
 import secrets
 import time
 from typing import Any
@@ -53,15 +52,9 @@ def _slack_error(error: str, **extra: Any) -> JSONResponse:
 
 
 def render_fault(fault: Fault, request: Request) -> Response | None:
-    """Slack's own wire format for injected faults on API methods. OAuth methods belong to the
-    OAuth simulator module: its renderer answers them (or the generic one)."""
+    """Slack's own wire format for injected faults on API methods."""
     if request.url.path.rsplit("/", 1)[-1] not in METHOD_NAMES:
-        try:
-            oauth = importlib.import_module("patchbay.sandbox.providers.slack_oauth")
-        except ImportError:
-            return None
-        render = getattr(oauth, "render_fault", None)
-        return render(fault, request) if render else None
+        return None  # OAuth methods: slack_oauth renders them
     if fault.mode == "401":
         return _slack_error("invalid_auth")
     if fault.mode == "revoked":

@@ -9,14 +9,13 @@ oauth.v2.access answers `refresh_token` and `expires_in`, rotating the refresh t
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from patchbay.sandbox.providers import _oauth
+from patchbay.sandbox.providers import _oauth, slack_api
 from patchbay.sandbox.state import Fault, SandboxState
 
 NAME = "slack"
@@ -46,11 +45,7 @@ def render_fault(fault: Fault, request: Request) -> Response | None:
 
 
 def _seed_workspace(state: SandboxState, account: dict[str, Any]) -> None:
-    try:
-        api = importlib.import_module("patchbay.sandbox.providers.slack_api")
-    except ImportError:
-        return
-    api.seed_workspace(state, account["team_id"], account.get("team_name", "Sandbox Workspace"))
+    slack_api.seed_workspace(state, account["team_id"], account.get("team_name", "Sandbox Workspace"))
 
 
 def routes(state: SandboxState) -> list[BaseRoute]:

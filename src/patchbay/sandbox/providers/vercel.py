@@ -44,6 +44,7 @@ def extra_env(base_url: str) -> dict[str, str]:
         "PATCHBAY_VERCEL_JWKS_URL": f"{base_url}/{NAME}{JWKS_PATH}",
     }
 
+
 _key_lock = threading.Lock()
 
 
