@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from patchbay.integration.display_name import display_name, dot_get
+from patchbay.integration.display_name import display_name
+from patchbay.kit.dotted import dot_get
 
 
 def test_dot_get_prefers_flat_dotted_keys() -> None:

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import httpx
 
 from patchbay.config import Settings
+from patchbay.kit.dotted import dot_get
 from patchbay.kit.errors import (
     ProviderRateLimited,
     ProviderUnavailable,
@@ -191,17 +192,6 @@ class ExchangedAccount:
     integration_id: str
     config: dict[str, Any]
     secrets: dict[str, Any]
-
-
-def dot_get(data: Any, path: str, default: Any = None) -> Any:
-    if isinstance(data, dict) and data.get(path) is not None:
-        return data[path]
-    current = data
-    for part in path.split("."):
-        if not isinstance(current, dict) or part not in current:
-            return default
-        current = current[part]
-    return current
 
 
 def _pop_path(data: dict[str, Any], path: str) -> Any:
