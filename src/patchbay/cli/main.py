@@ -303,10 +303,12 @@ def sandbox(
     port: int = typer.Option(8900, "--port"),
 ) -> None:
     """Run the provider simulators on loopback and print the settings that point Patchbay at them."""
+    from patchbay.sandbox.providers import twilio
     from patchbay.sandbox.server import sandbox_env, serve_forever
 
     for name, value in sorted(sandbox_env(f"http://{host}:{port}").items()):
         typer.echo(f"{name}={value}")
+    info(f"sandbox Twilio account: SID {twilio.DEMO_ACCOUNT_SID}, auth token {twilio.DEMO_AUTH_TOKEN}")
     serve_forever(host, port)
 
 
@@ -325,11 +327,13 @@ def serve(
     import uvicorn
 
     if with_sandbox:
+        from patchbay.sandbox.providers import twilio
         from patchbay.sandbox.server import SandboxServer
 
-        sandbox_server = SandboxServer().start()
+        sandbox_server = SandboxServer(demo=True).start()
         os.environ.update(sandbox_server.env())
         info(f"sandbox providers at {sandbox_server.base_url}")
+        info(f"sandbox Twilio account: SID {twilio.DEMO_ACCOUNT_SID}, auth token {twilio.DEMO_AUTH_TOKEN}")
     os.environ["PATCHBAY_REFRESHER"] = "1" if refresher else "0"
     if not Settings().model_fields_set & {"site_url"}:
         # No site URL configured: links and redirect URIs follow the address we serve on.

@@ -9,6 +9,7 @@ Provider modules live in `patchbay.sandbox.providers`; each defines
   def render_fault(fault, request) -> Response | None   (optional) the provider's own wire format for
                                             the faults of its paths (None: the next module's turn)
   def extra_env(base_url) -> dict[str, str]             (optional) more settings for `serve --sandbox`
+  def seed_demo(state) -> None                          (optional) demo data for `serve --sandbox`
 Adding a simulator is adding a module there.
 """
 

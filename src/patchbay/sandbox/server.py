@@ -35,11 +35,23 @@ def sandbox_env(base_url: str) -> dict[str, str]:
     return env
 
 
+def seed_demo_data(state: SandboxState) -> None:
+    """Every simulator's demo data (modules that define `seed_demo`)."""
+    for module in provider_modules():
+        seed = getattr(module, "seed_demo", None)
+        if seed is not None:
+            seed(state)
+
+
 class SandboxServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, state: SandboxState | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, state: SandboxState | None = None, *, demo: bool = False
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.state = state or SandboxState()
+        if demo:
+            seed_demo_data(self.state)
         self.app = create_sandbox_app(self.state)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -77,4 +89,6 @@ class SandboxServer:
 
 
 def serve_forever(host: str, port: int) -> None:
-    uvicorn.run(create_sandbox_app(SandboxState()), host=host, port=port, log_level="info", lifespan="off")
+    state = SandboxState()
+    seed_demo_data(state)
+    uvicorn.run(create_sandbox_app(state), host=host, port=port, log_level="info", lifespan="off")

@@ -244,3 +244,13 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         Route("/api/v2/space/{space_id}/folder", folders, methods=["GET"]),
         Route("/api/v2/space/{space_id}/list", lists, methods=["GET"]),
     ]
+
+
+def seed_demo(state: SandboxState) -> None:
+    """A workspace with a space, a folder of lists and a folderless list."""
+    workspace = add_workspace(state, "Sandbox Workspace")
+    space = add_space(state, workspace, "Product")
+    folder = add_folder(state, space, "Roadmap")
+    add_list(state, space, "Now", folder_id=folder)
+    add_list(state, space, "Next", folder_id=folder)
+    add_list(state, space, "Inbox")

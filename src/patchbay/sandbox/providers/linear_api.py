@@ -178,3 +178,8 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         return JSONResponse({"data": data})
 
     return [Route("/graphql", graphql, methods=["POST"])]
+
+
+def seed_demo(state: SandboxState) -> None:
+    for name, key in (("Engineering", "ENG"), ("Design", "DES")):
+        add_team(state, name, key)

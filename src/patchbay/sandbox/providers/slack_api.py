@@ -417,3 +417,13 @@ def routes(state: SandboxState) -> list[BaseRoute]:
     }
 
     return [Route(f"/api/{method}", dispatch, methods=["GET", "POST"]) for method in HANDLERS]
+
+
+def seed_demo(state: SandboxState) -> None:
+    """What `serve --sandbox` shows a new user: a workspace with a few channels and people."""
+    seed_workspace(state)
+    add_user(state, "ada", real_name="Ada Lovelace", display_name="ada", user_id="U0INSTALLER")
+    add_user(state, "grace", real_name="Grace Hopper", display_name="grace")
+    for name in ("general", "random", "engineering", "alerts"):
+        add_channel(state, name, members=["U0INSTALLER"])
+    add_channel(state, "founders", is_private=True, members=["U0INSTALLER"])

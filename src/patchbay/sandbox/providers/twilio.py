@@ -121,3 +121,14 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         Route("/2010-04-01/Accounts/{sid}.json", account),
         Route("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json", numbers),
     ]
+
+
+DEMO_ACCOUNT_SID = "AC" + "5a" * 16
+DEMO_AUTH_TOKEN = "sandbox-twilio-auth-token"
+
+
+def seed_demo(state: SandboxState) -> None:
+    """A Twilio account whose SID and token `patchbay sandbox` prints, with two numbers."""
+    add_account(state, auth_token=DEMO_AUTH_TOKEN, friendly_name="Sandbox Account", sid=DEMO_ACCOUNT_SID)
+    add_number(state, DEMO_ACCOUNT_SID, "+14155550100", "(415) 555-0100")
+    add_number(state, DEMO_ACCOUNT_SID, "+14155550101", "(415) 555-0101")
