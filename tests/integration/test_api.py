@@ -162,7 +162,7 @@ async def test_oauth_kind_without_credentials_is_not_configured(
             start = await c.get(
                 f"{tenant.base}/integrations/authorize/?kind=hubspot&next=/x", headers=tenant.headers
             )
-            assert start.status_code in {400, 404}
+            assert start.status_code == 400 and start.json()["detail"] == "Kind not configured"
     finally:
         await runtime.close()
 
