@@ -56,7 +56,7 @@ async def test_pagination_links_are_absolute(
     page = await client.get(f"{tenant.org_base}/integrations/?limit=2", headers=tenant.headers)
     body = page.json()
     assert body["count"] == 3 and len(body["results"]) == 2
-    assert body["next"] == f"http://testserver{tenant.org_base}/integrations?limit=2&offset=2"
+    assert body["next"] == f"http://testserver{tenant.org_base}/integrations/?limit=2&offset=2"
     last = await client.get(body["next"], headers=tenant.headers)
     assert len(last.json()["results"]) == 1 and last.json()["next"] is None
 

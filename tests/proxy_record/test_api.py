@@ -102,7 +102,7 @@ async def test_list_retrieve_delete(
     page = (await client.get(f"{tenant.org_base}/proxy_records/?limit=1", headers=tenant.headers)).json()
     assert page["count"] == 2
     assert [r["id"] for r in page["results"]] == [second["id"]]  # newest first
-    assert page["next"] == f"http://testserver{tenant.org_base}/proxy_records?limit=1&offset=1"
+    assert page["next"] == f"http://testserver{tenant.org_base}/proxy_records/?limit=1&offset=1"
     current = (await client.get("/api/organizations/@current/proxy_records", headers=tenant.headers)).json()
     assert {r["id"] for r in current["results"]} == {first["id"], second["id"]}
     fetched = await client.get(f"{tenant.org_base}/proxy_records/{first['id']}/", headers=tenant.headers)

@@ -73,10 +73,10 @@ def page_response(
 def page_for_request(
     request: Request, base_url: str, params: PageParams, count: int, results: list[Any]
 ) -> dict[str, Any]:
-    """The page body for `request`, with links on the public site URL."""
+    """The page body for `request`, with links on the public site URL and the path as requested."""
     return page_response(
         base_url=base_url,
-        path=request.url.path,
+        path=request.scope.get("patchbay.original_path") or request.url.path,
         query_string=request.url.query,
         params=params,
         count=count,

@@ -16,6 +16,8 @@ from patchbay.operations.metrics import LATENCY, REQUESTS
 
 log = logging.getLogger("patchbay.access")
 
+ORIGINAL_PATH = "patchbay.original_path"
+
 SERVER_ERROR = orjson.dumps(APIError().body())
 
 
@@ -45,10 +47,12 @@ class RequestMiddleware:
             return
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
-            # Every route answers with or without its trailing slash, as PostHog's router does.
+            # Every route answers with or without its trailing slash, as PostHog's router does;
+            # links (pagination) keep the path the client used.
             scope = dict(scope)
             scope["path"] = path.rstrip("/") or "/"
             scope["raw_path"] = scope["path"].encode()
+            scope[ORIGINAL_PATH] = path
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         request_id = (
             incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else secrets.token_hex(8)
