@@ -100,6 +100,7 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
     assert len(requests) >= 4
     assert all(line.get("request_id") for line in requests)
     assert {r["status"] for r in requests} >= {201, 502, 200, 401}
+    assert all(0 <= r["duration_ms"] < 10_000 for r in requests), "durations are milliseconds of this request"
     for needle in (secret, tenant.key, "SENTINEL"):
         assert needle not in output
 

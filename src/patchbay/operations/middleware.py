@@ -61,12 +61,12 @@ class RequestMiddleware:
         started = time.perf_counter()
         status = 500
 
-        started = False
+        response_started = False
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status, started
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
-                started = True
+                response_started = True
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
@@ -77,7 +77,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:  # noqa: BLE001 - the last line of defence: answer the envelope
             log.error("unhandled error", exc_info=exc, extra={"path": scope["path"]})
-            if not started:
+            if not response_started:
                 status = 500
                 await send_envelope(send, request_id)
         finally:
