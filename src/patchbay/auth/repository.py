@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.models import PersonalAPIKey, User
 
-_KEY_LOOKUP = (
+# Every caller lookup starts here; tenancy adds its joins to resolve the caller and tenant at once.
+KEY_LOOKUP = (
     select(
         PersonalAPIKey.id.label("key_id"),
         PersonalAPIKey.scopes,
@@ -36,7 +37,7 @@ async def find_active_key(session: AsyncSession, secure_value: str) -> RowMappin
     # Core execution on the session's connection (same transaction): the ORM path costs ~40% more
     # CPU per statement and this runs on every request.
     conn = await session.connection()
-    result = await conn.execute(_KEY_LOOKUP, {"secure_value": secure_value})
+    result = await conn.execute(KEY_LOOKUP, {"secure_value": secure_value})
     return result.mappings().first()
 
 

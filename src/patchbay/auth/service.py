@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -75,21 +76,34 @@ async def find_key_in_request(request: Request) -> tuple[str, str] | None:
     return None
 
 
-async def authenticate(request: Request, runtime: Runtime, session: AsyncSession) -> AuthSubject:
+@dataclass(frozen=True)
+class Credentials:
+    secure_value: str  # the stored form: sha256$<hex>; the plaintext goes no further
+    where: str
+
+
+async def read_credentials(request: Request) -> Credentials:
+    """The key the request carries (401 when none), hashed at once."""
     found = await find_key_in_request(request)
     if found is None:
         raise NotAuthenticated()
     value, where = found
-    secure_value = hash_key_value(value)
-    row = await find_active_key(session, secure_value)
+    return Credentials(hash_key_value(value), where)
+
+
+async def admit(
+    runtime: Runtime, session: AsyncSession, credentials: Credentials, row: RowMapping | None
+) -> AuthSubject:
+    """Turn the key lookup into the caller: 401 for an unknown key, then the hourly last-used
+    stamp and the rate limit. `row` comes from a query built on auth.repository.KEY_LOOKUP."""
     if row is None:
-        raise AuthenticationFailed(f"Personal API key found in request {where} is invalid.")
+        raise AuthenticationFailed(f"Personal API key found in request {credentials.where} is invalid.")
     now = datetime.now(UTC)
     last_used = row["last_used_at"]
     if last_used is None or now - last_used > LAST_USED_PRECISION:
         await mark_key_used(session, row["key_id"], now)
     if runtime.rate_limiter.rates:
-        await runtime.rate_limiter.hit(secure_value)
+        await runtime.rate_limiter.hit(credentials.secure_value)
     user = AuthUser(
         id=row["user_id"],
         uuid=row["user_uuid"],
@@ -109,4 +123,11 @@ async def authenticate(request: Request, runtime: Runtime, session: AsyncSession
         scoped_organizations=[str(o) for o in row["scoped_organizations"]]
         if row["scoped_organizations"]
         else None,
+    )
+
+
+async def authenticate(request: Request, runtime: Runtime, session: AsyncSession) -> AuthSubject:
+    credentials = await read_credentials(request)
+    return await admit(
+        runtime, session, credentials, await find_active_key(session, credentials.secure_value)
     )

@@ -13,12 +13,12 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.auth.scopes import missing_scope
-from patchbay.auth.service import AuthSubject, authenticate
+from patchbay.auth.service import AuthSubject, admit, authenticate, read_credentials
 from patchbay.kit.errors import NotFound, PermissionDenied
 from patchbay.models import MembershipLevel
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import OrganizationContext, ProjectContext, ProjectRef, UserContext
-from patchbay.tenancy.repository import organization_with_level, project_with_level
+from patchbay.tenancy.repository import caller_with_project, organization_with_level
 
 PROJECT_NOT_FOUND = "Project not found."
 ORGANIZATION_NOT_FOUND = "Organization not found."
@@ -40,11 +40,10 @@ def _check_scope(subject: AuthSubject, scope: str) -> None:
         raise PermissionDenied(f"API key missing required scope '{missing}'")
 
 
-def _parse_project_id(raw: str, subject: AuthSubject) -> int:
+def _parse_project_id(raw: str) -> int | None:
+    """The project id of the path; None for `@current`. Malformed ids are 404 (after auth)."""
     if raw == "@current":
-        if subject.user.current_project_id is None:
-            raise NotFound(PROJECT_NOT_FOUND)
-        return subject.user.current_project_id
+        return None
     try:
         value = int(raw)
     except ValueError:
@@ -74,25 +73,36 @@ def project_context(scope: str) -> Callable[..., Awaitable[ProjectContext]]:
         runtime: Runtime = Depends(get_runtime),
         session: AsyncSession = Depends(get_session),
     ) -> ProjectContext:
-        subject = await authenticate(request, runtime, session)
-        pid = _parse_project_id(project_id, subject)
-        row = await project_with_level(session, pid, subject.user.id)
-        if row is None:
+        credentials = await read_credentials(request)
+        try:
+            pid = _parse_project_id(project_id)
+        except NotFound:
+            await authenticate(request, runtime, session)  # a bad key is still 401 first
+            raise
+        # One round trip resolves the caller, the project and their membership.
+        row = await caller_with_project(session, credentials.secure_value, pid)
+        subject = await admit(runtime, session, credentials, row)
+        assert row is not None
+        if row["project_id"] is None:
             raise NotFound(PROJECT_NOT_FOUND)
+        pid = int(row["project_id"])
         _check_scope(subject, scope)
         if subject.scoped_projects is not None and pid not in subject.scoped_projects:
             raise PermissionDenied(f"API key does not have access to the requested project: ID {pid}.")
         if (
             subject.scoped_organizations is not None
-            and str(row["organization_id"]) not in subject.scoped_organizations
+            and str(row["project_organization_id"]) not in subject.scoped_organizations
         ):
             raise PermissionDenied(
-                f"API key does not have access to the requested organization: ID {row['organization_id']}."
+                f"API key does not have access to the requested organization: ID {row['project_organization_id']}."
             )
         if row["level"] is None:
             raise PermissionDenied("You don't have access to the project.")
         project = ProjectRef(
-            id=row["id"], organization_id=row["organization_id"], name=row["name"], api_token=row["api_token"]
+            id=pid,
+            organization_id=row["project_organization_id"],
+            name=row["project_name"],
+            api_token=row["project_api_token"],
         )
         level = min(int(row["level"]), int(MembershipLevel.ADMIN))
         return ProjectContext(runtime=runtime, session=session, subject=subject, project=project, level=level)

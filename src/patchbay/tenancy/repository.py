@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from patchbay.models import Organization, OrganizationMembership, Project
+from patchbay.auth.repository import KEY_LOOKUP
+from patchbay.models import Organization, OrganizationMembership, Project, User
 
 # Built once: this runs on every project request.
 _PROJECT_WITH_LEVEL = (
@@ -34,6 +36,45 @@ async def project_with_level(session: AsyncSession, project_id: int, user_id: in
     # Core execution on the session's connection (same transaction): cheaper than the ORM path.
     conn = await session.connection()
     result = await conn.execute(_PROJECT_WITH_LEVEL, {"project_id": project_id, "user_id": user_id})
+    return result.mappings().first()
+
+
+def _caller_with_project(project_ref: ColumnElement[bool]) -> Select[Any]:
+    return (
+        KEY_LOOKUP.add_columns(
+            Project.id.label("project_id"),
+            Project.organization_id.label("project_organization_id"),
+            Project.name.label("project_name"),
+            Project.api_token.label("project_api_token"),
+            OrganizationMembership.level.label("level"),
+        )
+        .outerjoin(Project, project_ref)
+        .outerjoin(
+            OrganizationMembership,
+            and_(
+                OrganizationMembership.organization_id == Project.organization_id,
+                OrganizationMembership.user_id == User.id,
+            ),
+        )
+    )
+
+
+_CALLER_WITH_PROJECT = _caller_with_project(Project.id == bindparam("project_id"))
+_CALLER_WITH_CURRENT_PROJECT = _caller_with_project(Project.id == User.current_project_id)
+
+
+async def caller_with_project(
+    session: AsyncSession, secure_value: str, project_id: int | None
+) -> RowMapping | None:
+    """The key's caller and, in the same round trip, the project (`None`: their current one) with
+    their membership level. Project columns are null when it does not exist; no row: unknown key."""
+    conn = await session.connection()
+    if project_id is None:
+        result = await conn.execute(_CALLER_WITH_CURRENT_PROJECT, {"secure_value": secure_value})
+    else:
+        result = await conn.execute(
+            _CALLER_WITH_PROJECT, {"secure_value": secure_value, "project_id": project_id}
+        )
     return result.mappings().first()
 
 
