@@ -32,9 +32,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from bench import profile as profiling
+from bench.baseline import LIST_SQL
 from bench.load import LoadResult, Target, drive, ensure_wrk
 from bench.report import Report, RunResult, write
-from bench.seed import BENCH_PROJECT_ROWS, UPSERT_HOSTNAME, Seeded, Seeder, SeedPlan, pg_dsn
+from bench.seed import BENCH_PROJECT_ID, BENCH_PROJECT_ROWS, UPSERT_HOSTNAME, Seeded, Seeder, SeedPlan, pg_dsn
 from bench.servers import (
     REPO,
     CpuMeter,
@@ -86,6 +87,37 @@ async def _admin(admin_url: str, sql: str) -> None:
         await conn.close()
 
 
+async def explain_list(url: str, repeats: int = 15) -> tuple[float, int, str]:
+    """The list SQL on the benchmarked project: median execution time (ms), buffers it touches (a
+    count that machine load does not move) and the scans of its plan."""
+    # The session settings of Patchbay's engine (patchbay.kit.db.create_engine): the plan the app gets.
+    conn = await asyncpg.connect(pg_dsn(url), server_settings={"jit": "off", "random_page_cost": "1.1"})
+    try:
+        for _ in range(5):
+            await conn.fetch(LIST_SQL, BENCH_PROJECT_ID, 100, 0)
+        times, buffers, scans = [], 0, set()
+        for _ in range(repeats):
+            raw = await conn.fetchval(
+                "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + LIST_SQL, BENCH_PROJECT_ID, 100, 0
+            )
+            plan = orjson.loads(raw)[0]
+            times.append(float(plan["Execution Time"]))
+            top = plan["Plan"]
+            buffers = int(top.get("Shared Hit Blocks", 0)) + int(top.get("Shared Read Blocks", 0))
+            stack = [top]
+            while stack:
+                node = stack.pop()
+                if "Scan" in node["Node Type"]:
+                    on = f" on {node['Relation Name']}" if node.get("Relation Name") else ""
+                    using = f" using {node['Index Name']}" if node.get("Index Name") else ""
+                    scans.add(f"{node['Node Type']}{on}{using}")
+                stack.extend(node.get("Plans", []))
+        times.sort()
+        return times[len(times) // 2], buffers, "; ".join(sorted(scans))
+    finally:
+        await conn.close()
+
+
 def channels_route_exists() -> bool:
     from patchbay.routing import PROJECT_ROUTERS
 
@@ -108,6 +140,7 @@ class Bench:
         self.wrk: str | None = None
         self.notes: list[str] = []
         self.database = ""
+        self.url = ""
 
     # --- database ----------------------------------------------------------------------------
     def prepare_database(self) -> str:
@@ -228,9 +261,11 @@ class Bench:
                 if spy_bin and workers
                 else None
             )
+            sessions_before = asyncio.run(self.sessions())
             meter.start()
             result = drive(target, seconds=self.mode.duration, **load)  # type: ignore[arg-type]
             meter.stop()
+            new_sessions = asyncio.run(self.sessions()) - sessions_before
             if spy is not None:
                 spy.wait(timeout=60)
         if spy is not None and raw.exists():
@@ -239,6 +274,7 @@ class Bench:
             raw.unlink()
             say(f"profile written to {summary.relative_to(REPO)}")
         run = self.result(server, name, target, description, rows, result, sampler)
+        run.new_db_sessions = new_sessions
         if result.requests:
             run.app_cpu_us = 1e6 * meter.app_s / result.requests
             run.db_cpu_us = 1e6 * meter.db_s / result.requests
@@ -300,6 +336,7 @@ class Bench:
             )
         url = self.prepare_database()
         self.database = str(make_url(pg_dsn(url)).database)
+        self.url = url
         seeder = Seeder(url, KeyRing.from_string(self.keys))
         if not asyncio.run(seeder.is_empty()):
             raise SystemExit(
@@ -363,6 +400,22 @@ class Bench:
         say(f"report: {path.relative_to(REPO)} and {path.with_suffix('.png').relative_to(REPO)}")
         return path
 
+    async def sessions(self) -> int:
+        """Sessions ever opened on the benchmark database (PostgreSQL 14+; 0 when unknown)."""
+        try:
+            conn = await asyncpg.connect(pg_dsn(self.url))
+        except (OSError, asyncpg.PostgresError):
+            return 0
+        try:
+            value = await conn.fetchval(
+                "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+            )
+            return int(value or 0) - 1  # not counting this one
+        except asyncpg.PostgresError:
+            return 0
+        finally:
+            await conn.close()
+
     async def _pg_version(self, url: str) -> str:
         conn = await asyncpg.connect(pg_dsn(url))
         try:
@@ -378,7 +431,7 @@ class Bench:
         server = self.start_patchbay(url)
         list_target = Target("list", server.base_url + base, headers=auth)
         if not args.skip_scaling:
-            report.scaling.append(self.measure(server, "list", list_target, "scaling: few rows", seeder.rows))
+            report.scaling.append(self.scaling_point(server, list_target, seeder.rows, url))
         say(f"topping integrations up to {mode.integrations:,}")
         took = asyncio.run(seeder.top_up(mode.integrations))
         report.seed["seed_s"] += took
@@ -476,10 +529,24 @@ class Bench:
             server = self.start_patchbay(url)
             list_target = Target("list", server.base_url + base, headers=auth)
             self.check_list(server, list_target)
-            report.scaling.append(
-                self.measure(server, "list", list_target, "scaling: many rows", seeder.rows)
-            )
+            report.scaling.append(self.scaling_point(server, list_target, seeder.rows, url))
             self.stop(server)
+
+    def scaling_point(self, server: Server, target: Target, rows: int, url: str) -> RunResult:
+        """The list under the run's load, then one connection at a time (the cost without queueing),
+        and the list SQL's own execution time and plan from EXPLAIN ANALYZE."""
+        run = self.measure(server, "list", target, f"scaling: {rows:,} rows", rows)
+        say("  the same list at 1 connection ...")
+        single = drive(
+            target, wrk=self.wrk, connections=1, seconds=min(self.mode.duration, 5.0), warmup=0.0, threads=1
+        )
+        run.single_p50_ms = single.p50_ms
+        run.sql_ms, run.sql_buffers, run.plan = asyncio.run(explain_list(url))
+        say(
+            f"  1 connection: p50 {single.p50_ms:.2f} ms; SQL {run.sql_ms:.3f} ms, "
+            f"{run.sql_buffers} buffers ({run.plan})"
+        )
+        return run
 
     def check_list(self, server: Server, target: Target) -> None:
         body = httpx.get(target.url, headers=target.headers, timeout=30).json()

@@ -77,7 +77,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         min_size=1,
         max_size=POOL_MAX,
         init=_init,
-        server_settings={"application_name": "patchbay-baseline", "jit": "off"},
+        # The same session settings as Patchbay's engine (patchbay.kit.db): the same plans.
+        server_settings={"application_name": "patchbay-baseline", "jit": "off", "random_page_cost": "1.1"},
     )
     yield
     await app.state.pool.close()

@@ -27,6 +27,11 @@ class RunResult:
     tool: str
     rows_in_table: int
     ratio: float | None = None
+    single_p50_ms: float | None = None  # scaling runs: p50 at 1 connection (no queueing)
+    sql_ms: float | None = None  # scaling runs: the list SQL's execution time (EXPLAIN ANALYZE, median)
+    sql_buffers: int | None = None  # scaling runs: buffers (pages) the list SQL touches
+    plan: str = ""  # scaling runs: the scans in the list SQL's plan
+    new_db_sessions: int = 0  # PostgreSQL sessions opened during the measured window (pool churn)
     app_cpu_us: float = 0.0  # CPU of the server's workers per request
     db_cpu_us: float = 0.0  # CPU of the PostgreSQL backends serving the benchmark database per request
 
@@ -90,15 +95,37 @@ def evaluate(report: Report) -> None:
         targets.append(Target("peak memory per worker", "< 150 MB", f"{peak:.0f} MB", peak < 150))
     if len(report.scaling) >= 2:
         small, large = report.scaling[0], report.scaling[-1]
+        what = f"list p50 with {large.rows_in_table:,} rows vs {small.rows_in_table:,}"
         ratio = large.p50_ms / small.p50_ms if small.p50_ms else 0.0
         targets.append(
             Target(
-                f"list p50 with {large.rows_in_table:,} rows vs {small.rows_in_table:,}",
+                f"{what}, 32 connections",
                 "≤ 1.2 ×",
                 f"{ratio:.2f} × ({large.p50_ms:.2f} / {small.p50_ms:.2f} ms)",
                 ratio <= 1.2,
             )
         )
+        if small.sql_buffers and large.sql_buffers:
+            ratio = large.sql_buffers / small.sql_buffers
+            targets.append(
+                Target(
+                    "pages the list SQL touches, same two tables (EXPLAIN BUFFERS)",
+                    "≤ 1.2 ×",
+                    f"{ratio:.2f} × ({large.sql_buffers} / {small.sql_buffers}); SQL time "
+                    f"{large.sql_ms or 0:.3f} / {small.sql_ms or 0:.3f} ms",
+                    ratio <= 1.2,
+                )
+            )
+        if small.single_p50_ms and large.single_p50_ms:
+            ratio = large.single_p50_ms / small.single_p50_ms
+            targets.append(
+                Target(
+                    f"{what}, 1 connection",
+                    "≤ 1.2 ×",
+                    f"{ratio:.2f} × ({large.single_p50_ms:.2f} / {small.single_p50_ms:.2f} ms)",
+                    ratio <= 1.2,
+                )
+            )
     report.targets = targets
 
 
@@ -125,8 +152,8 @@ def markdown(report: Report) -> str:
         "## Results",
         "",
         "| run | server | req/s | p50 ms | p99 ms | ratio to baseline | CPU µs/request: app + PostgreSQL "
-        "| CPU-cost ratio | non-2xx (expected status) | peak RSS per worker MB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|",
+        "| CPU-cost ratio | non-2xx (expected status) | peak RSS per worker MB | new DB sessions |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     base = report.run("list", "baseline")
     base_cpu = (base.app_cpu_us + base.db_cpu_us) if base else 0.0
@@ -137,14 +164,16 @@ def markdown(report: Report) -> str:
         out.append(
             f"| {r.name} | {r.server} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {_fmt(r.ratio, 2)} | "
             f"{r.app_cpu_us:,.0f} + {r.db_cpu_us:,.0f} = {cpu:,.0f} | {_fmt(cpu_ratio, 2)} | "
-            f"{status} | {r.peak_worker_mb:.0f} ({', '.join(str(m) for m in r.per_worker_mb)}) |"
+            f"{status} | {r.peak_worker_mb:.0f} ({', '.join(str(m) for m in r.per_worker_mb)}) | "
+            f"{r.new_db_sessions} |"
         )
     out += [
         "",
         "*Ratio to baseline* divides requests per second. *CPU-cost ratio* divides the baseline's CPU per "
         "request (its workers plus the PostgreSQL backends of the benchmark database) by the run's: the "
         "throughput ratio the two would reach on a machine given to them alone, and a number that other "
-        "load on the machine does not move much.",
+        "load on the machine does not move much. *New DB sessions* counts PostgreSQL connections opened "
+        "during the measured window (the pools are warm after the warm-up, so more than a few means churn).",
     ]
     out += ["", "What each run sends:", ""]
     for r in report.runs:
@@ -154,18 +183,31 @@ def markdown(report: Report) -> str:
             "",
             "## Scaling: list with more rows in the table",
             "",
-            "| integrations in the table | req/s | p50 ms | p99 ms | CPU µs/request: app + PostgreSQL |",
-            "|---:|---:|---:|---:|---:|",
+            "| integrations in the table | req/s | p50 ms | p99 ms | CPU µs/request: app + PostgreSQL "
+            "| p50 ms at 1 connection | list SQL ms (EXPLAIN ANALYZE) | pages the SQL touches | scans in the plan |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in report.scaling:
             out.append(
                 f"| {r.rows_in_table:,} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | "
-                f"{r.app_cpu_us:,.0f} + {r.db_cpu_us:,.0f} |"
+                f"{r.app_cpu_us:,.0f} + {r.db_cpu_us:,.0f} | {_fmt(r.single_p50_ms, 2)} | {_fmt(r.sql_ms, 3)} | "
+                f"{'—' if r.sql_buffers is None else r.sql_buffers} | {r.plan} |"
             )
+        out += [
+            "",
+            "The p50 under 32 connections is mostly queueing behind the CPU, so it moves with whatever else "
+            "the machine runs between the two points; the p50 at one connection and the SQL's own time are "
+            "the cost of one list, and the plan shows how PostgreSQL reaches the rows.",
+        ]
     out += ["", "## Targets (issue 7)", "", "| target | goal | measured | met |", "|---|---|---|---|"]
     for t in report.targets:
         met = "—" if t.ok is None else ("yes" if t.ok else "**no**")
         out.append(f"| {t.what} | {t.goal} | {t.measured} | {met} |")
+    out += [
+        "",
+        "Where a target is missed, docs/benchmarks.md gives the profile, what was changed (with before/after "
+        "numbers) and what the rest would take.",
+    ]
     if report.notes:
         out += ["", "## Notes", ""] + [f"- {n}" for n in report.notes]
     out += ["", f"![chart]({report.mode}.png)", ""]
@@ -179,7 +221,7 @@ def chart(report: Report, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     runs = report.runs
-    labels = [r.name if r.server == "patchbay" else f"{r.name}\n(baseline)" for r in runs]
+    labels = [r.name.replace(" ", "\n") + ("" if r.server == "patchbay" else "\n(baseline)") for r in runs]
     colors = ["#888888" if r.server == "baseline" else "#1f6feb" for r in runs]
     fig, axes = plt.subplots(1, 3 if report.scaling else 2, figsize=(15 if report.scaling else 11, 4.5))
     ax = axes[0]
@@ -198,9 +240,16 @@ def chart(report: Report, path: Path) -> None:
     ax.legend(fontsize=8)
     if report.scaling:
         ax = axes[2]
+        xs2 = range(len(report.scaling))
         names = [f"{r.rows_in_table:,} rows" for r in report.scaling]
-        bars = ax.bar(names, [r.p50_ms for r in report.scaling], color="#1f6feb")
-        ax.bar_label(bars, labels=[f"{r.p50_ms:.2f}" for r in report.scaling], fontsize=8)
+        bars = ax.bar([x - 0.2 for x in xs2], [r.p50_ms for r in report.scaling], width=0.4, color="#1f6feb",
+                      label=f"p50, {report.environment.get('connections')} connections")  # fmt: skip
+        ax.bar_label(bars, labels=[f"{r.p50_ms:.1f}" for r in report.scaling], fontsize=8)
+        singles = [r.single_p50_ms or 0.0 for r in report.scaling]
+        bars = ax.bar([x + 0.2 for x in xs2], singles, width=0.4, color="#2da44e", label="p50, 1 connection")
+        ax.bar_label(bars, labels=[f"{v:.2f}" for v in singles], fontsize=8)
+        ax.set_xticks(list(xs2), names)
+        ax.legend(fontsize=8)
         ax.set_title("List p50 (ms) vs rows in the table")
     fig.suptitle(
         f"Patchbay vs baseline — {report.mode} run, {report.environment.get('connections')} connections"
@@ -218,3 +267,19 @@ def write(report: Report, out_dir: Path) -> Path:
     (out_dir / f"{report.mode}.json").write_text(json.dumps(asdict(report), indent=2, default=str) + "\n")
     chart(report, out_dir / f"{report.mode}.png")
     return md
+
+
+def load(path: Path) -> Report:
+    data = json.loads(path.read_text())
+    report = Report(**{k: v for k, v in data.items() if k not in {"runs", "scaling", "targets"}})
+    report.runs = [RunResult(**r) for r in data["runs"]]
+    report.scaling = [RunResult(**r) for r in data["scaling"]]
+    return report
+
+
+if __name__ == "__main__":
+    # Re-render a report (Markdown and chart) from its JSON: `python -m bench.report bench/results/full.json`.
+    import sys
+
+    source = Path(sys.argv[1])
+    print(write(load(source), source.parent))

@@ -136,7 +136,7 @@ class Seeder:
             n_users = plan.orgs * 2
             # Projects: project p (1-based) belongs to organization (p - 1) % orgs.
             project_org = [0] + [(p - 1) % plan.orgs for p in range(1, plan.projects + 1)]
-            first_project_of_org = {}
+            first_project_of_org: dict[int, int] = {}
             for p in range(1, plan.projects + 1):
                 first_project_of_org.setdefault(project_org[p], p)
             await self._copy(
@@ -286,7 +286,7 @@ class Seeder:
         try:
             await self._copy_integrations(conn, total - self.rows)
             await self._fix_sequences(conn)
-            await conn.execute("ANALYZE integrations")
+            await conn.execute("VACUUM (ANALYZE) integrations")
         finally:
             await conn.close()
         return time.perf_counter() - started
