@@ -13,7 +13,7 @@ from patchbay.tenancy.dependencies import project_context
 
 router = APIRouter(tags=["integrations"])
 
-read = project_context("integration:read")
+read = project_context("integration:read", read_only=True)
 write = project_context("integration:write")
 
 

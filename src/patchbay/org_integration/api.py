@@ -21,7 +21,7 @@ from patchbay.tenancy.dependencies import organization_context
 
 router = APIRouter(tags=["organization integrations"])
 
-read = organization_context("organization_integration:read")
+read = organization_context("organization_integration:read", read_only=True)
 write = organization_context("organization_integration:write")
 
 

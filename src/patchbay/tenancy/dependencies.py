@@ -34,6 +34,11 @@ async def get_session(runtime: Runtime = Depends(get_runtime)) -> AsyncIterator[
         yield session
 
 
+async def get_read_session(runtime: Runtime = Depends(get_runtime)) -> AsyncIterator[AsyncSession]:
+    async with runtime.db.read_session() as session:
+        yield session
+
+
 def _check_scope(subject: AuthSubject, scope: str) -> None:
     missing = missing_scope(subject.scopes, scope)
     if missing:
@@ -64,14 +69,15 @@ def _parse_organization_id(raw: str, subject: AuthSubject) -> uuid.UUID:
         raise NotFound(ORGANIZATION_NOT_FOUND) from None
 
 
-def project_context(scope: str) -> Callable[..., Awaitable[ProjectContext]]:
-    """Dependency: the caller may act on `{project_id}` with `scope`."""
+def project_context(scope: str, *, read_only: bool = False) -> Callable[..., Awaitable[ProjectContext]]:
+    """Dependency: the caller may act on `{project_id}` with `scope`. `read_only` routes run without
+    a transaction (they only read; the hourly last-used stamp is one statement)."""
 
     async def dependency(
         project_id: str,
         request: Request,
         runtime: Runtime = Depends(get_runtime),
-        session: AsyncSession = Depends(get_session),
+        session: AsyncSession = Depends(get_read_session if read_only else get_session),
     ) -> ProjectContext:
         credentials = await read_credentials(request)
         try:
@@ -110,7 +116,9 @@ def project_context(scope: str) -> Callable[..., Awaitable[ProjectContext]]:
     return dependency
 
 
-def organization_context(scope: str) -> Callable[..., Awaitable[OrganizationContext]]:
+def organization_context(
+    scope: str, *, read_only: bool = False
+) -> Callable[..., Awaitable[OrganizationContext]]:
     """Dependency: the caller may act on `{organization_id}` with `scope`.
 
     A caller who is not a member gets the same 404 as for an organization that does not exist, so an
@@ -121,7 +129,7 @@ def organization_context(scope: str) -> Callable[..., Awaitable[OrganizationCont
         organization_id: str,
         request: Request,
         runtime: Runtime = Depends(get_runtime),
-        session: AsyncSession = Depends(get_session),
+        session: AsyncSession = Depends(get_read_session if read_only else get_session),
     ) -> OrganizationContext:
         subject = await authenticate(request, runtime, session)
         oid = _parse_organization_id(organization_id, subject)
