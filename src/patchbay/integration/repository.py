@@ -9,7 +9,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
-from patchbay.kit.pagination import PageParams, fetch_page
+from patchbay.kit.pagination import PageParams, PageQuery
 from patchbay.models import Integration, User
 
 _COLUMNS = (
@@ -34,9 +34,14 @@ def _readable(project_id: Any) -> Select[Any]:
     )
 
 
-# Retrieve is built once with bound parameters: building and cache-keying a 14-column statement on
-# every request costs more CPU than executing it.
+# The hot statements are built once with bound parameters: building and cache-keying a 14-column
+# statement on every request costs more CPU than executing it.
 _GET = _readable(bindparam("project_id")).where(Integration.id == bindparam("pk"))
+_ORDER = (Integration.created_at, Integration.id)
+_PAGE = PageQuery(_readable(bindparam("project_id")), order_by=_ORDER)
+_PAGE_OF_KIND = PageQuery(
+    _readable(bindparam("project_id")).where(Integration.kind == bindparam("kind")), order_by=_ORDER
+)
 
 
 class IntegrationRepository:
@@ -48,12 +53,9 @@ class IntegrationRepository:
         return _readable(self.project_id)
 
     async def page(self, *, kind: str | None, params: PageParams) -> tuple[int, list[RowMapping]]:
-        stmt = self.readable_statement()
-        if kind is not None:
-            stmt = stmt.where(Integration.kind == kind)
-        return await fetch_page(
-            self.session, stmt, order_by=(Integration.created_at, Integration.id), params=params
-        )
+        if kind is None:
+            return await _PAGE.fetch(self.session, params, project_id=self.project_id)
+        return await _PAGE_OF_KIND.fetch(self.session, params, project_id=self.project_id, kind=kind)
 
     async def get(self, pk: int) -> RowMapping | None:
         conn = await self.session.connection()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -84,19 +84,37 @@ def page_for_request(
     )
 
 
+class PageQuery:
+    """A list query for one page and its total: built once with bound parameters, so a hot list
+    does not rebuild and re-key a many-column statement on every request."""
+
+    def __init__(self, statement: Select[Any], *, order_by: Sequence[Any]) -> None:
+        self.statement = statement
+        self.page = (
+            statement.add_columns(func.count().over().label("_total"))
+            .order_by(*order_by)
+            .limit(bindparam("_limit"))
+            .offset(bindparam("_offset"))
+        )
+        self.total = select(func.count()).select_from(statement.order_by(None).subquery())
+
+    async def fetch(
+        self, session: AsyncSession, params: PageParams, **bound: Any
+    ) -> tuple[int, list[RowMapping]]:
+        """One round trip for the rows and their total (a window count); a second only past the end."""
+        # On the session's connection (same transaction): the ORM path costs more CPU per statement.
+        conn = await session.connection()
+        result = await conn.execute(self.page, {**bound, "_limit": params.limit, "_offset": params.offset})
+        rows = list(result.mappings().all())
+        if rows:
+            return int(rows[0]["_total"]), rows
+        if params.offset == 0:
+            return 0, []  # an empty first page: nothing to count
+        return int(await conn.scalar(self.total, bound) or 0), []
+
+
 async def fetch_page(
     session: AsyncSession, statement: Select[Any], *, order_by: Sequence[Any], params: PageParams
 ) -> tuple[int, list[RowMapping]]:
-    """One round trip for the rows and their total (a window count); a second only past the end."""
-    counted = statement.add_columns(func.count().over().label("_total"))
-    # Column selects run on the session's connection (same transaction): the ORM execution path
-    # costs more CPU per statement and adds nothing to plain rows.
-    conn = await session.connection()
-    result = await conn.execute(counted.order_by(*order_by).limit(params.limit).offset(params.offset))
-    rows = list(result.mappings().all())
-    if rows:
-        return int(rows[0]["_total"]), rows
-    if params.offset == 0:
-        return 0, []  # an empty first page: nothing to count
-    total = await conn.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    return int(total or 0), []
+    """A page of a statement built for this request (see PageQuery for hot lists)."""
+    return await PageQuery(statement, order_by=order_by).fetch(session, params)
