@@ -140,6 +140,7 @@ class Bench:
         self.wrk: str | None = None
         self.notes: list[str] = []
         self.database = ""
+        self.results = Path(args.results) if args.results else RESULTS
         self.url = ""
 
     # --- database ----------------------------------------------------------------------------
@@ -248,7 +249,7 @@ class Bench:
     ) -> RunResult:
         self.probe(target)
         say(f"run {name} on {server.name}: {target.method} {target.url} ...")
-        raw = RESULTS / f"{self.mode.name}-profile-{name.replace(' ', '-')}.raw"
+        raw = self.results / f"{self.mode.name}-profile-{name.replace(' ', '-')}.raw"
         spy_bin, workers = (py_spy(), server.workers()) if profile else (None, [])
         meter = CpuMeter(server, self.database)
         load = {"wrk": self.wrk, "connections": self.args.connections, "warmup": 0.0}
@@ -269,10 +270,10 @@ class Bench:
             if spy is not None:
                 spy.wait(timeout=60)
         if spy is not None and raw.exists():
-            summary = RESULTS / f"{self.mode.name}-profile-{name.replace(' ', '-')}.txt"
+            summary = self.results / f"{self.mode.name}-profile-{name.replace(' ', '-')}.txt"
             summary.write_text(profiling.summarise(raw))
             raw.unlink()
-            say(f"profile written to {summary.relative_to(REPO)}")
+            say(f"profile written to {summary}")
         run = self.result(server, name, target, description, rows, result, sampler)
         run.new_db_sessions = new_sessions
         if result.requests:
@@ -320,7 +321,7 @@ class Bench:
     # --- the whole benchmark ---------------------------------------------------------------------
     def run(self) -> Path:
         mode, args = self.mode, self.args
-        RESULTS.mkdir(parents=True, exist_ok=True)
+        self.results.mkdir(parents=True, exist_ok=True)
         loadavg = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         self.wrk = None if args.python_load else ensure_wrk(install=not args.no_install)
         if not self.wrk:
@@ -396,8 +397,8 @@ class Bench:
         finally:
             self.stop_all()
             self.drop_database()
-        path = write(report, RESULTS)
-        say(f"report: {path.relative_to(REPO)} and {path.with_suffix('.png').relative_to(REPO)}")
+        path = write(report, self.results)
+        say(f"report: {path} and {path.with_suffix('.png')}")
         return path
 
     async def sessions(self) -> int:
@@ -577,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-install", action="store_true", help="do not apt-get install wrk when missing")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--results", help="write the report here instead of bench/results/")
     parser.add_argument(
         "--src",
         help="serve patchbay from this source folder (holding patchbay/) instead: before/after comparisons",

@@ -22,10 +22,12 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[index]
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """(status, whether the server keeps the connection open)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split(b" ", 2)[1])
+    keep_alive = lines[0].startswith(b"HTTP/1.1")
     length = 0
     chunked = False
     for line in lines[1:]:
@@ -35,6 +37,8 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
             length = int(value.strip())
         elif lname == b"transfer-encoding" and b"chunked" in value.lower():
             chunked = True
+        elif lname == b"connection":
+            keep_alive = b"close" not in value.lower() and (keep_alive or b"keep-alive" in value.lower())
     if chunked:
         while True:
             size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
@@ -43,7 +47,9 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
                 break
     elif length:
         await reader.readexactly(length)
-    return status
+    elif not keep_alive:
+        await reader.read()  # no length: the body ends with the connection
+    return status, keep_alive
 
 
 async def _connection(
@@ -63,7 +69,7 @@ async def _connection(
                 return
             writer.write(request)
             try:
-                status = await _read_response(reader)
+                status, keep_alive = await _read_response(reader)
             except (asyncio.IncompleteReadError, ConnectionError):
                 stats["errors"] += 1
                 writer.close()
@@ -75,6 +81,9 @@ async def _connection(
                 stats["requests"] += 1
                 if status >= 400:
                     stats["non2xx"] += 1
+            if not keep_alive:
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
     finally:
         writer.close()
 
