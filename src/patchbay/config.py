@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from dotenv import dotenv_values
 from pydantic import Field
@@ -95,11 +94,3 @@ class Settings(BaseSettings):
             if sep and endpoint.strip():
                 providers[endpoint.strip()] = name.strip()
         return providers
-
-    def public_dict(self) -> dict[str, Any]:
-        """Settings safe to print: secrets are replaced by a marker."""
-        data = self.model_dump(exclude={"kind_overrides"})
-        for key in ("encryption_keys", "domain_connect_private_key"):
-            if data.get(key):
-                data[key] = "<set>"
-        return data

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -56,12 +55,6 @@ class AccountRepository:
     async def project(self, project_id: int) -> Project | None:
         return await self.session.get(Project, project_id)
 
-    async def projects_of_organization(self, organization_id: uuid.UUID) -> list[Project]:
-        rows = await self.session.scalars(
-            select(Project).where(Project.organization_id == organization_id).order_by(Project.id)
-        )
-        return list(rows.all())
-
     async def count_keys(self, user_id: int) -> int:
         rows = await self.session.scalars(select(PersonalAPIKey.id).where(PersonalAPIKey.user_id == user_id))
         return len(rows.all())
@@ -76,8 +69,3 @@ class AccountRepository:
             values["current_project_id"] = project_id
         if values:
             await self.session.execute(update(User).where(User.id == user_id).values(**values))
-
-    async def touch_key(self, key_id: str, at: datetime) -> None:
-        await self.session.execute(
-            update(PersonalAPIKey).where(PersonalAPIKey.id == key_id).values(last_used_at=at)
-        )

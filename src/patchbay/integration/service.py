@@ -74,9 +74,7 @@ async def get_integration(ctx: ProjectContext, pk: int) -> dict[str, Any]:
     return serialize(row)
 
 
-async def get_integration_model(
-    ctx: ProjectContext, pk: int, *, kinds: set[str] | None = None
-) -> Integration:
+async def get_integration_model(ctx: ProjectContext, pk: int) -> Integration:
     """The row behind `{id}` in the caller's project (404 otherwise)."""
     row = await repository(ctx).get_model(pk)
     if row is None:

@@ -21,11 +21,6 @@ def async_url(url: str) -> str:
     return url
 
 
-def sync_url(url: str) -> str:
-    """The same database for Alembic's offline helpers and admin tasks (psycopg-free: asyncpg only)."""
-    return async_url(url)
-
-
 def redacted(url: str) -> str:
     return make_url(async_url(url)).render_as_string(hide_password=True)
 

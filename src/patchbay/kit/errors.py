@@ -88,13 +88,6 @@ class PermissionDenied(APIError):
     default_detail = "You do not have permission to perform this action."
 
 
-class Conflict(APIError):
-    status_code = 409
-    error_type = "invalid_request"
-    default_code = "conflict"
-    default_detail = "Conflict."
-
-
 class Throttled(APIError):
     status_code = 429
     error_type = "throttled_error"

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -32,10 +31,6 @@ async def _run() -> None:
             await connection.commit()
     finally:
         await engine.dispose()
-
-
-def _progress(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 if context.is_offline_mode():
