@@ -6,10 +6,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import httpx
-from sqlalchemy import event
 
 from patchbay.runtime import Runtime
 from tests.support.factory import Factory, Tenant
@@ -20,18 +18,9 @@ _serial = itertools.count()
 
 @contextmanager
 def counted(runtime: Runtime) -> Iterator[list[str]]:
-    """Every statement the engine sends while the block runs."""
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(" ".join(statement.split())[:160])
-
-    engine = runtime.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    """Every statement sent while the block runs: through SQLAlchemy and the driver pool alike."""
+    with runtime.db.watch_statements() as statements:
         yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def seed(factory: Factory, tenant: Tenant, count: int) -> list[int]:

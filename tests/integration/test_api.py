@@ -325,3 +325,29 @@ async def test_created_by_is_null_after_user_deleted(
         await session.execute(delete(User).where(User.id == creator.id))
     body = (await client.get(f"{tenant.base}/integrations/{row.id}", headers=tenant.headers)).json()
     assert body["created_by"] is None
+
+
+@pytest.mark.parametrize("suffix", ["", "channels/", "email/"])
+async def test_ids_past_the_column_are_404_not_500(
+    client: httpx.AsyncClient, tenant: Tenant, suffix: str
+) -> None:
+    for pk in ("2147483648", "99999999999999999999"):
+        response = await client.get(f"{tenant.base}/integrations/{pk}/{suffix}", headers=tenant.headers)
+        assert response.status_code == 404, response.text
+        assert response.json() == NOT_FOUND
+    response = await client.delete(f"{tenant.base}/integrations/2147483648/", headers=tenant.headers)
+    assert response.status_code == 404
+
+
+async def test_offset_past_sixty_four_bits_is_an_empty_page(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory
+) -> None:
+    await factory.integration(tenant.project, "databricks", "db.example.com", {}, {}, tenant.user)
+    response = await client.get(
+        f"{tenant.base}/integrations/", params={"offset": str(2**64)}, headers=tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["count"] == 1
+    assert body["results"] == []
+    assert body["next"] is None

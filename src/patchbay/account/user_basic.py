@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import RowMapping
-
+from patchbay.kit.db import Row
 from patchbay.models import User
 
 CREATED_BY_COLUMNS = (
@@ -21,7 +20,7 @@ CREATED_BY_COLUMNS = (
 )
 
 
-def created_by(row: RowMapping) -> dict[str, Any] | None:
+def created_by(row: Row) -> dict[str, Any] | None:
     """The creator of a row selected with `created_by_id` and CREATED_BY_COLUMNS, or None."""
     if row["created_by_id"] is None or row["cb_email"] is None:
         return None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from patchbay.kit.db import FixedQuery, Row
 from patchbay.models import PersonalAPIKey, User
 
 # Every caller lookup starts here; tenancy adds its joins to resolve the caller and tenant at once.
@@ -33,12 +33,11 @@ KEY_LOOKUP = (
 )
 
 
-async def find_active_key(session: AsyncSession, secure_value: str) -> RowMapping | None:
-    # Core execution on the session's connection (same transaction): the ORM path costs ~40% more
-    # CPU per statement and this runs on every request.
-    conn = await session.connection()
-    result = await conn.execute(KEY_LOOKUP, {"secure_value": secure_value})
-    return result.mappings().first()
+_FIND_ACTIVE_KEY = FixedQuery(KEY_LOOKUP)
+
+
+async def find_active_key(session: AsyncSession, secure_value: str) -> Row | None:
+    return await _FIND_ACTIVE_KEY.first(session, {"secure_value": secure_value})
 
 
 async def mark_key_used(session: AsyncSession, key_id: str, at: datetime) -> None:

@@ -9,12 +9,12 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from patchbay.auth.keys import hash_key_value
 from patchbay.auth.repository import find_active_key, mark_key_used
+from patchbay.kit.db import Row
 from patchbay.kit.errors import AuthenticationFailed, NotAuthenticated
 from patchbay.runtime import Runtime
 
@@ -92,7 +92,7 @@ async def read_credentials(request: Request) -> Credentials:
 
 
 async def admit(
-    runtime: Runtime, session: AsyncSession, credentials: Credentials, row: RowMapping | None
+    runtime: Runtime, session: AsyncSession, credentials: Credentials, row: Row | None
 ) -> AuthSubject:
     """Turn the key lookup into the caller: 401 for an unknown key, then the hourly last-used
     stamp and the rate limit. `row` comes from a query built on auth.repository.KEY_LOOKUP."""

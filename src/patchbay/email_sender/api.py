@@ -21,7 +21,7 @@ events.on_integration_deleted(service.remove_identity_if_unused)
 
 
 @router.post(
-    "/integrations/{id:int}/email/verify",
+    "/integrations/{id:row_id}/email/verify",
     name="integrations_email_verify_create",
     response_model=VerificationResult,
     summary="Check an email sender's domain at the provider and in DNS.",
@@ -31,7 +31,7 @@ async def verify_email_sender(id: int, ctx: ProjectContext = Depends(write)) -> 
 
 
 @router.patch(
-    "/integrations/{id:int}/email",
+    "/integrations/{id:row_id}/email",
     name="integrations_email_partial_update",
     response_model=IntegrationOut,
     summary="Rename an email sender or change its domain's MAIL FROM subdomain.",

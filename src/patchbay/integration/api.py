@@ -38,12 +38,12 @@ async def create_integration(body: IntegrationCreate, ctx: ProjectContext = Depe
     return JSONResponse(created, status_code=201)
 
 
-@router.get("/integrations/{id:int}", name="integrations_retrieve", response_model=IntegrationOut)
+@router.get("/integrations/{id:row_id}", name="integrations_retrieve", response_model=IntegrationOut)
 async def retrieve_integration(id: int, ctx: ProjectContext = Depends(read)) -> Response:
     return JSONResponse(await service.get_integration(ctx, id))
 
 
-@router.delete("/integrations/{id:int}", name="integrations_destroy", status_code=204)
+@router.delete("/integrations/{id:row_id}", name="integrations_destroy", status_code=204)
 async def delete_integration(id: int, ctx: ProjectContext = Depends(write)) -> Response:
     await service.delete_integration(ctx, id)
     return Response(status_code=204)

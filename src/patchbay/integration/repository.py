@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, bindparam, delete, select, update
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
+from patchbay.kit.db import FixedQuery, Row
 from patchbay.kit.pagination import PageParams, PageQuery
 from patchbay.models import Integration, User
 
@@ -36,7 +36,7 @@ def _readable(project_id: Any) -> Select[Any]:
 
 # The hot statements are built once with bound parameters: building and cache-keying a 14-column
 # statement on every request costs more CPU than executing it.
-_GET = _readable(bindparam("project_id")).where(Integration.id == bindparam("pk"))
+_GET = FixedQuery(_readable(bindparam("project_id")).where(Integration.id == bindparam("pk")))
 _ORDER = (Integration.created_at, Integration.id)
 _PAGE = PageQuery(_readable(bindparam("project_id")), order_by=_ORDER)
 _PAGE_OF_KIND = PageQuery(
@@ -52,14 +52,13 @@ class IntegrationRepository:
     def readable_statement(self) -> Select[Any]:
         return _readable(self.project_id)
 
-    async def page(self, *, kind: str | None, params: PageParams) -> tuple[int, list[RowMapping]]:
+    async def page(self, *, kind: str | None, params: PageParams) -> tuple[int, list[Row]]:
         if kind is None:
             return await _PAGE.fetch(self.session, params, project_id=self.project_id)
         return await _PAGE_OF_KIND.fetch(self.session, params, project_id=self.project_id, kind=kind)
 
-    async def get(self, pk: int) -> RowMapping | None:
-        conn = await self.session.connection()
-        return (await conn.execute(_GET, {"project_id": self.project_id, "pk": pk})).mappings().first()
+    async def get(self, pk: int) -> Row | None:
+        return await _GET.first(self.session, {"project_id": self.project_id, "pk": pk})
 
     async def get_model(self, pk: int, *, for_update: bool = False) -> Integration | None:
         stmt = select(Integration).where(Integration.id == pk, Integration.project_id == self.project_id)

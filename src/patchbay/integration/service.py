@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from patchbay.account.user_basic import created_by
@@ -13,6 +12,7 @@ from patchbay.integration.display_name import display_name
 from patchbay.integration.kind_names import ALL_KINDS, DEPRECATED_KINDS
 from patchbay.integration.kinds import BuiltIntegration, builder_for
 from patchbay.integration.repository import IntegrationRepository
+from patchbay.kit.db import Row
 from patchbay.kit.errors import NotFound, PermissionDenied, ValidationError
 from patchbay.kit.pagination import PageParams
 from patchbay.kit.timefmt import iso
@@ -21,7 +21,7 @@ from patchbay.runtime import Runtime
 from patchbay.tenancy.context import ProjectContext
 
 
-def serialize(row: RowMapping) -> dict[str, Any]:
+def serialize(row: Row) -> dict[str, Any]:
     config = row["config"] if row["config"] is not None else {}
     return {
         "id": row["id"],

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Select, event
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from patchbay.kit.driver import DriverPool
+
+# A selected row as repositories hand it to services: a RowMapping from Core, a Record from asyncpg.
+Row = Mapping[Any, Any]
 
 
 def async_url(url: str) -> str:
@@ -43,6 +48,12 @@ def _json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+# random_page_cost 1.1 (PostgreSQL's default 4 assumes spinning disks): with the hot tables in memory
+# the planner then reads a page of integrations through its index and joins its creators by primary
+# key, instead of hashing the whole users table on every list.
+SERVER_SETTINGS = {"application_name": "patchbay", "jit": "off", "random_page_cost": "1.1"}
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     aurl = async_url(url)
     if aurl.startswith("sqlite"):
@@ -58,12 +69,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         max_overflow=0,
         pool_pre_ping=False,
         json_deserializer=_json_loads,
-        # random_page_cost 1.1 (PostgreSQL's default 4 assumes spinning disks): with the hot tables in
-        # memory the planner then reads a page of integrations through its index and joins its creators
-        # by primary key, instead of hashing the whole users table on every list.
-        connect_args={
-            "server_settings": {"application_name": "patchbay", "jit": "off", "random_page_cost": "1.1"}
-        },
+        connect_args={"server_settings": SERVER_SETTINGS},
     )
 
 
@@ -71,13 +77,47 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.engine = create_engine(url, pool_size=pool_size)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Sessions know their database, so a FixedQuery can reach the driver pool from a session.
+        info = {"database": self}
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=False, info=info
+        )
         # No BEGIN/ROLLBACK around each request that only reads: two round trips saved on every list.
         self.read_sessionmaker = async_sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"),
             expire_on_commit=False,
             autoflush=False,
+            info=info,
         )
+        self.driver: DriverPool | None = None
+        if not self.is_sqlite:
+            self.driver = DriverPool(
+                make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False),
+                size=2 * pool_size,
+                server_settings=SERVER_SETTINGS,
+                json_loads=_json_loads,
+            )
+        self._statement_watchers: list[list[str]] = []
+
+    @contextmanager
+    def watch_statements(self) -> Iterator[list[str]]:
+        """Every SQL statement sent while the block runs, through SQLAlchemy or the driver pool."""
+        seen: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            seen.append(statement)
+
+        event.listen(self.engine.sync_engine, "before_cursor_execute", record)
+        self._statement_watchers.append(seen)
+        try:
+            yield seen
+        finally:
+            self._statement_watchers.remove(seen)
+            event.remove(self.engine.sync_engine, "before_cursor_execute", record)
+
+    def note_driver_statement(self, sql: str) -> None:
+        for seen in self._statement_watchers:
+            seen.append(sql)
 
     @property
     def is_sqlite(self) -> bool:
@@ -100,4 +140,46 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        if self.driver is not None:
+            await self.driver.close()
         await self.engine.dispose()
+
+
+class FixedQuery:
+    """A SELECT built once at import, with named bound parameters of plain Python types.
+
+    On PostgreSQL it skips SQLAlchemy's per-statement execution and row processing, which on the hot
+    reads cost more CPU than the query: compiled once per process, it runs straight on asyncpg (which
+    prepares it once per connection) — on the session's connection when the session has a transaction
+    open (it sees the session's own writes), else on the driver pool, so a read-only request never
+    checks a connection out of SQLAlchemy's pool. Elsewhere it runs through Core. Rows are mappings
+    with the same values either way (asyncpg gives aware UTC datetimes; JSON decodes alike).
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: tuple[str, tuple[str, ...]] | None = None
+
+    def _postgresql_sql(self, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+        if self._compiled is None:
+            compiled = self.statement.compile(dialect=dialect)
+            self._compiled = (str(compiled), tuple(compiled.positiontup or ()))
+        return self._compiled
+
+    async def all(self, session: AsyncSession, params: Mapping[str, Any]) -> Sequence[Row]:
+        db: Database | None = session.info.get("database")
+        if db is None or db.driver is None:
+            return (await session.execute(self.statement, dict(params))).mappings().all()
+        sql, names = self._postgresql_sql(db.engine.dialect)
+        args = [params[name] for name in names]
+        db.note_driver_statement(sql)
+        if session.in_transaction():
+            conn = await session.connection()
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            rows: Sequence[Row] = await raw.fetch(sql, *args)
+            return rows
+        return await db.driver.fetch(sql, args)
+
+    async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> Row | None:
+        rows = await self.all(session, params)
+        return rows[0] if rows else None

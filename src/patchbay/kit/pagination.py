@@ -8,12 +8,15 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from patchbay.kit.db import FixedQuery, Row
+
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# OFFSET is a 64-bit integer in SQL; past it a page is empty anyway, so larger offsets are clamped.
+MAX_OFFSET = 2**63 - 1
 
 
 def _positive_int(raw: str | None, *, allow_zero: bool) -> int | None:
@@ -38,7 +41,7 @@ class PageParams:
         # DRF: an invalid, zero or negative limit means the default; an invalid offset means 0.
         limit = _positive_int(query.get("limit"), allow_zero=False) or default_limit
         offset = _positive_int(query.get("offset"), allow_zero=True) or 0
-        return cls(limit=min(limit, MAX_LIMIT), offset=offset)
+        return cls(limit=min(limit, MAX_LIMIT), offset=min(offset, MAX_OFFSET))
 
 
 def _with_query(
@@ -88,33 +91,35 @@ class PageQuery:
     """A list query for one page and its total: built once with bound parameters, so a hot list
     does not rebuild and re-key a many-column statement on every request."""
 
-    def __init__(self, statement: Select[Any], *, order_by: Sequence[Any]) -> None:
+    def __init__(self, statement: Select[Any], *, order_by: Sequence[Any], fixed: bool = True) -> None:
         self.statement = statement
-        self.page = (
+        page = (
             statement.add_columns(func.count().over().label("_total"))
             .order_by(*order_by)
             .limit(bindparam("_limit"))
             .offset(bindparam("_offset"))
         )
+        # A query built per request stays on Core, whose statement cache makes rebuilding cheap.
+        self.page: FixedQuery | Select[Any] = FixedQuery(page) if fixed else page
         self.total = select(func.count()).select_from(statement.order_by(None).subquery())
 
-    async def fetch(
-        self, session: AsyncSession, params: PageParams, **bound: Any
-    ) -> tuple[int, list[RowMapping]]:
+    async def fetch(self, session: AsyncSession, params: PageParams, **bound: Any) -> tuple[int, list[Row]]:
         """One round trip for the rows and their total (a window count); a second only past the end."""
-        # On the session's connection (same transaction): the ORM path costs more CPU per statement.
-        conn = await session.connection()
-        result = await conn.execute(self.page, {**bound, "_limit": params.limit, "_offset": params.offset})
-        rows = list(result.mappings().all())
+        values = {**bound, "_limit": params.limit, "_offset": params.offset}
+        rows: list[Row]
+        if isinstance(self.page, FixedQuery):
+            rows = list(await self.page.all(session, values))
+        else:
+            rows = list((await session.execute(self.page, values)).mappings().all())
         if rows:
             return int(rows[0]["_total"]), rows
         if params.offset == 0:
             return 0, []  # an empty first page: nothing to count
-        return int(await conn.scalar(self.total, bound) or 0), []
+        return int(await session.scalar(self.total, bound) or 0), []
 
 
 async def fetch_page(
     session: AsyncSession, statement: Select[Any], *, order_by: Sequence[Any], params: PageParams
-) -> tuple[int, list[RowMapping]]:
+) -> tuple[int, list[Row]]:
     """A page of a statement built for this request (see PageQuery for hot lists)."""
-    return await PageQuery(statement, order_by=order_by).fetch(session, params)
+    return await PageQuery(statement, order_by=order_by, fixed=False).fetch(session, params)

@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Select, delete, select
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
+from patchbay.kit.db import Row
 from patchbay.kit.pagination import PageParams, fetch_page
 from patchbay.models import Integration, OrganizationIntegration, Project, User
 
@@ -41,7 +41,7 @@ class OrgIntegrationRepository:
             .where(OrganizationIntegration.organization_id == self.organization_id)
         )
 
-    async def page(self, *, params: PageParams) -> tuple[int, list[RowMapping]]:
+    async def page(self, *, params: PageParams) -> tuple[int, list[Row]]:
         return await fetch_page(
             self.session,
             self.readable_statement(),
@@ -49,7 +49,7 @@ class OrgIntegrationRepository:
             params=params,
         )
 
-    async def get(self, pk: uuid.UUID) -> RowMapping | None:
+    async def get(self, pk: uuid.UUID) -> Row | None:
         stmt = self.readable_statement().where(OrganizationIntegration.id == pk)
         return (await self.session.execute(stmt)).mappings().first()
 

@@ -6,9 +6,8 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy.engine import RowMapping
-
 from patchbay.account.user_basic import created_by
+from patchbay.kit.db import Row
 from patchbay.kit.errors import APIError, NotFound, ValidationError
 from patchbay.kit.pagination import PageParams
 from patchbay.kit.timefmt import iso
@@ -25,7 +24,7 @@ MAX_PROJECT_ID = 2**31 - 1
 SAVED_BUT = "The environment mapping was saved, but pushing the project tokens to Vercel failed: "
 
 
-def serialize(row: RowMapping) -> dict[str, Any]:
+def serialize(row: Row) -> dict[str, Any]:
     return {
         "id": str(row["id"]),
         "kind": row["kind"],

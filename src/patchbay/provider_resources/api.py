@@ -25,7 +25,7 @@ read = project_context("integration:read")
 
 
 @router.get(
-    "/integrations/{id:int}/channels",
+    "/integrations/{id:row_id}/channels",
     name="integrations_channels_retrieve",
     response_model=SlackChannelsResponse,
 )
@@ -56,7 +56,7 @@ async def channels(
 
 
 @router.get(
-    "/integrations/{id:int}/users", name="integrations_users_retrieve", response_model=SlackUsersResponse
+    "/integrations/{id:row_id}/users", name="integrations_users_retrieve", response_model=SlackUsersResponse
 )
 async def users(
     id: int,
@@ -77,7 +77,7 @@ async def users(
 
 
 @router.get(
-    "/integrations/{id:int}/clickup_workspaces",
+    "/integrations/{id:row_id}/clickup_workspaces",
     name="integrations_clickup_workspaces_retrieve",
     response_model=ClickUpWorkspacesResponse,
 )
@@ -86,7 +86,7 @@ async def clickup_workspaces(id: int, ctx: ProjectContext = Depends(read)) -> Re
 
 
 @router.get(
-    "/integrations/{id:int}/clickup_spaces",
+    "/integrations/{id:row_id}/clickup_spaces",
     name="integrations_clickup_spaces_retrieve",
     response_model=ClickUpSpacesResponse,
 )
@@ -99,7 +99,7 @@ async def clickup_spaces(
 
 
 @router.get(
-    "/integrations/{id:int}/clickup_lists",
+    "/integrations/{id:row_id}/clickup_lists",
     name="integrations_clickup_lists_retrieve",
     response_model=ClickUpListsResponse,
 )
@@ -112,7 +112,7 @@ async def clickup_lists(
 
 
 @router.get(
-    "/integrations/{id:int}/linear_teams",
+    "/integrations/{id:row_id}/linear_teams",
     name="integrations_linear_teams_retrieve",
     response_model=LinearTeamsResponse,
 )
@@ -121,7 +121,7 @@ async def linear_teams(id: int, ctx: ProjectContext = Depends(read)) -> Response
 
 
 @router.get(
-    "/integrations/{id:int}/twilio_phone_numbers",
+    "/integrations/{id:row_id}/twilio_phone_numbers",
     name="integrations_twilio_phone_numbers_retrieve",
     response_model=TwilioPhoneNumbersResponse,
 )

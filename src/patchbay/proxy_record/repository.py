@@ -6,10 +6,10 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Select, delete, select
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
+from patchbay.kit.db import Row
 from patchbay.kit.pagination import PageParams, fetch_page
 from patchbay.models import ProxyRecord, User
 
@@ -38,7 +38,7 @@ class ProxyRecordRepository:
             .where(ProxyRecord.organization_id == self.organization_id)
         )
 
-    async def page(self, *, params: PageParams) -> tuple[int, list[RowMapping]]:
+    async def page(self, *, params: PageParams) -> tuple[int, list[Row]]:
         return await fetch_page(
             self.session,
             self.readable_statement(),
@@ -46,7 +46,7 @@ class ProxyRecordRepository:
             params=params,
         )
 
-    async def get(self, pk: uuid.UUID) -> RowMapping | None:
+    async def get(self, pk: uuid.UUID) -> Row | None:
         stmt = self.readable_statement().where(ProxyRecord.id == pk)
         return (await self.session.execute(stmt)).mappings().first()
 

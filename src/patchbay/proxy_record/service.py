@@ -8,12 +8,12 @@ from typing import Any
 
 import dns.exception
 import dns.resolver
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from patchbay.account.user_basic import created_by
 from patchbay.config import Settings
 from patchbay.domain_connect.domains import MAX_NAME, is_hostname, normalize, root_and_host
+from patchbay.kit.db import Row
 from patchbay.kit.dns import make_resolver
 from patchbay.kit.errors import NotFound, ValidationError
 from patchbay.kit.pagination import PageParams
@@ -27,7 +27,7 @@ VALID = "valid"
 DNS_LIFETIME = 3.0
 
 
-def serialize(row: RowMapping) -> dict[str, Any]:
+def serialize(row: Row) -> dict[str, Any]:
     return {
         "id": str(row["id"]),
         "domain": row["domain"],

@@ -6,10 +6,10 @@ import uuid
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, select
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.auth.repository import KEY_LOOKUP
+from patchbay.kit.db import FixedQuery, Row
 from patchbay.models import Organization, OrganizationMembership, Project, User
 
 # Built once: this runs on every project request.
@@ -32,7 +32,7 @@ _PROJECT_WITH_LEVEL = (
 )
 
 
-async def project_with_level(session: AsyncSession, project_id: int, user_id: int) -> RowMapping | None:
+async def project_with_level(session: AsyncSession, project_id: int, user_id: int) -> Row | None:
     # Core execution on the session's connection (same transaction): cheaper than the ORM path.
     conn = await session.connection()
     result = await conn.execute(_PROJECT_WITH_LEVEL, {"project_id": project_id, "user_id": user_id})
@@ -59,28 +59,21 @@ def _caller_with_project(project_ref: ColumnElement[bool]) -> Select[Any]:
     )
 
 
-_CALLER_WITH_PROJECT = _caller_with_project(Project.id == bindparam("project_id"))
-_CALLER_WITH_CURRENT_PROJECT = _caller_with_project(Project.id == User.current_project_id)
+_CALLER_WITH_PROJECT = FixedQuery(_caller_with_project(Project.id == bindparam("project_id")))
+_CALLER_WITH_CURRENT_PROJECT = FixedQuery(_caller_with_project(Project.id == User.current_project_id))
 
 
-async def caller_with_project(
-    session: AsyncSession, secure_value: str, project_id: int | None
-) -> RowMapping | None:
+async def caller_with_project(session: AsyncSession, secure_value: str, project_id: int | None) -> Row | None:
     """The key's caller and, in the same round trip, the project (`None`: their current one) with
     their membership level. Project columns are null when it does not exist; no row: unknown key."""
-    conn = await session.connection()
     if project_id is None:
-        result = await conn.execute(_CALLER_WITH_CURRENT_PROJECT, {"secure_value": secure_value})
-    else:
-        result = await conn.execute(
-            _CALLER_WITH_PROJECT, {"secure_value": secure_value, "project_id": project_id}
-        )
-    return result.mappings().first()
+        return await _CALLER_WITH_CURRENT_PROJECT.first(session, {"secure_value": secure_value})
+    return await _CALLER_WITH_PROJECT.first(session, {"secure_value": secure_value, "project_id": project_id})
 
 
 async def organization_with_level(
     session: AsyncSession, organization_id: uuid.UUID, user_id: int
-) -> RowMapping | None:
+) -> Row | None:
     stmt = (
         select(Organization.id, Organization.name, OrganizationMembership.level)
         .outerjoin(

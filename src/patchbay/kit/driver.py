@@ -1,0 +1,73 @@
+"""Plain asyncpg connections for single statements that need no transaction (the hot reads)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import asyncpg
+import orjson
+
+
+async def _keep_session_state(_connection: asyncpg.Connection) -> None:
+    """Pool reset that sends nothing: asyncpg's default (RESET ALL, UNLISTEN *, CLOSE ALL, advisory
+    unlock) is one more round trip per statement, and nothing run on this pool changes session
+    state. asyncpg still rolls back a transaction left open before it calls this."""
+
+
+class DriverPool:
+    """An asyncpg pool, opened on first use in the running event loop and sized like the engine's.
+
+    Only FixedQuery uses it, for statements that run on their own: every statement acquires a
+    connection and gives it back at once, so a request never holds one while it does other work.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        size: int,
+        server_settings: dict[str, str],
+        json_loads: Callable[[str], Any],
+    ) -> None:
+        self._dsn = dsn
+        self._size = size
+        self._server_settings = server_settings
+        self._json_loads = json_loads
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def _init_connection(self, connection: asyncpg.Connection) -> None:
+        # JSON columns decode as through the engine (patchbay.kit.db._json_loads).
+        for type_name in ("json", "jsonb"):
+            await connection.set_type_codec(
+                type_name,
+                encoder=lambda value: orjson.dumps(value).decode(),
+                decoder=self._json_loads,
+                schema="pg_catalog",
+                format="text",
+            )
+
+    async def _open(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn,
+                    min_size=1,
+                    max_size=self._size,
+                    init=self._init_connection,
+                    reset=_keep_session_state,
+                    server_settings=self._server_settings,
+                )
+            return self._pool
+
+    async def fetch(self, sql: str, args: Sequence[Any]) -> list[asyncpg.Record]:
+        pool = self._pool or await self._open()
+        rows: list[asyncpg.Record] = await pool.fetch(sql, *args)
+        return rows
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
