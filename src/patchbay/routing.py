@@ -16,12 +16,13 @@ from patchbay.proxy_record.api import router as proxy_record_router
 from patchbay.vercel.api import router as vercel_router
 
 # Mounted under /api/projects/{project_id} and, deprecated, /api/environments/{project_id}.
+# FastAPI tries routers in this order on every request, so the busiest come first.
 PROJECT_ROUTERS: list[APIRouter] = [
+    integration_router,
+    provider_resources_router,
+    oauth_router,
     domain_connect_router,
     email_sender_router,
-    integration_router,
-    oauth_router,
-    provider_resources_router,
 ]
 
 # Mounted under /api/organizations/{organization_id}.
