@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from patchbay.integration import service
 from patchbay.integration.schemas import IntegrationCreate, IntegrationOut, IntegrationPage
-from patchbay.kit.pagination import PageParams, page_for_request
+from patchbay.kit.pagination import PageParams, page_for_request, query_parameters
 from patchbay.kit.responses import JSONResponse
 from patchbay.tenancy.context import ProjectContext
 from patchbay.tenancy.dependencies import project_context
@@ -17,18 +17,24 @@ read = project_context("integration:read", read_only=True)
 write = project_context("integration:write")
 
 
-@router.get("/integrations", name="integrations_list", response_model=IntegrationPage)
-async def list_integrations(
-    request: Request,
-    ctx: ProjectContext = Depends(read),
-    kind: str | None = Query(None, description="Only integrations of this kind."),
-    limit: str | None = Query(
-        None, description="Number of results to return per page (default 100, at most 1000)."
+@router.get(
+    "/integrations",
+    name="integrations_list",
+    response_model=IntegrationPage,
+    openapi_extra=query_parameters(
+        {
+            "name": "kind",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "Only integrations of this kind.",
+        }
     ),
-    offset: str | None = Query(None, description="The initial index from which to return the results."),
-) -> Response:
-    params = PageParams.from_query(dict(request.query_params))
-    count, results = await service.list_integrations(ctx, params, kind)
+)
+async def list_integrations(request: Request, ctx: ProjectContext = Depends(read)) -> Response:
+    query = request.query_params
+    params = PageParams.from_query(query)
+    count, results = await service.list_integrations(ctx, params, query.get("kind"))
     return JSONResponse(page_for_request(request, ctx.runtime.settings.site_origin, params, count, results))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -31,13 +31,34 @@ def _positive_int(raw: str | None, *, allow_zero: bool) -> int | None:
     return value
 
 
+def query_parameters(*extra: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI for `limit`, `offset` (and `extra` query parameters) of a list route, given through
+    `openapi_extra`: read from the query string by PageParams (DRF's lenient rules) rather than
+    declared as FastAPI parameters, which it would validate on every request for nothing."""
+
+    def query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+    return {
+        "parameters": [
+            *extra,
+            query(
+                "limit",
+                f"Number of results to return per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).",
+                {"type": "integer"},
+            ),
+            query("offset", "The initial index from which to return the results.", {"type": "integer"}),
+        ]
+    }
+
+
 @dataclass(frozen=True)
 class PageParams:
     limit: int
     offset: int
 
     @classmethod
-    def from_query(cls, query: dict[str, str], default_limit: int = DEFAULT_LIMIT) -> PageParams:
+    def from_query(cls, query: Mapping[str, str], default_limit: int = DEFAULT_LIMIT) -> PageParams:
         # DRF: an invalid, zero or negative limit means the default; an invalid offset means 0.
         limit = _positive_int(query.get("limit"), allow_zero=False) or default_limit
         offset = _positive_int(query.get("offset"), allow_zero=True) or 0

@@ -11,6 +11,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from patchbay.kit.errors import APIError
+from patchbay.kit.request_scope import open_cleanups, run_cleanups
 from patchbay.operations.logging import request_id_var
 from patchbay.operations.metrics import LATENCY, REQUESTS
 
@@ -58,6 +59,7 @@ class RequestMiddleware:
             incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else secrets.token_hex(8)
         )
         token = request_id_var.set(request_id)
+        cleanups = open_cleanups(scope)
         started = time.perf_counter()
         status = 500
 
@@ -81,6 +83,7 @@ class RequestMiddleware:
                 status = 500
                 await send_envelope(send, request_id)
         finally:
+            await run_cleanups(cleanups)
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             # The route's name is its operation id: stable, and shared by the /api/environments alias.

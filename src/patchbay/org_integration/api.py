@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from patchbay.kit.errors import InvalidRequest
-from patchbay.kit.pagination import PageParams, page_for_request
+from patchbay.kit.pagination import PageParams, page_for_request, query_parameters
 from patchbay.kit.responses import JSONResponse
 from patchbay.org_integration import service
 from patchbay.org_integration.schemas import (
@@ -40,14 +40,10 @@ async def _json_body(request: Request) -> Any:
     name="organization_integrations_list",
     response_model=OrganizationIntegrationPage,
     summary="List the organization's integrations (e.g. Vercel installations).",
+    openapi_extra=query_parameters(),
 )
-async def list_integrations(
-    request: Request,
-    ctx: OrganizationContext = Depends(read),
-    limit: str | None = Query(None, description="Number of results to return per page (default 100)."),
-    offset: str | None = Query(None, description="The initial index from which to return the results."),
-) -> Response:
-    params = PageParams.from_query(dict(request.query_params))
+async def list_integrations(request: Request, ctx: OrganizationContext = Depends(read)) -> Response:
+    params = PageParams.from_query(request.query_params)
     count, results = await service.list_integrations(ctx, params)
     return JSONResponse(page_for_request(request, ctx.runtime.settings.site_origin, params, count, results))
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from patchbay.kit.pagination import PageParams, page_for_request
+from patchbay.kit.pagination import PageParams, page_for_request, query_parameters
 from patchbay.kit.responses import JSONResponse
 from patchbay.proxy_record import service
 from patchbay.proxy_record.schemas import ProxyRecordCreate, ProxyRecordOut, ProxyRecordPage
@@ -17,14 +17,14 @@ read = organization_context("proxy_record:read")
 write = organization_context("proxy_record:write")
 
 
-@router.get("/proxy_records", name="proxy_records_list", response_model=ProxyRecordPage)
-async def list_proxy_records(
-    request: Request,
-    ctx: OrganizationContext = Depends(read),
-    limit: str | None = Query(None, description="Number of results to return per page (default 100)."),
-    offset: str | None = Query(None, description="The initial index from which to return the results."),
-) -> Response:
-    params = PageParams.from_query(dict(request.query_params))
+@router.get(
+    "/proxy_records",
+    name="proxy_records_list",
+    response_model=ProxyRecordPage,
+    openapi_extra=query_parameters(),
+)
+async def list_proxy_records(request: Request, ctx: OrganizationContext = Depends(read)) -> Response:
+    params = PageParams.from_query(request.query_params)
     count, results = await service.list_records(ctx, params)
     return JSONResponse(page_for_request(request, ctx.runtime.settings.site_origin, params, count, results))
 

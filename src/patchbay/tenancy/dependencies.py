@@ -7,14 +7,15 @@ context and repositories filter by it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.auth.scopes import missing_scope
 from patchbay.auth.service import AuthSubject, admit, authenticate, read_credentials
 from patchbay.kit.errors import NotFound, PermissionDenied
+from patchbay.kit.request_scope import at_request_end
 from patchbay.models import MembershipLevel
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import OrganizationContext, ProjectContext, ProjectRef, UserContext
@@ -29,14 +30,17 @@ async def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-async def get_session(runtime: Runtime = Depends(get_runtime)) -> AsyncIterator[AsyncSession]:
-    async with runtime.db.session() as session:
-        yield session
+def request_session(request: Request, *, read_only: bool = False) -> AsyncSession:
+    """A session for this request, closed when the request ends (kit.request_scope). `read_only`:
+    each statement commits on its own, no BEGIN/ROLLBACK round trips."""
+    db = request.app.state.runtime.db
+    session: AsyncSession = (db.read_sessionmaker if read_only else db.sessionmaker)()
+    at_request_end(request.scope, session.close)
+    return session
 
 
-async def get_read_session(runtime: Runtime = Depends(get_runtime)) -> AsyncIterator[AsyncSession]:
-    async with runtime.db.read_session() as session:
-        yield session
+async def get_session(request: Request) -> AsyncSession:
+    return request_session(request)
 
 
 def _check_scope(subject: AuthSubject, scope: str) -> None:
@@ -73,13 +77,11 @@ def project_context(scope: str, *, read_only: bool = False) -> Callable[..., Awa
     """Dependency: the caller may act on `{project_id}` with `scope`. `read_only` routes run without
     a transaction (they only read; the hourly last-used stamp is one statement)."""
 
-    async def dependency(
-        project_id: str,
-        request: Request,
-        runtime: Runtime = Depends(get_runtime),
-        session: AsyncSession = Depends(get_read_session if read_only else get_session),
-    ) -> ProjectContext:
+    # One dependency with no sub-dependencies: FastAPI's per-request cost grows with each of them.
+    async def dependency(project_id: str, request: Request) -> ProjectContext:
+        runtime: Runtime = request.app.state.runtime
         credentials = await read_credentials(request)
+        session = request_session(request, read_only=read_only)
         try:
             pid = _parse_project_id(project_id)
         except NotFound:
@@ -125,12 +127,9 @@ def organization_context(
     organization's UUID never confirms that it exists.
     """
 
-    async def dependency(
-        organization_id: str,
-        request: Request,
-        runtime: Runtime = Depends(get_runtime),
-        session: AsyncSession = Depends(get_read_session if read_only else get_session),
-    ) -> OrganizationContext:
+    async def dependency(organization_id: str, request: Request) -> OrganizationContext:
+        runtime: Runtime = request.app.state.runtime
+        session = request_session(request, read_only=read_only)
         subject = await authenticate(request, runtime, session)
         oid = _parse_organization_id(organization_id, subject)
         row = await organization_with_level(session, oid, subject.user.id)
@@ -158,11 +157,9 @@ def organization_context(
 def user_context(scope: str | None = None) -> Callable[..., Awaitable[UserContext]]:
     """Dependency: any authenticated caller (with `scope`, when given)."""
 
-    async def dependency(
-        request: Request,
-        runtime: Runtime = Depends(get_runtime),
-        session: AsyncSession = Depends(get_session),
-    ) -> UserContext:
+    async def dependency(request: Request) -> UserContext:
+        runtime: Runtime = request.app.state.runtime
+        session = request_session(request)
         subject = await authenticate(request, runtime, session)
         if scope:
             _check_scope(subject, scope)
