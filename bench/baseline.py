@@ -70,6 +70,11 @@ async def _init(conn: asyncpg.Connection) -> None:
     )
 
 
+async def _no_reset(conn: asyncpg.Connection) -> None:
+    """As Patchbay's driver pool (patchbay.kit.driver): no RESET ALL round trip when a connection
+    goes back to the pool, so the baseline stays the limit of the stack, not asyncpg's defaults."""
+
+
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.pool = await asyncpg.create_pool(
@@ -77,6 +82,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         min_size=1,
         max_size=POOL_MAX,
         init=_init,
+        reset=_no_reset,
+        max_inactive_connection_lifetime=0,  # as Patchbay's driver pool
         # The same session settings as Patchbay's engine (patchbay.kit.db): the same plans.
         server_settings={"application_name": "patchbay-baseline", "jit": "off", "random_page_cost": "1.1"},
     )

@@ -58,6 +58,8 @@ class DriverPool:
                     max_size=self._size,
                     init=self._init_connection,
                     reset=_keep_session_state,
+                    # Idle connections stay open, as in the engine's pool: no timer re-armed per release.
+                    max_inactive_connection_lifetime=0,
                     server_settings=self._server_settings,
                 )
             return self._pool

@@ -35,7 +35,14 @@ def request_session(request: Request, *, read_only: bool = False) -> AsyncSessio
     each statement commits on its own, no BEGIN/ROLLBACK round trips."""
     db = request.app.state.runtime.db
     session: AsyncSession = (db.read_sessionmaker if read_only else db.sessionmaker)()
-    at_request_end(request.scope, session.close)
+
+    async def close() -> None:
+        # A session that never began holds no connection: most read-only requests only run
+        # FixedQuery statements on the driver pool, and closing costs a greenlet round.
+        if session.in_transaction():
+            await session.close()
+
+    at_request_end(request.scope, close)
     return session
 
 
