@@ -161,6 +161,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
         default_response_class=JSONResponse,
         lifespan=lifespan,
+        # Patchbay reports through its own Prometheus metrics and JSON logs (operations/); FastAPI's
+        # OpenTelemetry hooks would otherwise look up the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.runtime = runtime
     app.add_exception_handler(APIError, _api_error)

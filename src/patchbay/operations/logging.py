@@ -49,6 +49,12 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
         handler._patchbay = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.propagate = False
+    # The JSON lines carry none of these, and collecting them (a stack walk for the caller, thread
+    # and process names) is most of a record's cost: the Python docs' "Optimization" settings.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     # httpx logs whole request URLs at INFO, and some providers put tokens in URL paths.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

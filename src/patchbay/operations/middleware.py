@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from patchbay.kit.errors import APIError
 from patchbay.kit.request_scope import open_cleanups, run_cleanups
 from patchbay.operations.logging import request_id_var
-from patchbay.operations.metrics import LATENCY, REQUESTS
+from patchbay.operations.metrics import record_request
 
 log = logging.getLogger("patchbay.access")
 
@@ -89,8 +89,7 @@ class RequestMiddleware:
             # The route's name is its operation id: stable, and shared by the /api/environments alias.
             route_path = getattr(route, "name", None) or "unmatched"
             method = scope["method"]
-            REQUESTS.labels(method, route_path, str(status)).inc()
-            LATENCY.labels(method, route_path).observe(elapsed)
+            record_request(method, route_path, status, elapsed)
             if log.isEnabledFor(logging.INFO):
                 log.info(
                     "request",
