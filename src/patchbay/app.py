@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from patchbay import __version__
+from patchbay.auth.cache import keep_fresh as keep_caller_cache_fresh
 from patchbay.config import Settings
 from patchbay.kit.errors import APIError, MethodNotAllowed, NotFound
 from patchbay.kit.responses import JSONResponse
@@ -138,6 +139,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         gc.collect()
         gc.freeze()
         stop = asyncio.Event()
+        listener = None
+        if runtime.caller_cache is not None and runtime.db.driver is not None:
+            listener = asyncio.create_task(
+                keep_caller_cache_fresh(runtime.caller_cache, runtime.db.driver.dsn, stop)
+            )
         refresher = None
         if settings.refresher:
             from patchbay.oauth.refresh import run_background_refresher
@@ -151,6 +157,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             stop.set()
             if refresher is not None:
                 await refresher
+            if listener is not None:
+                await listener
             await runtime.close()
 
     app = FastAPI(

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     http_timeout: float = 10.0
     refresher: bool = True  # refresh OAuth tokens ahead of expiry in the background (`serve --no-refresher`)
     refresher_interval: float = 60.0
+    # Caller lookups cached per worker, dropped on every change PostgreSQL notifies (auth/cache.py).
+    auth_cache: bool = True
     # Per-kind OAuth credentials and URLs are dynamic (PATCHBAY_<KIND>_CLIENT_ID ...): see kind_setting().
     kind_overrides: dict[str, str] = Field(default_factory=dict, exclude=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from patchbay.auth.cache import CallerCache
 from patchbay.config import Settings
 from patchbay.kit.cache import MemoryCache, RedisCache, make_cache
 from patchbay.kit.crypto import KeyRing, key_file_for_sqlite, load_or_create_key_file
@@ -39,6 +40,8 @@ class Runtime:
     cache: MemoryCache | RedisCache
     rate_limiter: RateLimiter
     single_flight: SingleFlight = field(default_factory=SingleFlight)
+    # Set with PostgreSQL (and PATCHBAY_AUTH_CACHE on); serves once the app's listener runs.
+    caller_cache: CallerCache | None = None
 
     async def close(self) -> None:
         await self.cache.close()
@@ -52,10 +55,12 @@ def build_runtime(settings: Settings, *, pool_size: int = 10) -> Runtime:
     except ValueError as exc:
         raise ConfigurationError(f"PATCHBAY_RATE_LIMIT: {exc}") from None
     cache = make_cache(settings.redis_url, settings.redis_key_prefix)
+    db = Database(settings.database_url, pool_size=pool_size)
     return Runtime(
         settings=settings,
-        db=Database(settings.database_url, pool_size=pool_size),
+        db=db,
         keyring=keyring,
         cache=cache,
         rate_limiter=RateLimiter(rates, cache),
+        caller_cache=CallerCache() if settings.auth_cache and db.driver is not None else None,
     )

@@ -102,6 +102,8 @@ async def admit(
     last_used = row["last_used_at"]
     if last_used is None or now - last_used > LAST_USED_PRECISION:
         await mark_key_used(session, row["key_id"], now)
+        if runtime.caller_cache is not None:
+            runtime.caller_cache.forget_key(credentials.secure_value)  # it holds the old stamp
     if runtime.rate_limiter.rates:
         await runtime.rate_limiter.hit(credentials.secure_value)
     user = AuthUser(

@@ -31,7 +31,7 @@ class DriverPool:
         server_settings: dict[str, str],
         json_loads: Callable[[str], Any],
     ) -> None:
-        self._dsn = dsn
+        self.dsn = dsn
         self._size = size
         self._server_settings = server_settings
         self._json_loads = json_loads
@@ -53,7 +53,7 @@ class DriverPool:
         async with self._opening:
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
-                    self._dsn,
+                    self.dsn,
                     min_size=1,
                     max_size=self._size,
                     init=self._init_connection,

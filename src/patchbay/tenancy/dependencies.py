@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.auth.scopes import missing_scope
 from patchbay.auth.service import AuthSubject, admit, authenticate, read_credentials
+from patchbay.kit.db import Row
 from patchbay.kit.errors import NotFound, PermissionDenied
 from patchbay.kit.request_scope import at_request_end
 from patchbay.models import MembershipLevel
@@ -80,6 +81,21 @@ def _parse_organization_id(raw: str, subject: AuthSubject) -> uuid.UUID:
         raise NotFound(ORGANIZATION_NOT_FOUND) from None
 
 
+async def _caller_with_project(
+    runtime: Runtime, session: AsyncSession, secure_value: str, project_id: int | None
+) -> Row | None:
+    cache = runtime.caller_cache
+    if cache is None or not cache.live:
+        return await caller_with_project(session, secure_value, project_id)
+    row = cache.get(secure_value, project_id)
+    if row is None:
+        generation = cache.generation  # before the read: a change during it voids the store
+        row = await caller_with_project(session, secure_value, project_id)
+        if row is not None:
+            cache.put(secure_value, project_id, row, generation)
+    return row
+
+
 def project_context(scope: str, *, read_only: bool = False) -> Callable[..., Awaitable[ProjectContext]]:
     """Dependency: the caller may act on `{project_id}` with `scope`. `read_only` routes run without
     a transaction (they only read; the hourly last-used stamp is one statement)."""
@@ -94,8 +110,8 @@ def project_context(scope: str, *, read_only: bool = False) -> Callable[..., Awa
         except NotFound:
             await authenticate(request, runtime, session)  # a bad key is still 401 first
             raise
-        # One round trip resolves the caller, the project and their membership.
-        row = await caller_with_project(session, credentials.secure_value, pid)
+        # One round trip (or none, from the caller cache) resolves the caller, project and membership.
+        row = await _caller_with_project(runtime, session, credentials.secure_value, pid)
         subject = await admit(runtime, session, credentials, row)
         assert row is not None
         if row["project_id"] is None:

@@ -1,0 +1,71 @@
+"""PostgreSQL LISTEN on one channel, kept connected for as long as the process runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger("patchbay.notifications")
+
+HEALTH_CHECK_INTERVAL = 5.0  # seconds between checks that the listening connection still answers
+RETRY_DELAY = 1.0
+
+
+async def listen(
+    dsn: str,
+    channel: str,
+    *,
+    on_notification: Callable[[str], None],
+    on_listening: Callable[[], None],
+    on_lost: Callable[[], None],
+    stop: asyncio.Event,
+) -> None:
+    """LISTEN on `channel` until `stop` is set, reconnecting after any failure.
+
+    `on_listening` runs once the LISTEN is in place (nothing sent after it can be missed); `on_lost`
+    as soon as the connection is known to be gone, before any retry: in between, notifications may
+    have been missed.
+    """
+    while not stop.is_set():
+        try:
+            await _listen_once(dsn, channel, on_notification, on_listening, stop)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("listening on %s failed; retrying", channel, extra={"error": type(exc).__name__})
+        finally:
+            on_lost()
+        if not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RETRY_DELAY)
+
+
+async def _listen_once(
+    dsn: str,
+    channel: str,
+    on_notification: Callable[[str], None],
+    on_listening: Callable[[], None],
+    stop: asyncio.Event,
+) -> None:
+    connection = await asyncpg.connect(dsn, server_settings={"application_name": "patchbay-listen"})
+    lost = asyncio.Event()
+    try:
+        connection.add_termination_listener(lambda _connection: lost.set())
+
+        def notified(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+            on_notification(payload)
+
+        await connection.add_listener(channel, notified)
+        on_listening()
+        while not stop.is_set() and not lost.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HEALTH_CHECK_INTERVAL)
+            if not stop.is_set() and not lost.is_set():
+                await connection.fetchval("SELECT 1", timeout=HEALTH_CHECK_INTERVAL)
+    finally:
+        if not connection.is_closed():
+            with contextlib.suppress(Exception):
+                await connection.close(timeout=2)
