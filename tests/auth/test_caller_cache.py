@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from patchbay.auth.cache import CHANNEL, CallerCache, keep_fresh
-from patchbay.runtime import Runtime
+from patchbay.config import Settings
+from patchbay.runtime import Runtime, build_runtime
 from tests.support.factory import Factory, Tenant
 
 ROW = {"key_id": "k", "user_id": 1}
@@ -213,3 +214,17 @@ async def test_the_triggers_notify_the_channel(backend: str, runtime: Runtime, t
             await until(lambda table=table: table in received)  # type: ignore[misc]
     finally:
         await connection.close()
+
+
+async def test_built_only_for_postgresql_and_when_enabled(
+    backend: str, make_settings: Callable[..., Settings]
+) -> None:
+    for settings, expected in [
+        (make_settings(), backend == "postgresql"),
+        (make_settings(auth_cache=False), False),
+    ]:
+        runtime = build_runtime(settings)
+        try:
+            assert (runtime.caller_cache is not None) is expected
+        finally:
+            await runtime.close()

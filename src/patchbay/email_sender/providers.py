@@ -8,10 +8,6 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-import boto3
-import botocore.exceptions
-from botocore.config import Config as BotoConfig
-
 from patchbay.config import Settings
 from patchbay.email_sender.records import PENDING, SUCCESS, check_records, required_present, ses_records
 from patchbay.kit.errors import ProviderRateLimited, ProviderUnavailable, ProviderUnreachable
@@ -62,6 +58,8 @@ class SesProvider:
         return _boto_client(service, self.settings.ses_endpoint_url or None, self.settings.ses_region)
 
     async def _call(self, func: Callable[[], T]) -> T:
+        import botocore.exceptions  # boto3 loads on first SES use: ~23 MB a worker otherwise carries
+
         try:
             return await asyncio.to_thread(func)
         except botocore.exceptions.ClientError as exc:
@@ -127,6 +125,9 @@ _clients_lock = threading.Lock()
 
 def _boto_client(service: str, endpoint_url: str | None, region: str) -> Any:
     """boto3 clients are thread-safe once built, and building one is slow: keep one per target."""
+    import boto3
+    from botocore.config import Config as BotoConfig
+
     key = (service, endpoint_url, region)
     with _clients_lock:
         if key not in _clients:
