@@ -16,6 +16,7 @@ import os
 import platform
 import secrets
 import shlex
+import subprocess
 import sys
 import tempfile
 import time
@@ -155,10 +156,23 @@ class Bench:
             url = (
                 make_url(pg_dsn(self.args.admin_url)).set(database=name).render_as_string(hide_password=False)
             )
-        from patchbay.migrations import upgrade
-
         say("migrating")
-        upgrade(url)
+        if self.args.src:
+            # The schema of the code under test: its own migration history, which may end earlier.
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from patchbay.migrations import upgrade; upgrade(sys.argv[1])",
+                    url,
+                ],
+                env={**os.environ, "PYTHONPATH": self.args.src},
+                check=True,
+            )
+        else:
+            from patchbay.migrations import upgrade
+
+            upgrade(url)
         return url
 
     def drop_database(self) -> None:
