@@ -13,7 +13,7 @@ import asyncpg
 log = logging.getLogger("patchbay.notifications")
 
 HEALTH_CHECK_INTERVAL = 5.0  # seconds between checks that the listening connection still answers
-RETRY_DELAY = 1.0
+RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)  # after consecutive failures; back to the first once connected
 
 
 async def listen(
@@ -31,16 +31,26 @@ async def listen(
     as soon as the connection is known to be gone, before any retry: in between, notifications may
     have been missed.
     """
+    failures = 0
+    connected = asyncio.Event()
+
+    def listening() -> None:
+        connected.set()
+        on_listening()
+
     while not stop.is_set():
+        connected.clear()
         try:
-            await _listen_once(dsn, channel, on_notification, on_listening, stop)
+            await _listen_once(dsn, channel, on_notification, listening, stop)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("listening on %s failed; retrying", channel, extra={"error": type(exc).__name__})
         finally:
             on_lost()
+        failures = 0 if connected.is_set() else failures + 1
         if not stop.is_set():
+            delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)]
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), RETRY_DELAY)
+                await asyncio.wait_for(stop.wait(), delay)
 
 
 async def _listen_once(
