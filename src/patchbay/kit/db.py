@@ -174,6 +174,8 @@ class FixedQuery:
         args = [params[name] for name in names]
         db.note_driver_statement(sql)
         if session.in_transaction():
+            # If the session has begun but sent nothing yet, asyncpg has no BEGIN open either and
+            # this runs on its own: at READ COMMITTED, with no earlier write, that reads the same.
             conn = await session.connection()
             raw: Any = (await conn.get_raw_connection()).driver_connection
             rows: Sequence[Row] = await raw.fetch(sql, *args)
