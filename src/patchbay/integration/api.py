@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from patchbay.integration import service
 from patchbay.integration.schemas import IntegrationCreate, IntegrationOut, IntegrationPage
-from patchbay.kit.pagination import PageParams, page_for_request, query_parameters
+from patchbay.kit.pagination import PageParams, page_for_request, query_parameter, query_parameters
 from patchbay.kit.responses import JSONResponse
 from patchbay.tenancy.context import ProjectContext
 from patchbay.tenancy.dependencies import project_context
@@ -22,13 +22,7 @@ write = project_context("integration:write")
     name="integrations_list",
     response_model=IntegrationPage,
     openapi_extra=query_parameters(
-        {
-            "name": "kind",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "string"},
-            "description": "Only integrations of this kind.",
-        }
+        query_parameter("kind", "Only integrations of this kind.", {"type": "string"})
     ),
 )
 async def list_integrations(request: Request, ctx: ProjectContext = Depends(read)) -> Response:

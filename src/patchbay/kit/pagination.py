@@ -31,23 +31,26 @@ def _positive_int(raw: str | None, *, allow_zero: bool) -> int | None:
     return value
 
 
+def query_parameter(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional query parameter as OpenAPI describes it, for `query_parameters(...)`."""
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
 def query_parameters(*extra: dict[str, Any]) -> dict[str, Any]:
     """OpenAPI for `limit`, `offset` (and `extra` query parameters) of a list route, given through
     `openapi_extra`: read from the query string by PageParams (DRF's lenient rules) rather than
     declared as FastAPI parameters, which it would validate on every request for nothing."""
-
-    def query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-        return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
     return {
         "parameters": [
             *extra,
-            query(
+            query_parameter(
                 "limit",
                 f"Number of results to return per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).",
                 {"type": "integer"},
             ),
-            query("offset", "The initial index from which to return the results.", {"type": "integer"}),
+            query_parameter(
+                "offset", "The initial index from which to return the results.", {"type": "integer"}
+            ),
         ]
     }
 
