@@ -36,7 +36,7 @@ from bench import profile as profiling
 from bench.baseline import LIST_SQL
 from bench.load import LoadResult, Target, drive, ensure_wrk
 from bench.report import Report, RunResult, write
-from bench.seed import BENCH_PROJECT_ID, BENCH_PROJECT_ROWS, UPSERT_HOSTNAME, Seeded, Seeder, SeedPlan, pg_dsn
+from bench.seed import BENCH_PROJECT_ID, BENCH_PROJECT_ROWS, UPSERT_HOSTNAME, Seeded, Seeder, SeedPlan
 from bench.servers import (
     REPO,
     CpuMeter,
@@ -48,6 +48,7 @@ from bench.servers import (
     py_spy,
 )
 from patchbay.kit.crypto import KeyRing
+from patchbay.kit.db import SERVER_SETTINGS, driver_dsn
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -76,12 +77,12 @@ def say(message: str) -> None:
 def default_admin_url() -> str:
     env = os.environ.get("PATCHBAY_DATABASE_URL", "")
     if env.startswith(("postgresql", "postgres:")):
-        return pg_dsn(make_url(pg_dsn(env)).set(database="postgres").render_as_string(hide_password=False))
+        return make_url(driver_dsn(env)).set(database="postgres").render_as_string(hide_password=False)
     return "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 async def _admin(admin_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(pg_dsn(admin_url))
+    conn = await asyncpg.connect(driver_dsn(admin_url))
     try:
         await conn.execute(sql)
     finally:
@@ -92,7 +93,7 @@ async def explain_list(url: str, repeats: int = 15) -> tuple[float, int, str]:
     """The list SQL on the benchmarked project: median execution time (ms), buffers it touches (a
     count that machine load does not move) and the scans of its plan."""
     # The session settings of Patchbay's engine (patchbay.kit.db.create_engine): the plan the app gets.
-    conn = await asyncpg.connect(pg_dsn(url), server_settings={"jit": "off", "random_page_cost": "1.1"})
+    conn = await asyncpg.connect(driver_dsn(url), server_settings=SERVER_SETTINGS)
     try:
         for _ in range(5):
             await conn.fetch(LIST_SQL, BENCH_PROJECT_ID, 100, 0)
@@ -154,7 +155,9 @@ class Bench:
             asyncio.run(_admin(self.args.admin_url, f'CREATE DATABASE "{name}"'))
             self.created_db = name
             url = (
-                make_url(pg_dsn(self.args.admin_url)).set(database=name).render_as_string(hide_password=False)
+                make_url(driver_dsn(self.args.admin_url))
+                .set(database=name)
+                .render_as_string(hide_password=False)
             )
         say("migrating")
         if self.args.src:
@@ -221,7 +224,7 @@ class Bench:
     def start_baseline(self, url: str) -> Server:
         port = free_port()
         env = self.server_env(url, port)
-        env["BENCH_BASELINE_DSN"] = pg_dsn(url)
+        env["BENCH_BASELINE_DSN"] = driver_dsn(url)
         env["BENCH_SITE_URL"] = f"http://127.0.0.1:{port}"
         server = Server("baseline", baseline_command(port, self.args.workers), env, port, self.workdir)
         say(f"starting the baseline (uvicorn, {self.args.workers} workers) on port {port}")
@@ -350,12 +353,12 @@ class Bench:
                 "exist in this build (src/patchbay/routing.py)."
             )
         url = self.prepare_database()
-        self.database = str(make_url(pg_dsn(url)).database)
+        self.database = str(make_url(driver_dsn(url)).database)
         self.url = url
         seeder = Seeder(url, KeyRing.from_string(self.keys))
         if not asyncio.run(seeder.is_empty()):
             raise SystemExit(
-                f"error: {make_url(pg_dsn(url)).render_as_string(hide_password=True)} is not empty"
+                f"error: {make_url(driver_dsn(url)).render_as_string(hide_password=True)} is not empty"
             )
         plan = SeedPlan(mode.orgs, mode.projects, mode.integrations)
         say(
@@ -418,7 +421,7 @@ class Bench:
     async def sessions(self) -> int:
         """Sessions ever opened on the benchmark database (PostgreSQL 14+; 0 when unknown)."""
         try:
-            conn = await asyncpg.connect(pg_dsn(self.url))
+            conn = await asyncpg.connect(driver_dsn(self.url))
         except (OSError, asyncpg.PostgresError):
             return 0
         try:
@@ -432,7 +435,7 @@ class Bench:
             await conn.close()
 
     async def _pg_version(self, url: str) -> str:
-        conn = await asyncpg.connect(pg_dsn(url))
+        conn = await asyncpg.connect(driver_dsn(url))
         try:
             return "PostgreSQL " + str(await conn.fetchval("SHOW server_version")).split()[0]
         finally:

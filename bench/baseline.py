@@ -33,6 +33,9 @@ ORDER BY i.created_at, i.id
 LIMIT $2 OFFSET $3
 """
 SITE = os.environ.get("BENCH_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The session settings of Patchbay's engine (patchbay.kit.db.SERVER_SETTINGS, so the same plans),
+# written out: importing kit.db would load SQLAlchemy into the baseline (~20 MB a worker).
+SERVER_SETTINGS = {"application_name": "patchbay-baseline", "jit": "off", "random_page_cost": "1.1"}
 POOL_MAX = 20  # Patchbay's engine: pool_size 10 + max_overflow 10 per worker
 
 
@@ -84,8 +87,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         init=_init,
         reset=_no_reset,
         max_inactive_connection_lifetime=0,  # as Patchbay's driver pool
-        # The same session settings as Patchbay's engine (patchbay.kit.db): the same plans.
-        server_settings={"application_name": "patchbay-baseline", "jit": "off", "random_page_cost": "1.1"},
+        server_settings=SERVER_SETTINGS,
     )
     yield
     await app.state.pool.close()

@@ -21,6 +21,7 @@ import orjson
 
 from patchbay.auth.keys import generate_key_value, hash_key_value, mask_key_value, random_token
 from patchbay.kit.crypto import KeyRing
+from patchbay.kit.db import driver_dsn
 
 BENCH_PROJECT_ID = 1
 BENCH_PROJECT_ROWS = 50
@@ -59,14 +60,6 @@ def progress(label: str, done: int, total: int, started: float) -> None:
     sys.stderr.flush()
 
 
-def pg_dsn(url: str) -> str:
-    """asyncpg wants postgresql://; the app also accepts postgresql+asyncpg://."""
-    for prefix in ("postgresql+asyncpg://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql://" + url[len(prefix) :]
-    return url
-
-
 def _config_for(kind: str, n: int) -> tuple[str, dict[str, Any]]:
     """(integration_id, config) shaped like what each kind stores."""
     if kind == "slack":
@@ -98,7 +91,7 @@ class Seeder:
     """Writes the data set in an empty, migrated database and tops integrations up later."""
 
     def __init__(self, url: str, keyring: KeyRing) -> None:
-        self.dsn = pg_dsn(url)
+        self.dsn = driver_dsn(url)
         self.keyring = keyring
         self._secrets = {k: keyring.encrypt_json({"access_token": f"secret-{k}"}) for k in OTHER_KINDS}
         self.plan: SeedPlan | None = None

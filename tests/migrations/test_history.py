@@ -12,8 +12,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 from alembic import command
-from sqlalchemy.engine import make_url
 
+from patchbay.kit.db import driver_dsn
 from patchbay.migrations import alembic_config, upgrade
 from tests.conftest import POSTGRES_URL
 from tests.support.pg import create_database, drop_database
@@ -35,7 +35,7 @@ def empty_database(backend: str) -> Iterator[str]:
 
 def _triggers(url: str) -> int:
     async def count() -> int:
-        connection = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False))
+        connection = await asyncpg.connect(driver_dsn(url))
         try:
             return int(
                 await connection.fetchval(

@@ -26,6 +26,11 @@ def async_url(url: str) -> str:
     return url
 
 
+def driver_dsn(url: str) -> str:
+    """The PostgreSQL URL as asyncpg itself takes it (postgresql://), whatever form was configured."""
+    return make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def redacted(url: str) -> str:
     return make_url(async_url(url)).render_as_string(hide_password=True)
 
@@ -92,7 +97,7 @@ class Database:
         self.driver: DriverPool | None = None
         if not self.is_sqlite:
             self.driver = DriverPool(
-                make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False),
+                driver_dsn(url),
                 size=2 * pool_size,
                 server_settings=SERVER_SETTINGS,
                 json_loads=_json_loads,
