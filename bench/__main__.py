@@ -246,7 +246,7 @@ class Bench:
     # --- the sandbox Slack (channels run) ------------------------------------------------------
     def start_slack_sandbox(self) -> str | None:
         try:
-            from patchbay.sandbox.providers import slack_api
+            from patchbay.providers.slack import simulator_api as slack_api
             from patchbay.sandbox.server import SandboxServer
 
             sandbox = SandboxServer().start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from patchbay.domain_connect.domains import root_and_host
+from patchbay.kit.hostnames import root_and_host
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,7 @@ def test_root_and_host(domain: str, expected: tuple[str, str]) -> None:
 
 
 def test_no_download_and_no_cache_dir() -> None:
-    from patchbay.domain_connect.domains import _extractor
+    from patchbay.kit.hostnames import _extractor
 
     extractor = _extractor()
     assert extractor.suffix_list_urls == ()

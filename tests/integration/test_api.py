@@ -240,7 +240,7 @@ async def test_create_is_an_upsert_that_keeps_the_row(
     client: httpx.AsyncClient, tenant: Tenant, sandbox, runtime
 ) -> None:
     from patchbay.integration.repository import IntegrationRepository
-    from patchbay.sandbox.providers import twilio
+    from patchbay.providers.twilio import simulator as twilio
 
     sid = twilio.add_account(sandbox.state, auth_token="first-token")
     url = f"{tenant.base}/integrations/"
@@ -275,7 +275,7 @@ async def test_create_is_an_upsert_that_keeps_the_row(
 async def test_overwrite_needs_project_admin(
     client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox, runtime
 ) -> None:
-    from patchbay.sandbox.providers import twilio
+    from patchbay.providers.twilio import simulator as twilio
 
     sid = twilio.add_account(sandbox.state, auth_token="tok")
     member = await factory.member_of(tenant, MembershipLevel.MEMBER)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from patchbay.sandbox.providers import twilio
+from patchbay.providers.twilio import simulator as twilio
 from tests.support.factory import Tenant
 
 SECRET = "SENTINEL-twilio-token-8f3a"

@@ -8,7 +8,7 @@ from tests.support.factory import Factory, Tenant
 async def test_list_create_retrieve_delete(
     client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox
 ) -> None:
-    from patchbay.sandbox.providers import twilio
+    from patchbay.providers.twilio import simulator as twilio
 
     sid = twilio.add_account(sandbox.state, auth_token="SENTINEL-token-123")
     response = await client.post(

@@ -11,8 +11,8 @@ from sqlalchemy import update
 
 from patchbay.models import TOKEN_REFRESH_FAILED, Integration, MembershipLevel
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import _oauth
 from patchbay.sandbox.server import SandboxServer
+from patchbay.simkit import oauth as _oauth
 from tests.oauth.helpers import connect, consent, row, rows, secrets_of
 from tests.support.factory import Factory, Tenant
 

@@ -15,8 +15,8 @@ from patchbay.kit.errors import ProviderUnavailable, ProviderUnreachable, Valida
 from patchbay.models import TOKEN_REFRESH_FAILED, Integration
 from patchbay.oauth.refresh import ensure_fresh_token, refresh_due_integrations, refresh_integration
 from patchbay.runtime import Runtime, build_runtime
-from patchbay.sandbox.providers import _oauth
 from patchbay.sandbox.server import SandboxServer
+from patchbay.simkit import oauth as _oauth
 from tests.oauth.helpers import connect, row, secrets_of
 from tests.support.factory import Factory, Tenant
 

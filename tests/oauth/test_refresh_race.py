@@ -13,8 +13,8 @@ from sqlalchemy import update
 from patchbay.models import Integration
 from patchbay.oauth.refresh import ensure_fresh_token
 from patchbay.runtime import Runtime, build_runtime
-from patchbay.sandbox.providers import _oauth
 from patchbay.sandbox.server import SandboxServer
+from patchbay.simkit import oauth as _oauth
 from tests.oauth.helpers import connect, row, secrets_of
 from tests.support.factory import Tenant
 

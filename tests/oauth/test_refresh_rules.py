@@ -117,6 +117,7 @@ def test_missing_expires_in_after_refresh(kind: str, expected: int | None) -> No
     ],
 )
 def test_failure_classification(kind: str, status: int, body: object, expected: str) -> None:
-    from patchbay.oauth.exchange import TokenAnswer, classify
+    from patchbay.oauth.token_endpoint import TokenAnswer
+    from patchbay.oauth.token_requests import classify
 
     assert classify(OAUTH_PROVIDERS[kind], TokenAnswer(status, body)) == expected

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import _oauth
 from patchbay.sandbox.server import SandboxServer
+from patchbay.simkit import oauth as _oauth
 from tests.oauth.helpers import connect, row, rows, secrets_of
 from tests.support.factory import Tenant
 

@@ -20,9 +20,10 @@ import pytest
 from sqlalchemy import select, update
 
 from patchbay.models import Integration
+from patchbay.providers.linear import simulator_api as linear_api
 from patchbay.runtime import build_runtime
-from patchbay.sandbox.providers import _oauth, linear_api
 from patchbay.sandbox.server import SandboxServer, free_port
+from patchbay.simkit import oauth as _oauth
 from tests.conftest import TEST_KEY
 from tests.support.pg import truncate_all
 

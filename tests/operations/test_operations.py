@@ -9,7 +9,7 @@ import httpx
 import orjson
 
 from patchbay.operations.logging import JSONFormatter
-from patchbay.sandbox.providers import twilio
+from patchbay.providers.twilio import simulator as twilio
 from tests.support.factory import Tenant
 
 

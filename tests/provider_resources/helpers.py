@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from patchbay.models import Integration
-from patchbay.sandbox.providers import clickup_api, linear_api, slack_api
+from patchbay.providers.clickup import simulator_api as clickup_api
+from patchbay.providers.linear import simulator_api as linear_api
+from patchbay.providers.slack import simulator_api as slack_api
 from patchbay.sandbox.server import SandboxServer
 from tests.support.factory import Factory, Tenant
 

@@ -13,9 +13,9 @@ import pytest
 
 from patchbay.app import create_app
 from patchbay.provider_resources.service import cache_key, drop_integration_cache
+from patchbay.providers.slack import simulator_api as slack_api
+from patchbay.providers.twilio import simulator as twilio_sim
 from patchbay.runtime import Runtime, build_runtime
-from patchbay.sandbox.providers import slack_api
-from patchbay.sandbox.providers import twilio as twilio_sim
 from patchbay.sandbox.server import SandboxServer
 from tests.conftest import REDIS_URL
 from tests.provider_resources.helpers import INSTALLER, slack_integration

@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from patchbay.models import Integration
-from patchbay.sandbox.providers import clickup_api, linear_api
-from patchbay.sandbox.providers import twilio as twilio_sim
+from patchbay.providers.clickup import simulator_api as clickup_api
+from patchbay.providers.linear import simulator_api as linear_api
+from patchbay.providers.twilio import simulator as twilio_sim
 from patchbay.sandbox.server import SandboxServer
 from tests.provider_resources.helpers import clickup_integration, linear_integration
 from tests.support.factory import Factory, Tenant

@@ -12,11 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from patchbay.kit import retry
 from patchbay.models import Integration
-from patchbay.provider_resources import failures
+from patchbay.providers.clickup import simulator_api as clickup_api
+from patchbay.providers.linear import simulator_api as linear_api
+from patchbay.providers.slack import simulator_api as slack_api
+from patchbay.providers.twilio import simulator as twilio_sim
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import clickup_api, linear_api, slack_api
-from patchbay.sandbox.providers import twilio as twilio_sim
 from patchbay.sandbox.server import SandboxServer, free_port
 from tests.provider_resources.helpers import (
     INSTALLER,
@@ -80,7 +82,7 @@ async def twilio_case(factory: Factory, sandbox: SandboxServer, tenant: Tenant) 
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Same retry count, shorter sleeps (the backoff itself is tested in test_policy.py)."""
-    monkeypatch.setattr(failures, "BACKOFF_SECONDS", 0.01)
+    monkeypatch.setattr(retry, "BACKOFF_SECONDS", 0.01)
 
 
 CASES: dict[str, Setup] = {

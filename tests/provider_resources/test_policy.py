@@ -7,14 +7,10 @@ import time
 import pytest
 
 from patchbay.kit.errors import ProviderRateLimited, ProviderUnavailable, ProviderUnreachable, ValidationError
-from patchbay.provider_resources.failures import (
-    Failure,
-    UpstreamError,
-    marks_integration,
-    read_with_retries,
-    retry_after_from,
-    to_api_error,
-)
+from patchbay.kit.http import retry_after_seconds as retry_after_from
+from patchbay.kit.provider_errors import Failure, UpstreamError
+from patchbay.kit.retry import read_with_retries
+from patchbay.provider_resources.failures import marks_integration, to_api_error
 
 
 def test_retry_after_sources() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from patchbay.sandbox.providers import slack_api
+from patchbay.providers.slack import simulator_api as slack_api
 from patchbay.sandbox.server import SandboxServer
 from tests.provider_resources.helpers import INSTALLER, slack_integration
 from tests.support.factory import Factory, Tenant

@@ -6,8 +6,8 @@ import pytest
 
 from patchbay.config import Settings
 from patchbay.providers import salesforce
-from patchbay.providers.base import jwt_claims
 from patchbay.providers.catalog import OAUTH_PROVIDERS, rebase
+from patchbay.providers.oauth_helpers import jwt_claims
 
 POSTHOG_KINDS = {
     "slack", "clickup", "linear", "hubspot", "salesforce", "pardot", "google-ads", "google-analytics",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from patchbay.sandbox.providers import twilio
+from patchbay.providers.twilio import simulator as twilio
 from patchbay.sandbox.server import SandboxServer, seed_demo_data
 from tests.oauth.helpers import connect
 from tests.support.factory import Tenant

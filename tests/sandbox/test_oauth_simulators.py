@@ -9,11 +9,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from patchbay.oauth.exchange import pkce_challenge
+from patchbay.oauth.authorize import pkce_challenge
 from patchbay.providers.catalog import OAUTH_PROVIDERS
-from patchbay.sandbox.providers import _oauth
 from patchbay.sandbox.server import SandboxServer
-from patchbay.sandbox.state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from patchbay.simkit import oauth as _oauth
+from patchbay.simkit.state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 
 REDIRECT = "http://app.test/integrations/x/callback"
 CREDS = {"client_id": SANDBOX_CLIENT_ID, "client_secret": SANDBOX_CLIENT_SECRET}

@@ -303,7 +303,7 @@ def sandbox(
     port: int = typer.Option(8900, "--port"),
 ) -> None:
     """Run the provider simulators on loopback and print the settings that point Patchbay at them."""
-    from patchbay.sandbox.providers import twilio
+    from patchbay.providers.twilio import simulator as twilio
     from patchbay.sandbox.server import sandbox_env, serve_forever
 
     for name, value in sorted(sandbox_env(f"http://{host}:{port}").items()):
@@ -327,7 +327,7 @@ def serve(
     import uvicorn
 
     if with_sandbox:
-        from patchbay.sandbox.providers import twilio
+        from patchbay.providers.twilio import simulator as twilio
         from patchbay.sandbox.server import SandboxServer
 
         sandbox_server = SandboxServer(demo=True).start()

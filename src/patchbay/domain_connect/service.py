@@ -10,13 +10,13 @@ from typing import Any
 
 from patchbay.domain_connect import dns_insights, template_store
 from patchbay.domain_connect.discovery import TransientLookupFailure, discover, provider_settings
-from patchbay.domain_connect.domains import is_hostname, normalize, root_and_host
 from patchbay.domain_connect.schemas import ApplyUrlRequest
 from patchbay.domain_connect.signing import SigningKeyInvalid, load_private_key, signed_query
 from patchbay.email_sender.providers import get_provider
 from patchbay.email_sender.repository import EmailSenderRepository
 from patchbay.email_sender.service import DEFAULT_MAIL_FROM
 from patchbay.kit.errors import NotFound, ValidationError
+from patchbay.kit.hostnames import is_hostname, normalize, root_and_host
 from patchbay.models import Integration
 from patchbay.proxy_record.repository import ProxyRecordRepository
 from patchbay.tenancy.context import ProjectContext

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from patchbay.domain_connect.domains import is_label
 from patchbay.email_sender.blocked_domains import is_blocked
 from patchbay.email_sender.providers import MAILDEV, PROVIDERS, SES, get_provider
 from patchbay.email_sender.records import SUCCESS
 from patchbay.email_sender.repository import EmailSenderRepository, domain_in_use
+from patchbay.integration.kinds import BuiltIntegration, kind_builder
 from patchbay.kit.errors import NotFound, ValidationError
+from patchbay.kit.hostnames import is_label
 from patchbay.models import Integration
 from patchbay.tenancy.dependencies import require_project_admin
 
@@ -198,3 +199,10 @@ async def remove_identity_if_unused(runtime: Runtime, row: Integration, secrets:
         if await domain_in_use(session, domain, SES):
             return
     await get_provider(runtime.settings, SES).delete_domain(domain)
+
+
+@kind_builder("email")
+async def build_email(ctx: ProjectContext, config: dict[str, Any]) -> BuiltIntegration:
+    """The `email` kind: an address on a domain the organization owns, set up at SES (or maildev)."""
+    integration_id, stored = await build_sender(ctx, config)
+    return BuiltIntegration(integration_id=integration_id, config=stored)

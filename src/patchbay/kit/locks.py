@@ -6,7 +6,21 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import Executable, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
 T = TypeVar("T")
+
+
+async def transaction_lock(session: AsyncSession, key: str, *, sqlite_write: Executable) -> None:
+    """Holds, until the session's transaction ends, a lock that every other transaction taking the
+    same key waits for, in any process: check-then-create sequences cannot interleave. PostgreSQL:
+    a transaction-scoped advisory lock on the key. SQLite: `sqlite_write`, a write that changes
+    nothing, takes the database write lock (one writer at a time, so every key is the same lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    else:
+        await session.execute(sqlite_write)
 
 
 class SingleFlight:

@@ -35,8 +35,9 @@ from patchbay.kit.errors import (
 )
 from patchbay.models import TOKEN_REFRESH_FAILED, Integration
 from patchbay.oauth import repository
-from patchbay.oauth.exchange import RefreshAnswer, request_refresh
-from patchbay.providers.catalog import OAUTH_PROVIDERS, OAuthProvider, get_provider
+from patchbay.oauth.token_requests import RefreshAnswer, request_refresh
+from patchbay.providers import registry
+from patchbay.providers.catalog import OAuthProvider
 
 log = logging.getLogger("patchbay.oauth.refresh")
 
@@ -92,7 +93,7 @@ def access_token_expired(kind: str, config: dict[str, Any], secrets: dict[str, A
     """PostHog's half-life rule: refresh once half of the token's lifetime has passed."""
     if not secrets.get("refresh_token"):
         return False
-    expires_in = expires_in_of(get_provider(kind), config)
+    expires_in = expires_in_of(registry.oauth_provider(kind), config)
     refreshed_at = config.get("refreshed_at")
     if not expires_in or refreshed_at is None:
         return False
@@ -101,7 +102,7 @@ def access_token_expired(kind: str, config: dict[str, Any], secrets: dict[str, A
 
 def hard_expired(kind: str, config: dict[str, Any], now: float) -> bool:
     """Past the real expiry (the old token no longer works)."""
-    expires_in = expires_in_of(get_provider(kind), config)
+    expires_in = expires_in_of(registry.oauth_provider(kind), config)
     refreshed_at = config.get("refreshed_at")
     if not expires_in or refreshed_at is None:
         return False
@@ -181,7 +182,7 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
         row = await repository.lock_integration(session, pk, project_id, sqlite=runtime.db.is_sqlite)
         if row is None:
             raise NotFound()
-        provider = get_provider(row.kind)
+        provider = registry.oauth_provider(row.kind)
         config: dict[str, Any] = dict(row.config or {})
         now = time.time()
         try:
@@ -274,7 +275,7 @@ async def ensure_fresh_token(runtime: Any, integration: Integration) -> FreshTok
     config = dict(integration.config or {})
     errors = integration.errors or ""
     current = FreshToken(integration.kind, secrets, config, errors)
-    if get_provider(integration.kind) is None:
+    if registry.oauth_provider(integration.kind) is None:
         return current
     if not secrets.get("refresh_token"):
         if errors == TOKEN_REFRESH_FAILED:
@@ -302,7 +303,7 @@ async def refresh_due_integrations(runtime: Any) -> int:
         # Spent and abandoned OAuth attempts are kept a day (for support), then dropped.
         await repository.OAuthStateRepository(session).purge_expired(datetime.now(UTC) - STATE_RETENTION)
     async with runtime.db.session() as session:
-        rows = await repository.refresh_candidates(session, list(OAUTH_PROVIDERS))
+        rows = await repository.refresh_candidates(session, list(registry.oauth_providers()))
     now = time.time()
     refreshed = 0
     for row in rows:

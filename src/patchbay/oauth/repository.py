@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from patchbay.models import Integration, OAuthState, User
+from patchbay.models import Integration, OAuthState
 
 
 class OAuthStateRepository:
@@ -83,8 +83,3 @@ async def refresh_candidates(session: AsyncSession, kinds: list[str]) -> list[Ro
         .order_by(Integration.id)
     )
     return list((await session.execute(stmt)).all())
-
-
-async def load_user(session: AsyncSession, user_id: int) -> User | None:
-    """The user who started an OAuth attempt (the browser callback carries no API key)."""
-    return await session.scalar(select(User).where(User.id == user_id))

@@ -10,14 +10,14 @@ import logging
 from typing import Any
 
 from patchbay.models import Integration
-from patchbay.oauth.exchange import request_revoke, revoke_url
-from patchbay.providers.catalog import get_provider
+from patchbay.oauth.token_requests import request_revoke, revoke_url
+from patchbay.providers import registry
 
 log = logging.getLogger("patchbay.oauth.revoke")
 
 
 async def revoke_on_delete(runtime: Any, integration_row: Integration, secrets: dict[str, Any]) -> None:
-    provider = get_provider(integration_row.kind)
+    provider = registry.oauth_provider(integration_row.kind)
     if provider is None or not provider.revoke_url:
         return
     token = secrets.get("refresh_token") or secrets.get("access_token")

@@ -10,18 +10,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
-from patchbay.auth.service import AuthSubject, AuthUser
 from patchbay.integration import service as integrations
-from patchbay.integration.kinds import BuiltIntegration
+from patchbay.integration.kinds import BuiltIntegration, kind_builder
 from patchbay.kit.crypto import UndecryptableSecret
-from patchbay.kit.errors import PermissionDenied, ValidationError
-from patchbay.models import MembershipLevel, OAuthState
-from patchbay.oauth import exchange
-from patchbay.oauth.repository import OAuthStateRepository, load_user
-from patchbay.providers.catalog import OAuthProvider, get_provider
+from patchbay.kit.errors import ValidationError
+from patchbay.models import OAuthState
+from patchbay.oauth import authorize, exchange
+from patchbay.oauth.repository import OAuthStateRepository
+from patchbay.providers import registry
+from patchbay.providers.catalog import OAuthProvider
 from patchbay.runtime import Runtime
-from patchbay.tenancy.context import ProjectContext, ProjectRef
-from patchbay.tenancy.repository import project_with_level
+from patchbay.tenancy.context import ProjectContext
+from patchbay.tenancy.service import project_context_for_user
 
 STATE_TTL = timedelta(minutes=10)
 STATE_COOKIE = "ph_oauth_state"
@@ -75,7 +75,7 @@ def with_query(url: str, **params: str) -> str:
 
 # --- authorize ---------------------------------------------------------------------------------------------
 def provider_for(kind: str | None) -> OAuthProvider:
-    provider = get_provider(kind or "")
+    provider = registry.oauth_provider(kind or "")
     if provider is None:
         raise ValidationError("Kind not supported")
     return provider
@@ -93,10 +93,10 @@ async def start_authorization(
 ) -> AuthorizationStart:
     runtime = ctx.runtime
     provider = provider_for(kind)
-    exchange.client_credentials(runtime.settings, provider.kind)  # "Kind not configured"
+    authorize.client_credentials(runtime.settings, provider.kind)  # "Kind not configured"
     next_value = validate_next(runtime, next_url)
     token = os.urandom(33).hex()
-    verifier = exchange.new_pkce_verifier() if provider.pkce else None
+    verifier = authorize.new_pkce_verifier() if provider.pkce else None
     secret = runtime.keyring.encrypt_json({"code_verifier": verifier}) if verifier else ""
     now = _now()
     async with runtime.db.transaction() as session:
@@ -112,8 +112,8 @@ async def start_authorization(
                 expires_at=now + STATE_TTL,
             )
         )
-    state = exchange.state_string(next_value, token, ctx.project.id)
-    location = exchange.authorize_url(runtime.settings, provider, state, verifier)
+    state = authorize.state_string(next_value, token, ctx.project.id)
+    location = authorize.authorize_url(runtime.settings, provider, state, verifier)
     return AuthorizationStart(location, token, runtime.settings.site_origin.startswith("https://"))
 
 
@@ -166,7 +166,7 @@ async def build_from_code(ctx: ProjectContext, kind: str, config: dict[str, Any]
     """The builder behind `POST …/integrations/` for every OAuth kind: {"code", "state"} in,
     the provider's account out (stored by the integration domain's upsert)."""
     provider = provider_for(kind)
-    exchange.client_credentials(ctx.runtime.settings, provider.kind)  # "Kind not configured"
+    authorize.client_credentials(ctx.runtime.settings, provider.kind)  # "Kind not configured"
     token = state_token(config.get("state"))
     code = config.get("code")
     row = await load_state(ctx.runtime, token, provider.kind)
@@ -189,37 +189,9 @@ def builder_for_kind(kind: str) -> Callable[[ProjectContext, dict[str, Any]], Aw
     return build
 
 
-async def context_for_state(runtime: Runtime, session: Any, row: OAuthState) -> ProjectContext:
-    """The project context of the user who started the attempt (the browser callback has no key)."""
-    user = await load_user(session, row.user_id)
-    project = await project_with_level(session, row.project_id, row.user_id)
-    if user is None or not user.is_active or project is None or project["level"] is None:
-        raise PermissionDenied("You don't have access to the project.")
-    subject = AuthSubject(
-        user=AuthUser(
-            id=user.id,
-            uuid=user.uuid,
-            email=user.email,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            distinct_id=user.distinct_id,
-            is_email_verified=user.is_email_verified,
-            current_organization_id=user.current_organization_id,
-            current_project_id=user.current_project_id,
-        ),
-        key_id="",
-        scopes=["integration:write"],
-        scoped_projects=[row.project_id],
-        scoped_organizations=None,
-    )
-    ref = ProjectRef(
-        id=project["id"],
-        organization_id=project["organization_id"],
-        name=project["name"],
-        api_token=project["api_token"],
-    )
-    level = min(int(project["level"]), int(MembershipLevel.ADMIN))
-    return ProjectContext(runtime=runtime, session=session, subject=subject, project=ref, level=level)
+# Every OAuth kind (catalogue and provider packages) is created from {"code", "state"}.
+for _kind in registry.oauth_providers():
+    kind_builder(_kind)(builder_for_kind(_kind))
 
 
 async def browser_callback(runtime: Runtime, kind: str, params: dict[str, str]) -> str:
@@ -231,7 +203,10 @@ async def browser_callback(runtime: Runtime, kind: str, params: dict[str, str]) 
         await consume_state(runtime, row)
         return with_query(row.next_url or DEFAULT_NEXT, error=str(params["error"])[:200])
     async with runtime.db.session() as session:
-        ctx = await context_for_state(runtime, session, row)
+        # The user who started the attempt acts (the browser callback carries no key).
+        ctx = await project_context_for_user(
+            runtime, session, user_id=row.user_id, project_id=row.project_id, scopes=["integration:write"]
+        )
         created = await integrations.create_integration(
             ctx, provider.kind, {"code": params.get("code", ""), "state": params.get("state", "")}
         )

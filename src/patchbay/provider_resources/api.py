@@ -1,21 +1,20 @@
-"""Routes listing what lives on the provider side of an integration (Slack channels and members,
-ClickUp workspaces/spaces/lists, Linear teams, Twilio numbers)."""
+"""Routes listing what lives on the provider side of an integration. Every provider package declares
+its own (`ResourceLister.routes`); they are mounted here from the registry, each as
+`GET /integrations/{id}/{path}` with the provider's query parameters."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+import inspect
+import typing
+from collections.abc import Awaitable, Callable
 
+from fastapi import APIRouter, Depends, Response
+
+from patchbay.kit.errors import ValidationError
 from patchbay.kit.responses import JSONResponse
 from patchbay.provider_resources import service
-from patchbay.provider_resources.schemas import (
-    ClickUpListsResponse,
-    ClickUpSpacesResponse,
-    ClickUpWorkspacesResponse,
-    LinearTeamsResponse,
-    SlackChannelsResponse,
-    SlackUsersResponse,
-    TwilioPhoneNumbersResponse,
-)
+from patchbay.providers import registry
+from patchbay.providers.base import ResourceRoute
 from patchbay.tenancy.context import ProjectContext
 from patchbay.tenancy.dependencies import project_context
 
@@ -24,110 +23,45 @@ router = APIRouter(tags=["integrations"])
 read = project_context("integration:read")
 
 
-@router.get(
-    "/integrations/{id:row_id}/channels",
-    name="integrations_channels_retrieve",
-    response_model=SlackChannelsResponse,
-)
-async def channels(
-    id: int,
-    ctx: ProjectContext = Depends(read),
-    search: str = Query(
-        "", description="Case-insensitive, typo-tolerant channel name search; also matches IDs."
-    ),
-    limit: int = Query(50, ge=1, le=200, description="Channels per page (1-200)."),
-    offset: int = Query(0, ge=0, description="Channels to skip."),
-    channel_id: str = Query(
-        "", description="Look up one channel by ID; search/limit/offset are then ignored."
-    ),
-    force_refresh: bool = Query(False, description="Bypass the one-hour channel cache."),
-) -> Response:
-    return JSONResponse(
-        await service.slack_channels(
-            ctx,
-            id,
-            search=search,
-            limit=limit,
-            offset=offset,
-            channel_id=channel_id,
-            force_refresh=force_refresh,
-        )
+def endpoint_for(route: ResourceRoute, kinds: tuple[str, ...]) -> Callable[..., Awaitable[Response]]:
+    """A FastAPI endpoint: the integration id and the caller's context, then the handler's own
+    query parameters (their Query(...) defaults and types, so OpenAPI shows them as declared)."""
+    hints = typing.get_type_hints(route.handler)
+    query = [
+        parameter.replace(annotation=hints.get(parameter.name, parameter.annotation))
+        for parameter in list(inspect.signature(route.handler).parameters.values())[1:]
+    ]
+
+    async def endpoint(id: int, ctx: ProjectContext, **params: typing.Any) -> Response:
+        resources = await service.open_resources(ctx, id)
+        if resources.kind not in kinds:
+            raise ValidationError(route.wrong_kind, attr=route.wrong_kind_attr)
+        return JSONResponse(await route.handler(resources, **params))
+
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("id", keyword, annotation=int),
+            inspect.Parameter("ctx", keyword, annotation=ProjectContext, default=Depends(read)),
+            *query,
+        ],
+        return_annotation=Response,
     )
+    endpoint.__name__ = route.handler.__name__
+    return endpoint
 
 
-@router.get(
-    "/integrations/{id:row_id}/users", name="integrations_users_retrieve", response_model=SlackUsersResponse
-)
-async def users(
-    id: int,
-    ctx: ProjectContext = Depends(read),
-    search: str = Query(
-        "", description="Case-insensitive, typo-tolerant member name search; also matches IDs."
-    ),
-    limit: int = Query(50, ge=1, le=200, description="Members per page (1-200)."),
-    offset: int = Query(0, ge=0, description="Members to skip."),
-    user_id: str = Query("", description="Look up one member by ID; search/limit/offset are then ignored."),
-    force_refresh: bool = Query(False, description="Bypass the one-hour member cache (at most every 30 s)."),
-) -> Response:
-    return JSONResponse(
-        await service.slack_users(
-            ctx, id, search=search, limit=limit, offset=offset, user_id=user_id, force_refresh=force_refresh
+for _provider in sorted(
+    (p for p in registry.providers() if p.resources is not None),
+    key=lambda p: p.resources.priority if p.resources is not None else 0,
+):
+    assert _provider.resources is not None
+    for _route in _provider.resources.routes:
+        router.add_api_route(
+            f"/integrations/{{id:row_id}}/{_route.path}",
+            endpoint_for(_route, _provider.kinds),
+            methods=["GET"],
+            name=_route.name,
+            response_model=_route.response_model,
+            summary=_route.summary,
         )
-    )
-
-
-@router.get(
-    "/integrations/{id:row_id}/clickup_workspaces",
-    name="integrations_clickup_workspaces_retrieve",
-    response_model=ClickUpWorkspacesResponse,
-)
-async def clickup_workspaces(id: int, ctx: ProjectContext = Depends(read)) -> Response:
-    return JSONResponse(await service.clickup_workspaces(ctx, id))
-
-
-@router.get(
-    "/integrations/{id:row_id}/clickup_spaces",
-    name="integrations_clickup_spaces_retrieve",
-    response_model=ClickUpSpacesResponse,
-)
-async def clickup_spaces(
-    id: int,
-    ctx: ProjectContext = Depends(read),
-    workspaceId: str | None = Query(None, description="ClickUp workspace (team) ID."),  # noqa: N803
-) -> Response:
-    return JSONResponse(await service.clickup_spaces(ctx, id, workspaceId))
-
-
-@router.get(
-    "/integrations/{id:row_id}/clickup_lists",
-    name="integrations_clickup_lists_retrieve",
-    response_model=ClickUpListsResponse,
-)
-async def clickup_lists(
-    id: int,
-    ctx: ProjectContext = Depends(read),
-    spaceId: str | None = Query(None, description="ClickUp space ID."),  # noqa: N803
-) -> Response:
-    return JSONResponse(await service.clickup_lists(ctx, id, spaceId))
-
-
-@router.get(
-    "/integrations/{id:row_id}/linear_teams",
-    name="integrations_linear_teams_retrieve",
-    response_model=LinearTeamsResponse,
-)
-async def linear_teams(id: int, ctx: ProjectContext = Depends(read)) -> Response:
-    return JSONResponse(await service.linear_teams(ctx, id))
-
-
-@router.get(
-    "/integrations/{id:row_id}/twilio_phone_numbers",
-    name="integrations_twilio_phone_numbers_retrieve",
-    response_model=TwilioPhoneNumbersResponse,
-)
-async def twilio_phone_numbers(
-    id: int,
-    ctx: ProjectContext = Depends(read),
-    force_refresh: bool = Query(False, description="Bypass the one-hour cache."),
-) -> Response:
-    return JSONResponse(await service.twilio_phone_numbers(ctx, id, force_refresh=force_refresh))

@@ -1,74 +1,325 @@
-"""What a provider module receives when it adds to a code exchange, and small helpers they share.
+"""What a provider can implement, as typed interfaces (Netflix Dispatch's plugin style).
 
-A provider module (named by `OAuthProvider.module`) may define any of:
-  normalize_token_response(data) -> dict          reshape the token answer before it is read
-  async enrich(exchange: Exchange) -> None         fetch/derive config fields after the exchange
-  classify_refresh_error(status, body) -> str|None a provider-specific failure class
-  refresh_token_url(provider, settings, config) -> str   where a refresh is posted
-  revoke_url(provider, settings, config) -> str|None     where a revoke is posted
+A provider is one package `patchbay.providers.<name>/` whose `__init__` builds one `Provider` and
+calls `registry.register(...)`. The registry finds every package at start-up; domains ask it for a
+capability by kind and never name a provider. A capability a provider does not implement is None
+here and a 400 for the caller (`registry.require_*`), never an AttributeError.
+
+Capabilities:
+  OAuthQuirks     behaviour of an OAuth kind the catalogue cannot say as data (token endpoint
+                  authentication, token answer reshaping, account enrichment, refresh error
+                  classification, refresh/revoke URLs)
+  CredentialKind  a kind created from credentials typed in by the user (validate, then build)
+  ResourceLister  routes listing what lives on the provider side of an integration
+  ProxyAuth       the API base URL and how stored credentials are put on a request (declared for
+                  the proxy)
+  HealthCheck     the cheapest call proving the stored credentials still work
+  OrgKind         an organization-level kind (install, environment mapping, delete, webhooks)
+  Simulator       the provider's loopback simulator, mounted by the sandbox
 """
 
 from __future__ import annotations
 
-import base64
-import importlib
-from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, runtime_checkable
 
 import httpx
-import orjson
 
-from patchbay.providers.catalog import OAuthProvider
+from patchbay.kit.errors import APIError
+from patchbay.kit.provider_errors import UpstreamError
+
+if TYPE_CHECKING:
+    from patchbay.config import Settings
+    from patchbay.providers.catalog import OAuthProvider
+    from patchbay.providers.oauth_helpers import Exchange
+
+T = TypeVar("T")
 
 
+# --- OAuth -------------------------------------------------------------------------------------
+class TokenAuthStyle(Protocol):
+    """How the client authenticates at the token endpoint (form body, HTTP Basic, a JSON body ...)."""
+
+    async def post(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        fields: dict[str, str],
+        client_id: str,
+        client_secret: str,
+        headers: dict[str, str],
+    ) -> httpx.Response: ...
+
+
+class FormAuth:
+    """client_id and client_secret in the form body (RFC 6749 §2.3.1, the common case)."""
+
+    async def post(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        fields: dict[str, str],
+        client_id: str,
+        client_secret: str,
+        headers: dict[str, str],
+    ) -> httpx.Response:
+        body = {"client_id": client_id, "client_secret": client_secret, **fields}
+        return await client.post(url, data=body, headers=headers)
+
+
+class BasicAuth:
+    """HTTP Basic client_id:client_secret, the other fields in the form body."""
+
+    async def post(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        fields: dict[str, str],
+        client_id: str,
+        client_secret: str,
+        headers: dict[str, str],
+    ) -> httpx.Response:
+        return await client.post(url, data=fields, auth=(client_id, client_secret), headers=headers)
+
+
+TOKEN_AUTH_STYLES: dict[str, TokenAuthStyle] = {"form": FormAuth(), "basic": BasicAuth()}
+
+
+class OAuthQuirks:
+    """Defaults are plain OAuth 2; a provider package overrides what its provider does differently."""
+
+    # None: the catalogue entry's `token_auth` ("form" or "basic").
+    token_auth: TokenAuthStyle | None = None
+
+    def authorize_params(
+        self, provider: OAuthProvider, client_id: str, redirect_uri: str, state: str
+    ) -> dict[str, str]:
+        """The query of the authorize URL (PKCE parameters are added by the OAuth domain)."""
+        return {
+            "client_id": client_id,
+            "scope": provider.scope,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "state": state,
+            **provider.extra_authorize_params,
+        }
+
+    def normalize_token_response(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Reshape the token endpoint's answer before it is read."""
+        return data
+
+    async def enrich(self, exchange: Exchange) -> None:
+        """Fetch or derive config fields after the code exchange (and token-info)."""
+
+    def classify_refresh_error(self, status: int, body: Any) -> str | None:
+        """A provider-specific failure class of a refresh answer (e.g. "invalid_grant"), or None."""
+        return None
+
+    def refresh_token_url(self, provider: OAuthProvider, settings: Settings, config: dict[str, Any]) -> str:
+        """Where a refresh is posted."""
+        return provider.resolve_token_url(settings)
+
+    def revoke_url(self, provider: OAuthProvider, settings: Settings, config: dict[str, Any]) -> str | None:
+        """Where a revoke is posted; None: the provider has no revoke endpoint."""
+        return provider.resolve(settings, provider.revoke_url) if provider.revoke_url else None
+
+
+STANDARD_OAUTH = OAuthQuirks()
+
+
+# --- credential kinds --------------------------------------------------------------------------
 @dataclass
-class Exchange:
-    provider: OAuthProvider
-    settings: Any
-    client: httpx.AsyncClient
-    client_id: str
-    client_secret: str
+class BuiltCredentials:
+    """What a credential kind stores: the id, the public config and the secrets (encrypted)."""
+
+    integration_id: str | None
     config: dict[str, Any]
-    secrets: dict[str, Any]
+    sensitive_config: dict[str, Any] = field(default_factory=dict)
+
+
+class CredentialKind(Protocol):
+    """A kind created from what the user types in (Twilio's SID and token, Databricks' host ...).
+    `build` validates (a 400 for bad input, provider errors for an unreachable provider) and
+    answers what to store."""
+
+    async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials: ...
+
+
+# --- resource lists ----------------------------------------------------------------------------
+class ResourceSession(Protocol):
+    """What the platform hands a resource route: one integration of the caller's project, its
+    credentials, the cache and the failure policy. Implemented by `provider_resources`."""
 
     @property
-    def kind(self) -> str:
-        return self.provider.kind
+    def kind(self) -> str: ...
+    @property
+    def pk(self) -> int: ...
+    @property
+    def integration_id(self) -> str | None: ...
+    @property
+    def config(self) -> dict[str, Any]: ...
+    @property
+    def created_by_id(self) -> int | None: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def http_timeout(self) -> float: ...
 
-    def url(self, default_url: str) -> str:
-        return self.provider.resolve(self.settings, default_url)
+    async def access_token(self) -> str:
+        """A fresh access token (refreshed if needed); an envelope error when there is none."""
+        ...
 
-    def bearer(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.secrets.get('access_token', '')}"}
+    async def secrets(self) -> dict[str, Any]:
+        """The integration's decrypted secrets (after a refresh, for OAuth kinds)."""
+        ...
+
+    def cache_key(self, *parts: str) -> str: ...
+
+    async def cache_get(self, key: str) -> Any: ...
+
+    async def cache_set(self, key: str, value: Any, ttl: float | None = None) -> None: ...
+
+    async def remaining_ttl(self, key: str) -> float: ...
+
+    async def cached(
+        self, key: str, fill: Callable[[], Awaitable[dict[str, Any]]], *, force: bool
+    ) -> dict[str, Any]:
+        """Serve `key` from the cache or fill it (one fill at a time, across processes)."""
+        ...
+
+    async def spend_lookup_budget(self, name: str, detail: str) -> None:
+        """One unit of the per-integration budget for uncached lookups; 429 when it is spent."""
+        ...
+
+    async def call(self, fetch: Callable[[], Awaitable[T]], *, action: str = "") -> T:
+        """Run a provider read; an `UpstreamError` is recorded and raised as the envelope."""
+        ...
+
+    def api_error(self, error: UpstreamError, *, action: str = "") -> APIError:
+        """The envelope for a failure, without recording it."""
+        ...
+
+    async def fail(self, error: UpstreamError, *, action: str = "") -> NoReturn:
+        """Record the failure (log; mark the integration when the provider says so), raise it."""
+        ...
 
 
-def provider_module(provider: OAuthProvider) -> ModuleType | None:
-    if not provider.module:
-        return None
-    return importlib.import_module(f"patchbay.providers.{provider.module}")
+# A resource route's handler: the session, then the route's own query parameters (declared with
+# FastAPI's Query(...) defaults: they become the route's OpenAPI parameters).
+ResourceHandler = Callable[..., Awaitable[dict[str, Any]]]
 
 
-def hook(provider: OAuthProvider, name: str) -> Any:
-    module = provider_module(provider)
-    return getattr(module, name, None) if module is not None else None
+@dataclass(frozen=True)
+class ResourceRoute:
+    """`GET /api/projects/{id}/integrations/{pk}/{path}` for integrations of the provider's kinds."""
+
+    path: str
+    name: str  # the OpenAPI operation id, PostHog style
+    response_model: type[Any]
+    handler: ResourceHandler
+    # The 400 for an integration of another kind (PostHog's own wording per route).
+    wrong_kind: str
+    wrong_kind_attr: str | None = None
+    summary: str | None = None
 
 
-def jwt_claims(token: Any) -> dict[str, Any]:
-    """The payload of a JWT received straight from the provider's token endpoint (not verified:
-    it came over the channel we trust for the tokens themselves). {} when it is not a JWT."""
-    if not isinstance(token, str) or token.count(".") != 2:
-        return {}
-    payload = token.split(".")[1]
-    try:
-        data = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (ValueError, orjson.JSONDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
+@dataclass(frozen=True)
+class ResourceLister:
+    routes: Sequence[ResourceRoute]
+    # Whether an AUTH failure marks the integration `errors = TOKEN_REFRESH_FAILED`.
+    marks_integration_on_auth: bool = False
+    # Whether a failed token refresh is answered as this provider's AUTH failure.
+    refresh_failure_is_auth: bool = False
+    # The provider's own envelope for some failures (None: the generic one).
+    api_error: Callable[[UpstreamError, str], APIError | None] | None = None
+    # Routes are matched in this order (lower first), so the busiest lists come first.
+    priority: int = 100
 
 
-def json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+# --- proxy, health -----------------------------------------------------------------------------
+class ProxyAuth(Protocol):
+    """For the proxy (a later issue): where the provider's API is and how credentials go on a call."""
+
+    def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str: ...
+
+    def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
+        """Put the stored credentials on an outgoing request (header, Basic auth, query ...)."""
+        ...
+
+
+class HealthCheck(Protocol):
+    """The cheapest provider call that proves stored credentials work; raises `UpstreamError`."""
+
+    async def check(self, settings: Settings, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None: ...
+
+
+# --- organization-level kinds --------------------------------------------------------------------
+@dataclass(frozen=True)
+class EnvironmentTokens:
+    production: str
+    preview: str
+    development: str
+
+
+@dataclass(frozen=True)
+class OrgInstallation:
+    """The parts of an organization integration a provider needs to talk about it."""
+
+    kind: str
+    integration_id: str | None
+    config: Mapping[str, Any]
+    secrets: Mapping[str, Any]
+
+
+class OrgKind(Protocol):
+    """An organization-level kind (Vercel). Installs and webhooks arrive on the provider's own
+    routes (`routers`); the organization-integration domain calls the rest."""
+
+    def push_environment_mapping(
+        self,
+        settings: Settings,
+        installation: OrgInstallation,
+        *,
+        resource_id: str,
+        name: str,
+        tokens: EnvironmentTokens,
+    ) -> Awaitable[None]:
+        """Push the mapped projects' tokens to the provider after the mapping was saved. Raises an
+        `APIError` whose detail completes "the mapping was saved, but pushing ... failed: "."""
+        ...
+
+    def after_delete(self, settings: Settings, installation: OrgInstallation) -> Awaitable[None]:
+        """Best effort after the installation's rows were deleted."""
+        ...
+
+
+# --- simulator -----------------------------------------------------------------------------------
+@runtime_checkable
+class Simulator(Protocol):
+    """A loopback simulator module (see `patchbay.sandbox.app`): NAME, KIND_URLS, routes(state),
+    optionally render_fault, extra_env, seed_demo."""
+
+    NAME: str
+    KIND_URLS: dict[str, dict[str, str]]
+
+    def routes(self, state: Any) -> list[Any]: ...
+
+
+# --- the provider --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Provider:
+    name: str  # the package name
+    display_name: str  # as users know it ("Slack", "ClickUp")
+    kinds: tuple[str, ...]
+    # Catalogue entries this package adds (generic OAuth providers stay in providers/catalog.py).
+    oauth_providers: tuple[OAuthProvider, ...] = ()
+    oauth: OAuthQuirks | None = None
+    credential_kind: CredentialKind | None = None
+    resources: ResourceLister | None = None
+    proxy: ProxyAuth | None = None
+    health: HealthCheck | None = None
+    org_kind: OrgKind | None = None
+    simulators: tuple[Any, ...] = ()  # modules satisfying `Simulator`

@@ -3,8 +3,8 @@
 Each entry says where the browser is sent (authorize URL, scopes, extra parameters, PKCE), how
 the code is exchanged (token URL and how the client authenticates there), how the account is
 identified (token-info call and the fields it copies, id and display-name paths) and how tokens
-are revoked. Behaviour that cannot be said as data lives in one module per provider
-(`patchbay.providers.<module>`), named by `module`.
+are revoked. Behaviour that cannot be said as data lives in the provider's package
+(`patchbay.providers.<name>/`, an `OAuthQuirks` registered for the kind: see `base.py`).
 
 URLs are the providers' real ones. An operator (or the sandbox) moves a kind with
 PATCHBAY_<KIND>_AUTHORIZE_URL (the full authorize URL) and PATCHBAY_<KIND>_API_URL (the API base):
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
-TokenAuth = Literal["form", "basic", "stripe", "tiktok"]
+TokenAuth = Literal["form", "basic"]
 
 
 class _KindSettings(Protocol):
@@ -39,8 +39,8 @@ class OAuthProvider:
     scope: str = ""
     extra_authorize_params: Mapping[str, str] = field(default_factory=dict)
     pkce: bool = False
-    # form: client_id/client_secret in the form body; basic: HTTP Basic client_id:client_secret;
-    # stripe: HTTP Basic (client_secret, ""); tiktok: JSON {app_id, secret, auth_code}.
+    # form: client_id/client_secret in the form body; basic: HTTP Basic client_id:client_secret.
+    # A provider package can bring its own style (OAuthQuirks.token_auth).
     token_auth: TokenAuth = "form"
     token_headers: Mapping[str, str] = field(default_factory=dict)
     # Extra form fields sent with a refresh (Microsoft wants the scope again).
@@ -53,18 +53,12 @@ class OAuthProvider:
     default_expires_in: int | None = None
     # Config paths holding credentials besides the tokens: moved into sensitive_config.
     secret_paths: tuple[str, ...] = ()
-    # Module in patchbay.providers with provider code (enrich, normalize, classify_refresh_error ...).
-    module: str | None = None
     # Retry an exchange that failed with this kind's endpoints (Salesforce sandbox orgs).
     fallback_kind: str | None = None
-    authorize_style: Literal["standard", "tiktok"] = "standard"
 
     # --- URLs, honouring PATCHBAY_<KIND>_AUTHORIZE_URL / _API_URL ---------------------------------
     def resolve_authorize_url(self, settings: _KindSettings) -> str:
         return settings.kind_setting(self.kind, "AUTHORIZE_URL") or self.authorize_url
-
-    def resolve_api_url(self, settings: _KindSettings) -> str:
-        return (settings.kind_setting(self.kind, "API_URL") or self.api_url).rstrip("/")
 
     def resolve(self, settings: _KindSettings, default_url: str) -> str:
         """A server-side endpoint of this provider, moved onto the configured API base if any."""
@@ -126,7 +120,6 @@ def _salesforce(kind: str, scope: str, api: str, fallback: str | None) -> OAuthP
         pkce=True,
         revoke_url=f"{api}/services/oauth2/revoke",
         default_expires_in=3600,
-        module="salesforce",
         fallback_kind=fallback,
     )
 
@@ -214,7 +207,6 @@ _PROVIDERS: list[OAuthProvider] = [
         extra_authorize_params={"optional_scope": HUBSPOT_OPTIONAL_SCOPES},
         token_info_url="https://api.hubapi.com/oauth/v1/access-tokens/:access_token",
         token_info_fields=("hub_id", "hub_domain", "user", "user_id", "scopes"),
-        module="hubspot",
     ),
     _salesforce("salesforce", "full refresh_token", SALESFORCE_LOGIN, "salesforce-sandbox"),
     _salesforce("pardot", "pardot_api refresh_token", SALESFORCE_LOGIN, None),
@@ -240,7 +232,6 @@ _PROVIDERS: list[OAuthProvider] = [
         token_url="https://auth.atlassian.com/oauth/token",
         scope="read:jira-work write:jira-work offline_access",
         extra_authorize_params={"audience": "api.atlassian.com", "prompt": "consent"},
-        module="jira",
     ),
     OAuthProvider(
         kind="snapchat",
@@ -261,7 +252,6 @@ _PROVIDERS: list[OAuthProvider] = [
         api_url="https://www.linkedin.com",
         token_url="https://www.linkedin.com/oauth/v2/accessToken",
         scope="r_ads rw_conversions r_ads_reporting openid profile email",
-        module="id_token_claims",
     ),
     OAuthProvider(
         kind="bing-ads",
@@ -273,7 +263,6 @@ _PROVIDERS: list[OAuthProvider] = [
         scope="https://ads.microsoft.com/msads.manage offline_access openid profile",
         pkce=True,
         refresh_params={"scope": "https://ads.microsoft.com/msads.manage offline_access openid profile"},
-        module="id_token_claims",
     ),
     OAuthProvider(
         kind="reddit-ads",
@@ -286,7 +275,6 @@ _PROVIDERS: list[OAuthProvider] = [
         extra_authorize_params={"duration": "permanent"},
         token_auth="basic",
         token_headers={"User-Agent": "Patchbay/0.1 by patchbay"},
-        module="reddit",
     ),
     OAuthProvider(
         kind="pinterest-ads",
@@ -313,9 +301,7 @@ _PROVIDERS: list[OAuthProvider] = [
         api_url="https://api.stripe.com",
         token_url="https://api.stripe.com/v1/oauth/token",
         scope="",
-        token_auth="stripe",
         default_expires_in=3600,
-        module="stripe",
     ),
     OAuthProvider(
         kind="resend",
@@ -327,7 +313,6 @@ _PROVIDERS: list[OAuthProvider] = [
         scope="full_access",
         pkce=True,
         revoke_url="https://api.resend.com/oauth/revoke",
-        module="resend",
     ),
     OAuthProvider(
         kind="tiktok-ads",
@@ -336,9 +321,6 @@ _PROVIDERS: list[OAuthProvider] = [
         authorize_url="https://business-api.tiktok.com/portal/auth",
         api_url="https://business-api.tiktok.com",
         token_url="https://business-api.tiktok.com/open_api/v1.3/oauth2/access_token/",
-        token_auth="tiktok",
-        module="tiktok",
-        authorize_style="tiktok",
     ),
 ]
 
@@ -348,10 +330,6 @@ OAUTH_PROVIDERS: dict[str, OAuthProvider] = {p.kind: p for p in _PROVIDERS}
 FALLBACK_PROVIDERS: dict[str, OAuthProvider] = {
     "salesforce-sandbox": _salesforce("salesforce-sandbox", "full refresh_token", SALESFORCE_TEST, None),
 }
-
-
-def is_oauth_kind(kind: str) -> bool:
-    return kind in OAUTH_PROVIDERS
 
 
 def get_provider(kind: str) -> OAuthProvider | None:

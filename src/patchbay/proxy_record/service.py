@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 
 from patchbay.account.user_basic import created_by
 from patchbay.config import Settings
-from patchbay.domain_connect.domains import MAX_NAME, is_hostname, normalize, root_and_host
 from patchbay.kit.db import Row
 from patchbay.kit.dns import make_resolver
 from patchbay.kit.errors import NotFound, ValidationError
+from patchbay.kit.hostnames import MAX_NAME, is_hostname, normalize, root_and_host
 from patchbay.kit.pagination import PageParams
 from patchbay.kit.timefmt import iso
 from patchbay.proxy_record.repository import ProxyRecordRepository

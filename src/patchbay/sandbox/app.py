@@ -1,6 +1,8 @@
 """One Starlette app serving every provider simulator under its own path prefix.
 
-Provider modules live in `patchbay.sandbox.providers`; each defines
+Simulator modules come from two places: the provider packages (`registry.simulators()`, e.g.
+`patchbay/providers/slack/simulator_api.py`) and, for generic OAuth providers of the catalogue,
+`patchbay.sandbox.providers`. Each defines
   NAME: str                                 path prefix (`/slack`, `/clickup`, ...); several modules may
                                             share one NAME (e.g. slack_oauth.py and slack_api.py): their
                                             routes are merged under the one prefix
@@ -10,7 +12,7 @@ Provider modules live in `patchbay.sandbox.providers`; each defines
                                             the faults of its paths (None: the next module's turn)
   def extra_env(base_url) -> dict[str, str]             (optional) more settings for `serve --sandbox`
   def seed_demo(state) -> None                          (optional) demo data for `serve --sandbox`
-Adding a simulator is adding a module there.
+Adding a simulator is adding a module there, or listing it in the provider package's `simulators`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import asyncio
 import importlib
 import pkgutil
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 from starlette.applications import Starlette
@@ -28,14 +29,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from patchbay.providers import registry
 from patchbay.sandbox import providers as providers_pkg
-from patchbay.sandbox.state import Fault, SandboxState
+from patchbay.simkit.state import Fault, SandboxState
 
 FaultRenderer = Callable[[Fault, Request], Response | None]
 
 
-def provider_modules() -> list[ModuleType]:
-    modules = []
+def provider_modules() -> list[Any]:
+    modules: list[Any] = list(registry.simulators())
     for info in sorted(pkgutil.iter_modules(providers_pkg.__path__), key=lambda i: i.name):
         if not info.name.startswith("_"):
             modules.append(importlib.import_module(f"{providers_pkg.__name__}.{info.name}"))

@@ -10,7 +10,7 @@ import uvicorn
 
 from patchbay.config import kind_env_name
 from patchbay.sandbox.app import create_sandbox_app, kind_urls, provider_modules
-from patchbay.sandbox.state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxState
+from patchbay.simkit.state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, SandboxState
 
 
 def free_port(host: str = "127.0.0.1") -> int:

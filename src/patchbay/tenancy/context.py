@@ -71,3 +71,9 @@ class UserContext:
     @property
     def user(self) -> AuthUser:
         return self.subject.user
+
+
+def project_level(membership_level: int) -> int:
+    """The effective project level of an organization member: capped at ADMIN (PostHog without
+    access control, where owners act as admins on projects)."""
+    return min(int(membership_level), int(MembershipLevel.ADMIN))

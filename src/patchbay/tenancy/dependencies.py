@@ -17,9 +17,14 @@ from patchbay.auth.service import AuthSubject, admit, authenticate, read_credent
 from patchbay.kit.db import Row
 from patchbay.kit.errors import NotFound, PermissionDenied
 from patchbay.kit.request_scope import at_request_end
-from patchbay.models import MembershipLevel
 from patchbay.runtime import Runtime
-from patchbay.tenancy.context import OrganizationContext, ProjectContext, ProjectRef, UserContext
+from patchbay.tenancy.context import (
+    OrganizationContext,
+    ProjectContext,
+    ProjectRef,
+    UserContext,
+    project_level,
+)
 from patchbay.tenancy.repository import caller_with_project, organization_with_level
 
 PROJECT_NOT_FOUND = "Project not found."
@@ -135,7 +140,7 @@ def project_context(scope: str, *, read_only: bool = False) -> Callable[..., Awa
             name=row["project_name"],
             api_token=row["project_api_token"],
         )
-        level = min(int(row["level"]), int(MembershipLevel.ADMIN))
+        level = project_level(row["level"])
         return ProjectContext(runtime=runtime, session=session, subject=subject, project=project, level=level)
 
     return dependency

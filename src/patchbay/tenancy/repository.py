@@ -86,3 +86,8 @@ async def organization_with_level(
         .where(Organization.id == organization_id)
     )
     return (await session.execute(stmt)).mappings().first()
+
+
+async def active_user(session: AsyncSession, user_id: int) -> User | None:
+    user = await session.scalar(select(User).where(User.id == user_id))
+    return user if user is not None and user.is_active else None

@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, select, text, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from patchbay.kit.locks import transaction_lock
 from patchbay.models import Integration, LinkSession, OrganizationIntegration, Project
 from patchbay.org_integration.repository import VERCEL, OrgIntegrationRepository
 
@@ -24,12 +25,11 @@ class VercelRepository:
         """Holds, until the transaction ends, a lock that every other transaction calling this with the
         same key waits for: check-then-create sequences cannot interleave (PostgreSQL advisory lock;
         on SQLite, taking the database write lock does the same)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-        else:
-            await self.session.execute(
-                update(LinkSession).where(LinkSession.token == "").values(kind=LinkSession.kind)
-            )
+        await transaction_lock(
+            self.session,
+            key,
+            sqlite_write=update(LinkSession).where(LinkSession.token == "").values(kind=LinkSession.kind),
+        )
 
     def installations_statement(self, installation_id: str) -> Select[Any]:
         return select(OrganizationIntegration).where(

@@ -1,35 +1,29 @@
-"""Builders for integration kinds created from `config` — one module per kind in this package.
+"""The builders of integration kinds: what a create request's config becomes when stored.
 
-A builder turns the request's config into what is stored. Adding a kind is adding a module that
-decorates its builder with `@kind_builder("name")`; `oauth.py` registers every kind of the OAuth
-catalogue (built from {"code", "state"} by the OAuth domain).
+Two sources, no kind named here: a domain that owns a kind registers its builder with
+`@kind_builder("kind")` (the OAuth domain for every OAuth kind, the email-sender domain for `email`),
+and a provider package that implements `CredentialKind` (Twilio, Databricks ...) is found through
+the provider registry.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from patchbay.kit.errors import ValidationError
+from patchbay.providers import registry
+from patchbay.providers.base import BuiltCredentials, CredentialKind
 
 if TYPE_CHECKING:
     from patchbay.tenancy.context import ProjectContext
 
-
-@dataclass
-class BuiltIntegration:
-    integration_id: str | None
-    config: dict[str, Any]
-    sensitive_config: dict[str, Any] = field(default_factory=dict)
-
+# What a builder answers: the id, the public config and the secrets (encrypted when stored).
+BuiltIntegration = BuiltCredentials
 
 KindBuilder = Callable[["ProjectContext", dict[str, Any]], Awaitable[BuiltIntegration]]
 
 _BUILDERS: dict[str, KindBuilder] = {}
-_loaded = False
 
 
 def kind_builder(kind: str) -> Callable[[KindBuilder], KindBuilder]:
@@ -40,17 +34,17 @@ def kind_builder(kind: str) -> Callable[[KindBuilder], KindBuilder]:
     return register
 
 
-def _load_kind_modules() -> None:
-    global _loaded
-    if _loaded:
-        return
-    for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
-    _loaded = True
+def _credential_builder(kind: CredentialKind) -> KindBuilder:
+    async def build(ctx: ProjectContext, config: dict[str, Any]) -> BuiltIntegration:
+        return await kind.build(ctx.runtime.settings, config)
+
+    return build
 
 
 def builder_for(kind: str) -> KindBuilder:
-    _load_kind_modules()
     if kind in _BUILDERS:
         return _BUILDERS[kind]
+    credentials = registry.credential_kind(kind)
+    if credentials is not None:
+        return _credential_builder(credentials)
     raise ValidationError("Kind not supported")

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from patchbay.sandbox.providers import _oauth
-from patchbay.sandbox.state import Fault, SandboxState
+from patchbay.simkit import oauth as _oauth
+from patchbay.simkit.state import Fault, SandboxState
 
 NAME = "google"
 GOOGLE_KINDS = (

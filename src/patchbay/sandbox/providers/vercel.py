@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from patchbay.sandbox.state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Fault, SandboxState
+from patchbay.simkit.state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Fault, SandboxState
 
 NAME = "vercel"
 KIND_URLS = {"vercel": {"API_URL": ""}}

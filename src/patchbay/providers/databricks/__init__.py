@@ -1,0 +1,52 @@
+"""Databricks: a workspace hostname and OAuth machine-to-machine credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from patchbay.config import Settings
+from patchbay.kit.dns import HostNotAllowed, ensure_public_host
+from patchbay.kit.errors import ValidationError
+from patchbay.providers import registry
+from patchbay.providers.base import BuiltCredentials, Provider
+
+FIELDS = ("server_hostname", "client_id", "client_secret")
+
+
+async def build_databricks(settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
+    values = [config.get(name) for name in FIELDS]
+    if any(v is None or v == "" for v in values):
+        raise ValidationError("Server hostname, client ID, and client secret must be provided")
+    if not all(isinstance(v, str) for v in values):
+        raise ValidationError("Server hostname, client ID, and client secret must be strings")
+    hostname, client_id, client_secret = (str(v) for v in values)
+    if hostname.startswith("http"):
+        raise ValidationError(
+            "Databricks integration is not valid: 'server_hostname' should not be a full URL"
+        )
+    try:
+        await ensure_public_host(settings, hostname)
+    except HostNotAllowed:
+        raise ValidationError(
+            f"Databricks integration error: could not validate hostname '{hostname}'"
+        ) from None
+    return BuiltCredentials(
+        integration_id=hostname,
+        config={"server_hostname": hostname},
+        sensitive_config={"client_id": client_id, "client_secret": client_secret},
+    )
+
+
+class DatabricksCredentials:
+    async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
+        return await build_databricks(settings, config)
+
+
+PROVIDER = registry.register(
+    Provider(
+        name="databricks",
+        display_name="Databricks",
+        kinds=("databricks",),
+        credential_kind=DatabricksCredentials(),
+    )
+)
