@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from patchbay.models import MembershipLevel, OrganizationIntegration
+from patchbay.providers.vercel import simulator as sim
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import vercel as sim
 from patchbay.sandbox.server import SandboxServer, free_port
 from tests.support.factory import Factory, Tenant
 from tests.vercel.helpers import (

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from patchbay.config import Settings
 from patchbay.models import Integration, Organization, OrganizationIntegration, Project, User
+from patchbay.providers.vercel import simulator as sim
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import vercel as sim
 from patchbay.sandbox.server import SandboxServer
 
 ACCESS_SENTINEL = "vercel-SENTINEL-access-token"

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import update
 
 from patchbay.models import Integration, LinkSession, MembershipLevel, OrganizationIntegration
+from patchbay.providers.vercel import simulator as sim
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import vercel as sim
 from patchbay.sandbox.server import SandboxServer
 from tests.support.factory import Factory, Tenant
 from tests.vercel.helpers import org_integration, rows, vercel_project_integrations

@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from patchbay.models import Integration, OrganizationIntegration, OrganizationMembership, User
 from patchbay.models import Organization as Org
+from patchbay.providers.vercel import simulator as sim
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import vercel as sim
 from patchbay.sandbox.server import SandboxServer
 from tests.support.factory import Factory
 from tests.vercel.helpers import client_with, rows, vercel_project_integrations, vercel_settings

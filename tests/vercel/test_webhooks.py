@@ -10,8 +10,8 @@ import httpx
 import orjson
 
 from patchbay.models import Integration, OrganizationIntegration
+from patchbay.providers.vercel import simulator as sim
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import vercel as sim
 from tests.support.factory import Factory, Tenant
 from tests.vercel.helpers import org_integration, rows, vercel_project_integrations
 

@@ -14,8 +14,6 @@ from patchbay.kit.db import Row
 from patchbay.kit.pagination import PageParams, fetch_page
 from patchbay.models import Integration, OrganizationIntegration, Project, User
 
-VERCEL = "vercel"
-
 _COLUMNS = (
     OrganizationIntegration.id,
     OrganizationIntegration.organization_id,

@@ -1,4 +1,5 @@
-"""Rules of organization integrations: list, retrieve, delete, and the Vercel environment mapping."""
+"""Rules of organization integrations: list, retrieve, delete, and the environment mapping (pushed to
+the provider by its `OrgKind`, found in the provider registry)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from patchbay.kit.errors import APIError, NotFound, ValidationError
 from patchbay.kit.pagination import PageParams
 from patchbay.kit.timefmt import iso
 from patchbay.models import Integration, OrganizationIntegration
-from patchbay.org_integration.repository import VERCEL, OrgIntegrationRepository
+from patchbay.org_integration.repository import OrgIntegrationRepository
+from patchbay.providers import registry
+from patchbay.providers.base import EnvironmentTokens, OrgInstallation
 from patchbay.tenancy.context import OrganizationContext
 from patchbay.tenancy.dependencies import require_organization_admin
-from patchbay.vercel.client import VercelAuthError, VercelNotFound
-from patchbay.vercel.resources import EnvironmentTokens, push_resource
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,12 @@ async def delete_integration(ctx: OrganizationContext, raw_pk: str) -> None:
     await repository(ctx).delete_with_project_integrations(row)
     await ctx.session.commit()
     log.info("organization integration %s (%s) deleted", row.id, row.kind)
+    kind = registry.org_kind(row.kind)
+    if kind is not None:
+        try:
+            await kind.after_delete(ctx.runtime.settings, _installation(ctx, row))
+        except Exception:  # noqa: BLE001 - best effort: the rows are gone either way
+            log.warning("after-delete of organization integration %s (%s) failed", row.id, row.kind)
 
 
 # --- environment mapping --------------------------------------------------------------------------
@@ -152,7 +159,8 @@ async def update_environment_mapping(ctx: OrganizationContext, raw_pk: str, body
     await ctx.session.commit()
     log.info("environment mapping of organization integration %s saved", row.id)
 
-    if row.kind == VERCEL:
+    kind = registry.org_kind(row.kind)
+    if kind is not None:
         await _push_mapping(
             ctx,
             row,
@@ -167,6 +175,15 @@ async def update_environment_mapping(ctx: OrganizationContext, raw_pk: str, body
     return serialize(fresh)
 
 
+def _installation(ctx: OrganizationContext, row: OrganizationIntegration) -> OrgInstallation:
+    return OrgInstallation(
+        kind=row.kind,
+        integration_id=row.integration_id,
+        config=dict(row.config or {}),
+        secrets=ctx.runtime.keyring.decrypt_json(row.sensitive_config),
+    )
+
+
 async def _push_mapping(
     ctx: OrganizationContext,
     row: OrganizationIntegration,
@@ -176,33 +193,21 @@ async def _push_mapping(
     resource_id: str,
     name: str,
 ) -> None:
-    secrets = ctx.runtime.keyring.decrypt_json(row.sensitive_config)
-    access_token = (secrets.get("credentials") or {}).get("access_token")
-    if not access_token or not row.integration_id:
-        log.info("organization integration %s has no Vercel credentials: nothing pushed", row.id)
-        return
+    kind = registry.require_org_kind(row.kind, "Environment mapping")
     tokens = EnvironmentTokens(
         production=projects_tokens[mapping["production"]],
         preview=projects_tokens[mapping["preview"]],
         development=projects_tokens[mapping["development"]],
     )
     try:
-        await push_resource(
-            ctx.runtime.settings,
-            access_token=access_token,
-            installation_id=row.integration_id,
-            team_id=(row.config or {}).get("vercel_team_id"),
-            resource_id=resource_id,
-            name=name,
-            tokens=tokens,
+        await kind.push_environment_mapping(
+            ctx.runtime.settings, _installation(ctx, row), resource_id=resource_id, name=name, tokens=tokens
         )
-    except (VercelAuthError, VercelNotFound):
-        raise ValidationError(
-            SAVED_BUT + "Vercel no longer accepts this installation's credentials. "
-            "Link the Vercel account again, then save the mapping once more.",
-            code="vercel_integration_inactive",
-        ) from None
+    except ValidationError as exc:
+        # The provider refused for good: its message says what to do.
+        exc.detail = SAVED_BUT + exc.detail
+        raise
     except APIError as exc:
         exc.detail = SAVED_BUT + exc.detail + " Save the mapping again to retry."
         raise
-    log.info("environment secrets of organization integration %s pushed to Vercel", row.id)
+    log.info("environment secrets of organization integration %s pushed to %s", row.id, row.kind)

@@ -13,7 +13,8 @@ from patchbay.kit.responses import JSONResponse
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import UserContext
 from patchbay.tenancy.dependencies import get_runtime, get_session, user_context
-from patchbay.vercel import service
+from patchbay.vercel import linking, service
+from patchbay.vercel import webhooks as vercel_webhooks
 from patchbay.vercel.schemas import ConnectComplete, ConnectCompleted, InstallationUpsert
 
 router = APIRouter(tags=["vercel"])
@@ -110,7 +111,7 @@ async def webhooks(
     session: AsyncSession = Depends(get_session),
 ) -> Response:
     raw = await request.body()
-    return JSONResponse(await service.handle_webhook(runtime, session, raw, x_vercel_signature))
+    return JSONResponse(await vercel_webhooks.handle_webhook(runtime, session, raw, x_vercel_signature))
 
 
 @router.get(
@@ -125,7 +126,7 @@ async def connect_callback(
     runtime: Runtime = Depends(get_runtime),
     session: AsyncSession = Depends(get_session),
 ) -> Response:
-    location = await service.connect_callback(
+    location = await linking.connect_callback(
         runtime, session, code=code, configuration_id=configurationId, next_url=next
     )
     return RedirectResponse(location, status_code=302)
@@ -152,4 +153,4 @@ async def link_page(session: str = Query("")) -> Response:
     summary="Finish linking an existing Vercel account (organization admin, organization_integration:write).",
 )
 async def connect_complete(body: ConnectComplete, ctx: UserContext = Depends(link_caller)) -> Response:
-    return JSONResponse(await service.complete_link(ctx, body), status_code=201)
+    return JSONResponse(await linking.complete_link(ctx, body), status_code=201)

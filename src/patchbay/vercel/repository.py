@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.kit.locks import transaction_lock
 from patchbay.models import Integration, LinkSession, OrganizationIntegration, Project
-from patchbay.org_integration.repository import VERCEL, OrgIntegrationRepository
+from patchbay.org_integration.repository import OrgIntegrationRepository
+from patchbay.providers.vercel import KIND as VERCEL
 
 LINK_KIND = "vercel"
 

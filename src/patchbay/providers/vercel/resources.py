@@ -3,11 +3,11 @@ marketplace resource (Vercel's "import resource" API), for one installation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from patchbay.config import Settings
-from patchbay.vercel.client import VercelClient
+from patchbay.providers.base import EnvironmentTokens
+from patchbay.providers.vercel.client import VercelClient
 
 # Frameworks only expose a variable to browser bundles under their own prefix, so every secret is
 # sent once per prefix (NEXT_PUBLIC_ first, as Vercel users of PostHog know it).
@@ -16,13 +16,6 @@ TOKEN_SECRET = "POSTHOG_PROJECT_TOKEN"
 HOST_SECRET = "POSTHOG_HOST"
 DEFAULT_PRODUCT_ID = "posthog"
 ENVIRONMENTS = ("production", "preview", "development")
-
-
-@dataclass(frozen=True)
-class EnvironmentTokens:
-    production: str
-    preview: str
-    development: str
 
 
 def build_secrets(tokens: EnvironmentTokens, site_url: str) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ PATCHBAY_VERCEL_API_URL (default https://api.vercel.com)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,13 +11,10 @@ from typing import Any
 import httpx
 
 from patchbay.config import Settings
-from patchbay.kit.errors import (
-    ProviderRateLimited,
-    ProviderUnavailable,
-    ProviderUnreachable,
-    ValidationError,
-)
-from patchbay.kit.http import outbound_client, retry_after_seconds
+from patchbay.kit.errors import ProviderUnavailable, ValidationError
+from patchbay.kit.http import outbound_client
+from patchbay.kit.provider_errors import Failure, UpstreamError, classify_status, send, to_api_error
+from patchbay.kit.retry import RetryPolicy, with_retries
 
 log = logging.getLogger(__name__)
 
@@ -71,40 +67,29 @@ class VercelClient:
         self.timeout = settings.http_timeout
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One logical call: outages retried (bounded), then mapped to 503/502; 429 to 429."""
-        last_unreachable = False
-        for attempt in range(MAX_ATTEMPTS):
-            if attempt:
-                await asyncio.sleep(self.backoff * (2 ** (attempt - 1)))
-            try:
-                async with outbound_client(timeout=self.timeout) as client:
-                    response = await client.request(method, self.base_url + path, **kwargs)
-            except httpx.TransportError as exc:
-                log.warning(
-                    "vercel %s %s: %s (attempt %d)",
-                    method,
-                    path.split("?")[0],
-                    type(exc).__name__,
-                    attempt + 1,
-                )
-                last_unreachable = True
-                continue
-            if response.status_code >= 500:
-                log.warning(
-                    "vercel %s %s answered %s (attempt %d)",
-                    method,
-                    path.split("?")[0],
-                    response.status_code,
-                    attempt + 1,
-                )
-                last_unreachable = False
-                continue
-            if response.status_code == 429:
-                raise ProviderRateLimited("Vercel", retry_after_seconds(response))
+        """One logical call: outages (transport errors, 5xx) retried under the kit's policy, then
+        answered as 503/502; 429 as 429; other answers handed back to the caller."""
+        policy = RetryPolicy(attempts=MAX_ATTEMPTS, backoff=self.backoff)
+
+        async def once() -> httpx.Response:
+            async with outbound_client(timeout=self.timeout) as client:
+                try:
+                    response = await send(client, "vercel", method, self.base_url + path, **kwargs)
+                except UpstreamError as exc:
+                    log.warning("vercel %s %s: %s", method, path.split("?")[0], exc.reason)
+                    raise
+            if response.status_code >= 500 or response.status_code == 429:
+                error = classify_status("vercel", response)
+                assert error is not None
+                if error.failure is Failure.UNAVAILABLE:
+                    log.warning("vercel %s %s answered %s", method, path.split("?")[0], response.status_code)
+                raise error
             return response
-        if last_unreachable:
-            raise ProviderUnreachable("Vercel did not respond in time. Please try again later.")
-        raise ProviderUnavailable("Vercel answered with an error. Please try again later.")
+
+        try:
+            return await with_retries(once, policy)
+        except UpstreamError as exc:
+            raise to_api_error(exc, "Vercel") from None
 
     async def exchange_code(
         self, *, code: str, client_id: str, client_secret: str, redirect_uri: str
