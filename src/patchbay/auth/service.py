@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import orjson
@@ -16,7 +16,9 @@ from patchbay.auth.keys import hash_key_value
 from patchbay.auth.repository import find_active_key, mark_key_used
 from patchbay.kit.db import Row
 from patchbay.kit.errors import AuthenticationFailed, NotAuthenticated
-from patchbay.runtime import Runtime
+
+if TYPE_CHECKING:
+    from patchbay.runtime import Runtime  # the runtime holds the caller cache: no import back
 
 _BEARER = re.compile(r"^Bearer\s+(\S.+)$")
 LAST_USED_PRECISION = timedelta(hours=1)
