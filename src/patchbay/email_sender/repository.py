@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from patchbay.integration.repository import organization_integrations, project_integrations
 from patchbay.models import Integration, Project
 
 EMAIL_KIND = "email"
@@ -28,9 +29,7 @@ class EmailSenderRepository:
         self.organization_id = organization_id
 
     def readable_statement(self) -> Select[Any]:
-        return select(Integration).where(
-            Integration.project_id == self.project_id, Integration.kind == EMAIL_KIND
-        )
+        return project_integrations(self.project_id).where(Integration.kind == EMAIL_KIND)
 
     async def get(self, pk: int, *, for_update: bool = False) -> Integration | None:
         stmt = self.readable_statement().where(Integration.id == pk)
@@ -41,18 +40,15 @@ class EmailSenderRepository:
     async def kind_of(self, pk: int) -> str | None:
         """The kind of any integration of the project, to tell "missing" from "not a sender"."""
         return await self.session.scalar(
-            select(Integration.kind).where(Integration.project_id == self.project_id, Integration.id == pk)
+            project_integrations(self.project_id, Integration.kind).where(Integration.id == pk)
         )
 
     async def same_domain_in_project(self, domain: str) -> list[Integration]:
         return list((await self.session.scalars(self.readable_statement().where(_domain_is(domain)))).all())
 
     async def same_domain_in_organization(self, domain: str) -> list[Integration]:
-        stmt = (
-            select(Integration)
-            .join(Project, Project.id == Integration.project_id)
-            .where(Project.organization_id == self.organization_id, Integration.kind == EMAIL_KIND)
-            .where(_domain_is(domain))
+        stmt = organization_integrations(self.organization_id).where(
+            Integration.kind == EMAIL_KIND, _domain_is(domain)
         )
         return list((await self.session.scalars(stmt)).all())
 

@@ -1,4 +1,8 @@
-"""All SQL of project integrations. Every read starts from `readable_statement`, scoped to the project."""
+"""All SQL of project integrations, and the tenant filter every read of the `integrations` table
+starts from: `project_integrations(project_id)` (one project) or `organization_integrations(org)`
+(every project of one organization). Other domains (email senders, OAuth refresh, organization
+integrations, Vercel) build their statements on these; only system tasks that span all tenants
+(the background refresher, the shared-SES-identity check) read wider, and say so."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
 from patchbay.kit.db import FixedQuery, Row
 from patchbay.kit.pagination import PageParams, PageQuery
-from patchbay.models import Integration, User
+from patchbay.models import Integration, Project, User
 
 _COLUMNS = (
     Integration.id,
@@ -25,13 +29,23 @@ _COLUMNS = (
 )
 
 
-def _readable(project_id: Any) -> Select[Any]:
-    """Integrations of one project, the creator joined: the tenant filter every read starts from."""
+def project_integrations(project_id: Any, *columns: Any) -> Select[Any]:
+    """Integrations of one project (whole rows unless `columns` are named)."""
+    return select(*(columns or (Integration,))).where(Integration.project_id == project_id)
+
+
+def organization_integrations(organization_id: Any, *columns: Any) -> Select[Any]:
+    """Integrations of every project of one organization (whole rows unless `columns` are named)."""
     return (
-        select(*_COLUMNS)
-        .outerjoin(User, User.id == Integration.created_by_id)
-        .where(Integration.project_id == project_id)
+        select(*(columns or (Integration,)))
+        .join(Project, Project.id == Integration.project_id)
+        .where(Project.organization_id == organization_id)
     )
+
+
+def _readable(project_id: Any) -> Select[Any]:
+    """Integrations of one project with the creator joined: what the API serializes."""
+    return project_integrations(project_id, *_COLUMNS).outerjoin(User, User.id == Integration.created_by_id)
 
 
 # The hot statements are built once with bound parameters: building and cache-keying a 14-column
@@ -50,7 +64,8 @@ class IntegrationRepository:
         self.project_id = project_id
 
     def readable_statement(self) -> Select[Any]:
-        return _readable(self.project_id)
+        """Whole rows of the project's integrations."""
+        return project_integrations(self.project_id)
 
     async def page(self, *, kind: str | None, params: PageParams) -> tuple[int, list[Row]]:
         if kind is None:
@@ -61,7 +76,7 @@ class IntegrationRepository:
         return await _GET.first(self.session, {"project_id": self.project_id, "pk": pk})
 
     async def get_model(self, pk: int, *, for_update: bool = False) -> Integration | None:
-        stmt = select(Integration).where(Integration.id == pk, Integration.project_id == self.project_id)
+        stmt = self.readable_statement().where(Integration.id == pk)
         if for_update:
             stmt = stmt.with_for_update()
         return await self.session.scalar(stmt)
@@ -70,18 +85,10 @@ class IntegrationRepository:
         if integration_id is None:
             return None  # NULL ids never collide, as in PostgreSQL's unique index
         return await self.session.scalar(
-            select(Integration).where(
-                Integration.project_id == self.project_id,
-                Integration.kind == kind,
-                Integration.integration_id == integration_id,
+            self.readable_statement().where(
+                Integration.kind == kind, Integration.integration_id == integration_id
             )
         )
-
-    async def of_kind(self, kind: str) -> list[Integration]:
-        rows = await self.session.scalars(
-            select(Integration).where(Integration.project_id == self.project_id, Integration.kind == kind)
-        )
-        return list(rows.all())
 
     async def insert(self, **values: Any) -> Integration:
         row = Integration(project_id=self.project_id, **values)

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from patchbay.integration.repository import project_integrations
 from patchbay.models import Integration, OAuthState
 
 
@@ -58,13 +59,9 @@ async def lock_integration(
             .where(Integration.id == pk, Integration.project_id == project_id)
             .values(errors=Integration.errors)
         )
-        stmt = select(Integration).where(Integration.id == pk, Integration.project_id == project_id)
+        stmt = project_integrations(project_id).where(Integration.id == pk)
     else:
-        stmt = (
-            select(Integration)
-            .where(Integration.id == pk, Integration.project_id == project_id)
-            .with_for_update()
-        )
+        stmt = project_integrations(project_id).where(Integration.id == pk).with_for_update()
     return await session.scalar(stmt.execution_options(populate_existing=True))
 
 

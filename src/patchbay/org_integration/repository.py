@@ -10,6 +10,7 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
+from patchbay.integration.repository import organization_integrations
 from patchbay.kit.db import Row
 from patchbay.kit.pagination import PageParams, fetch_page
 from patchbay.models import Integration, OrganizationIntegration, Project, User
@@ -86,12 +87,8 @@ class OrgIntegrationRepository:
 
     async def project_integration(self, project_id: int, kind: str) -> Integration | None:
         return await self.session.scalar(
-            select(Integration)
-            .where(
-                Integration.project_id.in_(self._org_project_ids()),
-                Integration.project_id == project_id,
-                Integration.kind == kind,
-            )
+            organization_integrations(self.organization_id)
+            .where(Integration.project_id == project_id, Integration.kind == kind)
             .order_by(Integration.id)
             .limit(1)
         )

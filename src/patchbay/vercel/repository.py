@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from patchbay.integration.repository import project_integrations
 from patchbay.kit.locks import transaction_lock
 from patchbay.models import Integration, LinkSession, OrganizationIntegration, Project
 from patchbay.org_integration.repository import OrgIntegrationRepository
@@ -70,9 +71,7 @@ class VercelRepository:
 
     async def project_has_vercel(self, project_id: int) -> bool:
         found = await self.session.scalar(
-            select(Integration.id)
-            .where(Integration.project_id == project_id, Integration.kind == VERCEL)
-            .limit(1)
+            project_integrations(project_id, Integration.id).where(Integration.kind == VERCEL).limit(1)
         )
         return found is not None
 
