@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from patchbay.kit.dotted import dot_get
-from patchbay.providers.catalog import OAUTH_PROVIDERS
+from patchbay.providers import registry
 
 
 def _id_or_unknown(integration_id: str | None) -> str:
@@ -23,13 +23,10 @@ def _aws_detail(config: dict[str, Any], *, with_host: bool) -> str:
 
 
 def display_name(kind: str, integration_id: str | None, config: dict[str, Any]) -> str:
-    if kind == "pinterest-ads":
-        return str(config.get("business_name") or config.get("username") or integration_id)
-    if kind == "tiktok-ads":
-        return str(config.get("user_email") or config.get("user_display_name") or integration_id)
-    provider = OAUTH_PROVIDERS.get(kind)
+    provider = registry.oauth_provider(kind)
     if provider is not None:
-        return str(dot_get(config, provider.name_path, integration_id))
+        own = registry.oauth_quirks(kind).display_name(integration_id, config)
+        return own if own is not None else str(dot_get(config, provider.name_path, integration_id))
     if kind in {"google-pubsub", "google-cloud-storage", "databricks", "gitlab"}:
         return _id_or_unknown(integration_id)
     if kind == "github":

@@ -1,5 +1,8 @@
-"""Every integration kind PostHog knows (its IntegrationKind values). Unknown kinds are refused
-with invalid_choice; known kinds this build cannot create answer "Kind not supported"."""
+"""Every integration kind PostHog knows (its IntegrationKind values), plus the kinds provider packages
+add. Unknown kinds are refused with invalid_choice; known kinds this build cannot create answer
+"Kind not supported"."""
+
+from patchbay.providers import registry
 
 ALL_KINDS: tuple[str, ...] = (
     "anthropic", "apns", "aws-redshift", "aws-s3", "azure-blob", "bing-ads", "clickup",
@@ -13,3 +16,9 @@ ALL_KINDS: tuple[str, ...] = (
 )  # fmt: skip
 
 DEPRECATED_KINDS = frozenset({"slack-posthog-code"})
+
+
+def known_kinds() -> tuple[str, ...]:
+    """PostHog's kinds, then those only a provider package knows (its own OAuth or credential kind)."""
+    extra = (set(registry.kinds()) | set(registry.oauth_providers())) - set(ALL_KINDS)
+    return ALL_KINDS + tuple(sorted(extra))

@@ -8,9 +8,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from patchbay.integration.kind_names import ALL_KINDS
+from patchbay.integration.kind_names import known_kinds
 
-IntegrationKind = Literal[ALL_KINDS]  # type: ignore[valid-type]
+IntegrationKind = Literal[known_kinds()]  # type: ignore[valid-type]
 
 
 class UserBasic(BaseModel):
@@ -45,5 +45,5 @@ class IntegrationPage(BaseModel):
 class IntegrationCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    kind: IntegrationKind = Field(description="The integration kind.")
+    kind: IntegrationKind = Field(description="The integration kind.")  # type: ignore[valid-type]
     config: dict[str, Any] = Field(default_factory=dict, description="Creation parameters of the kind.")

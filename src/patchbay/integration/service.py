@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from patchbay.account.user_basic import created_by
 from patchbay.integration import events
 from patchbay.integration.display_name import display_name
-from patchbay.integration.kind_names import ALL_KINDS, DEPRECATED_KINDS
+from patchbay.integration.kind_names import DEPRECATED_KINDS, known_kinds
 from patchbay.integration.kinds import BuiltIntegration, builder_for
 from patchbay.integration.repository import IntegrationRepository
 from patchbay.kit.db import Row
@@ -56,10 +56,13 @@ def encrypt_secrets(runtime: Runtime, secrets: dict[str, Any]) -> str:
     return runtime.keyring.encrypt_json(secrets)
 
 
+KNOWN_KINDS = frozenset(known_kinds())
+
+
 def validate_kind_filter(kind: str | None) -> str | None:
     if kind is None or kind == "":
         return None
-    if kind not in ALL_KINDS:
+    if kind not in KNOWN_KINDS:
         raise ValidationError(
             f"Select a valid choice. {kind} is not one of the available choices.",
             code="invalid_choice",

@@ -105,6 +105,10 @@ class OAuthQuirks:
             **provider.extra_authorize_params,
         }
 
+    def display_name(self, integration_id: str | None, config: dict[str, Any]) -> str | None:
+        """The integration's display name; None: the catalogue entry's `name_path`."""
+        return None
+
     def normalize_token_response(self, data: dict[str, Any]) -> dict[str, Any]:
         """Reshape the token endpoint's answer before it is read."""
         return data

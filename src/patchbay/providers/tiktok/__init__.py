@@ -44,6 +44,9 @@ class TikTokOAuth(OAuthQuirks):
     ) -> dict[str, str]:
         return {"app_id": client_id, "redirect_uri": redirect_uri, "state": state}
 
+    def display_name(self, integration_id: str | None, config: dict[str, Any]) -> str | None:
+        return str(config.get("user_email") or config.get("user_display_name") or integration_id)
+
     def normalize_token_response(self, data: dict[str, Any]) -> dict[str, Any]:
         if data.get("code") not in (0, None):
             return {"error": str(data.get("code")), "error_description": data.get("message")}
