@@ -36,6 +36,7 @@ _httpx_log = logging.getLogger("httpx")
 if not any(isinstance(f, RedactTokenPaths) for f in _httpx_log.filters):
     _httpx_log.addFilter(RedactTokenPaths())
 
+
 @dataclass
 class TokenAnswer:
     status: int
