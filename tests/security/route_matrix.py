@@ -116,13 +116,13 @@ TABLE: list[Entry] = [
 
 def served_routes(app: FastAPI) -> set[tuple[str, str]]:
     """(method, path) of every route the app answers, as its router declares the path."""
-    served = set()
+    served: set[tuple[str, str]] = set()
     for route in routing.iter_route_contexts(app.routes):
         methods = set(getattr(route, "methods", None) or ())
         if "GET" in methods:
             methods.discard("HEAD")  # answered by the GET route
         for method in methods:
-            served.add((method, route.path_format))
+            served.add((method, str(route.path_format)))
     return served
 
 
@@ -134,8 +134,12 @@ def coverage_problems(app: FastAPI, table: Iterable[Entry]) -> list[str]:
             declared[(entry.method, path)] = declared.get((entry.method, path), 0) + 1
     served = served_routes(app)
     problems = [f"no matrix entry for {m} {p}" for m, p in sorted(served - set(declared))]
-    problems += [f"matrix entry for {m} {p}, which the app does not serve" for m, p in sorted(set(declared) - served)]
-    problems += [f"{count} matrix entries for {m} {p}" for (m, p), count in sorted(declared.items()) if count > 1]
+    problems += [
+        f"matrix entry for {m} {p}, which the app does not serve" for m, p in sorted(set(declared) - served)
+    ]
+    problems += [
+        f"{count} matrix entries for {m} {p}" for (m, p), count in sorted(declared.items()) if count > 1
+    ]
     return problems
 
 

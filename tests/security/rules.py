@@ -212,7 +212,8 @@ class OwnCredential:
 
     async def cases(self, world: World, use: Use, ok: int) -> list[Case]:
         cases = [
-            Case(caller, headers, Expect(status), query=query) for caller, headers, query, status in self.refusals
+            Case(caller, headers, Expect(status), query=query)
+            for caller, headers, query, status in self.refusals
         ]
         return [*cases, Case(f"holder of the {self.name} credential", use.credential, Expect(ok))]
 

@@ -94,7 +94,9 @@ async def email_patch_with_read_scope(
 
 
 @seeded.delete("/seeded/{id:row_id}", name="seeded_delete_without_admin", status_code=204)
-async def delete_without_admin(id: int, ctx: ProjectContext = Depends(project_context("integration:write"))) -> Response:
+async def delete_without_admin(
+    id: int, ctx: ProjectContext = Depends(project_context("integration:write"))
+) -> Response:
     """Deletes without the admin-or-creator rule of integration.service."""
     repository = IntegrationRepository(ctx.session, ctx.project.id)
     if await repository.get(id) is None:
@@ -128,7 +130,13 @@ SEEDED = [
     Entry("PATCH", "/api/projects/{project_id}/seeded/{id}/email", PROJECT_ADMIN, 200, "email"),
     Entry("DELETE", "/api/projects/{project_id}/seeded/{id}", PROJECT_ADMIN, 204, "twilio"),
     Entry("GET", "/api/projects/{project_id}/seeded/{id}/no_tenant", READ, 200, "twilio"),
-    Entry("DELETE", "/api/organizations/{organization_id}/seeded_proxy_records/{id}", PROXY_ADMIN, 204, "proxy_record"),
+    Entry(
+        "DELETE",
+        "/api/organizations/{organization_id}/seeded_proxy_records/{id}",
+        PROXY_ADMIN,
+        204,
+        "proxy_record",
+    ),
 ]
 
 
