@@ -5,13 +5,14 @@ or changed by, the others (created_by, secrets, config, counts)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from patchbay.runtime import Runtime
 from patchbay.sandbox.providers import slack_api, twilio
 from patchbay.sandbox.server import SandboxServer
-from tests.oauth.helpers import connect
+from tests.oauth.helpers import consent
 from tests.security.cross_tenant import (
     assert_each_keeps_its_own,
     assert_unchanged,
@@ -94,8 +95,11 @@ async def test_same_slack_workspace_through_oauth(
     group = await callers(factory)
     owned: Owned = {}
     for tenant in group.all():
-        pk = await connect(client, tenant, "slack")
+        given = await consent(client, tenant, "slack")
+        finished = await client.get(given.callback_path)
         await assert_unchanged(runtime, owned)
+        assert finished.status_code == 302, finished.text
+        pk = int(parse_qs(urlsplit(finished.headers["location"]).query)["integration_id"][0])
         owned[pk] = (tenant, await snapshot(runtime, pk))
         assert owned[pk][1]["integration_id"] == slack_api.DEFAULT_TEAM_ID
     tokens = {before["secrets"]["access_token"] for _, before in owned.values()}
