@@ -16,8 +16,10 @@ import httpx
 import orjson
 
 from patchbay.models import MembershipLevel, Organization, Project, ProxyRecord
-from patchbay.sandbox.providers import clickup_api, twilio
-from patchbay.sandbox.providers import vercel as vercel_sim
+from patchbay.providers.asana import simulator as asana_sim
+from patchbay.providers.clickup import simulator_api as clickup_api
+from patchbay.providers.twilio import simulator as twilio
+from patchbay.providers.vercel import simulator as vercel_sim
 from patchbay.sandbox.server import SandboxServer
 from tests.oauth.helpers import consent
 from tests.provider_resources.helpers import clickup_integration, linear_integration, slack_integration
@@ -124,6 +126,14 @@ class World:
         workspace = clickup_api.add_workspace(self.sandbox.state, "Matrix", workspace_id="9001")
         clickup_api.add_space(self.sandbox.state, workspace, "Engineering", space_id="790")
         row, _ = await clickup_integration(self.factory, self.sandbox, self.owner)
+        return Use(params={"id": str(row.id)})
+
+    async def use_asana(self) -> Use:
+        asana_sim.add_workspace(self.sandbox.state, "Matrix")
+        token, _ = self.sandbox.state.issue_tokens("asana", "asana", {}, expires=False, prefix="asana")
+        row = await self.factory.integration(
+            self.owner.project, "asana", "1200", {"data": {"gid": "1200"}}, {"access_token": token}, self.owner.user
+        )
         return Use(params={"id": str(row.id)})
 
     async def use_linear(self) -> Use:

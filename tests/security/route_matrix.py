@@ -80,6 +80,7 @@ TABLE: list[Entry] = [
     Entry("GET", P + "/integrations/{id}/clickup_lists", READ, 200, "clickup", {"spaceId": "790"}),
     Entry("GET", P + "/integrations/{id}/linear_teams", READ, 200, "linear"),
     Entry("GET", P + "/integrations/{id}/twilio_phone_numbers", READ, 200, "twilio"),
+    Entry("GET", P + "/integrations/{id}/asana_workspaces", READ, 200, "asana"),
     # OAuth, Domain Connect, email senders
     Entry("GET", P + "/integrations/authorize", WRITE, 302, query={"kind": "slack", "next": "/done"}),
     Entry("GET", P + "/integrations/domain-connect/check", READ, 200, query={"domain": "matrix.example"}),

@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from patchbay.providers.slack import simulator_api as slack_api
+from patchbay.providers.twilio import simulator as twilio
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import slack_api, twilio
 from patchbay.sandbox.server import SandboxServer
 from tests.oauth.helpers import consent
 from tests.security.cross_tenant import (

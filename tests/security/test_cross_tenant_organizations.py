@@ -21,8 +21,8 @@ from patchbay.models import (
     OrganizationMembership,
     ProxyRecord,
 )
+from patchbay.providers.vercel import simulator as sim
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import vercel as sim
 from patchbay.sandbox.server import SandboxServer
 from tests.security.matrix_world import installation_body
 from tests.support.factory import Factory, Tenant

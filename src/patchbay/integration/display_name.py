@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from patchbay.kit.dotted import dot_get
 from patchbay.providers import registry
+from patchbay.providers.base import OAuthQuirks
+from patchbay.providers.catalog import OAuthProvider
 
 
 def _id_or_unknown(integration_id: str | None) -> str:
@@ -22,10 +25,19 @@ def _aws_detail(config: dict[str, Any], *, with_host: bool) -> str:
     return "access key"
 
 
-def display_name(kind: str, integration_id: str | None, config: dict[str, Any]) -> str:
+@lru_cache(maxsize=256)
+def _oauth_kind(kind: str) -> tuple[OAuthProvider, OAuthQuirks] | None:
+    """The catalogue entry and quirks of an OAuth kind, looked up once per kind (lists call
+    display_name for every row)."""
     provider = registry.oauth_provider(kind)
-    if provider is not None:
-        own = registry.oauth_quirks(kind).display_name(integration_id, config)
+    return (provider, registry.oauth_quirks(kind)) if provider is not None else None
+
+
+def display_name(kind: str, integration_id: str | None, config: dict[str, Any]) -> str:
+    oauth = _oauth_kind(kind)
+    if oauth is not None:
+        provider, quirks = oauth
+        own = quirks.display_name(integration_id, config)
         return own if own is not None else str(dot_get(config, provider.name_path, integration_id))
     if kind in {"google-pubsub", "google-cloud-storage", "databricks", "gitlab"}:
         return _id_or_unknown(integration_id)
