@@ -20,10 +20,11 @@ from patchbay.kit.errors import (
     PermissionDenied,
     ValidationError,
 )
+from patchbay.kit.provider_errors import UpstreamError
 from patchbay.models import Integration, MembershipLevel, OrganizationIntegration, Project
 from patchbay.providers.base import EnvironmentTokens
 from patchbay.providers.vercel import KIND as VERCEL
-from patchbay.providers.vercel.client import VercelAuthError, VercelClient, VercelNotFound
+from patchbay.providers.vercel.client import VercelClient
 from patchbay.providers.vercel.resources import push_resource
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import UserContext
@@ -234,7 +235,7 @@ async def complete_link(ctx: UserContext, body: ConnectComplete) -> dict[str, An
             name=project.name,
             tokens=EnvironmentTokens(project.api_token, project.api_token, project.api_token),
         )
-    except (APIError, VercelAuthError, VercelNotFound) as exc:
+    except (APIError, UpstreamError) as exc:
         synced = False
         log.warning("vercel resource import after linking failed: %s", type(exc).__name__)
     return {

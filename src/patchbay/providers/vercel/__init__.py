@@ -8,10 +8,10 @@ import logging
 
 from patchbay.config import Settings
 from patchbay.kit.errors import ValidationError
+from patchbay.kit.provider_errors import UpstreamError
 from patchbay.providers import registry
 from patchbay.providers.base import EnvironmentTokens, OrgInstallation, Provider
 from patchbay.providers.vercel import simulator
-from patchbay.providers.vercel.client import VercelAuthError, VercelNotFound
 from patchbay.providers.vercel.resources import push_resource
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class VercelOrgKind:
                 name=name,
                 tokens=tokens,
             )
-        except (VercelAuthError, VercelNotFound):
+        except UpstreamError:  # Vercel refused the credentials or forgot the installation
             raise ValidationError(
                 "Vercel no longer accepts this installation's credentials. "
                 "Link the Vercel account again, then save the mapping once more.",

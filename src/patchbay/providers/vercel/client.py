@@ -25,14 +25,6 @@ MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = 0.25
 
 
-class VercelAuthError(Exception):
-    """Vercel refused the credentials (401/403): the installation was removed or the token revoked."""
-
-
-class VercelNotFound(Exception):
-    pass
-
-
 @dataclass(frozen=True)
 class TokenExchange:
     access_token: str = field(repr=False)
@@ -166,9 +158,9 @@ class VercelClient:
             headers={"Authorization": f"Bearer {access_token}"},
         )
         if response.status_code in (401, 403):
-            raise VercelAuthError()
+            raise UpstreamError("vercel", Failure.AUTH, f"http {response.status_code}")
         if response.status_code == 404:
-            raise VercelNotFound()
+            raise UpstreamError("vercel", Failure.NOT_FOUND, "http 404")
         if not response.is_success:
             message = _vercel_message(response)
             log.warning("vercel resource import refused: %s %s", response.status_code, message)

@@ -49,7 +49,7 @@ async def push_resource(
     name: str,
     tokens: EnvironmentTokens,
 ) -> None:
-    """Raises VercelAuthError / VercelNotFound / ProviderUnavailable / ProviderUnreachable /
+    """Raises UpstreamError (AUTH: credentials refused, NOT_FOUND: installation gone) / ProviderUnavailable / ProviderUnreachable /
     ProviderRateLimited; outages are retried inside the client first."""
     body = {
         "productId": product_id(settings),
