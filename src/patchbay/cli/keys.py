@@ -42,8 +42,12 @@ def _int_list(raw: str | None, option: str) -> list[int] | None:
 def create(
     email: str = typer.Option(..., "--email"),
     label: str = typer.Option("", "--label"),
-    scopes: str | None = typer.Option(None, "--scopes", help="Comma-separated, e.g. integration:read (default *)."),
-    scoped_projects: str | None = typer.Option(None, "--scoped-projects", help="Comma-separated project ids."),
+    scopes: str | None = typer.Option(
+        None, "--scopes", help="Comma-separated, e.g. integration:read (default *)."
+    ),
+    scoped_projects: str | None = typer.Option(
+        None, "--scoped-projects", help="Comma-separated project ids."
+    ),
     scoped_organizations: str | None = typer.Option(
         None, "--scoped-organizations", help="Comma-separated organization ids."
     ),
@@ -62,7 +66,12 @@ def create(
 
     created = run_with_session(work)
     emit(
-        {"id": created.key.id, "label": created.key.label, "scopes": created.key.scopes, "value": created.value},
+        {
+            "id": created.key.id,
+            "label": created.key.label,
+            "scopes": created.key.scopes,
+            "value": created.value,
+        },
         as_json,
         f"api key {created.value}  (id {created.key.id}, label '{created.key.label}', "
         f"scopes {','.join(created.key.scopes)}; shown once)",
@@ -133,5 +142,7 @@ def rotate(as_json: bool = JSON_OPTION) -> None:
         f"rotated {report.rotated} of {report.examined} secrets; {report.unreadable} unreadable",
     )
     if report.unreadable:
-        info("error: some secrets could not be decrypted with any key of the ring; add the old key and re-run")
+        info(
+            "error: some secrets could not be decrypted with any key of the ring; add the old key and re-run"
+        )
         raise typer.Exit(1)

@@ -61,8 +61,7 @@ def list_(
     projects = run_with_session(work)
     rows = [_project_json(p) for p in projects]
     human = (
-        "\n".join(f"{p.id}  {p.name}  (organization {p.organization_id})" for p in projects)
-        or "no projects"
+        "\n".join(f"{p.id}  {p.name}  (organization {p.organization_id})" for p in projects) or "no projects"
     )
     emit({"count": len(rows), "results": rows}, as_json, human)
 

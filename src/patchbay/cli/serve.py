@@ -144,7 +144,10 @@ async def demo_key(runtime: Runtime) -> str:
             user = await repo.user_by_email(DEMO_EMAIL)
             if user is None:
                 result = await accounts.bootstrap(
-                    session, email=DEMO_EMAIL, organization_name="Demo organization", project_name="Demo project"
+                    session,
+                    email=DEMO_EMAIL,
+                    organization_name="Demo organization",
+                    project_name="Demo project",
                 )
                 result.api_key.key.label = DEMO_KEY_LABEL
                 value = result.api_key.value

@@ -12,13 +12,13 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from patchbay.auth.service import AuthSubject, AuthUser
 from patchbay.integration import service as integrations
+from patchbay.integration.kind_names import ALL_KINDS
 from patchbay.integration.kinds import BuiltIntegration
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.kit.errors import PermissionDenied, ValidationError
 from patchbay.models import MembershipLevel, OAuthState
 from patchbay.oauth import exchange
 from patchbay.oauth.repository import OAuthStateRepository, load_user
-from patchbay.integration.kind_names import ALL_KINDS
 from patchbay.providers.catalog import OAUTH_PROVIDERS, OAuthProvider, get_provider
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import ProjectContext, ProjectRef
