@@ -57,11 +57,9 @@ async def test_examples(client: httpx.AsyncClient) -> None:
     for path in ("/api/projects/{project_id}/integrations", "/api/environments/{project_id}/integrations"):
         examples = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]["examples"]
         assert examples["twilio"]["value"]["kind"] == "twilio"
-        assert set(examples["databricks"]["value"]["config"]) == {
-            "server_hostname",
-            "client_id",
-            "client_secret",
-        }
+        assert set(examples["oauth"]["value"]["config"]) == {"code", "state"}
+    databricks = schema["components"]["schemas"]["DatabricksConfig"]["properties"]["server_hostname"]
+    assert databricks["examples"] == ["dbc-a1b2c3d4-e5f6.cloud.databricks.com"]
     integration = schema["components"]["schemas"]["IntegrationOut"]
     assert set(integration["examples"][0]) == set(integration["properties"])
 

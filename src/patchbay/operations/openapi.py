@@ -21,25 +21,15 @@ the key owner's current project or organization.
 Lists are `{"count", "next", "previous", "results"}` with `limit`/`offset` and absolute URLs.
 """
 
-# Request examples of `POST …/integrations/`. The email kind's example lives in EmailConfig: sending
-# it creates a domain at the email provider.
+# Request examples of `POST …/integrations/`, sent as they are by API tools (schemathesis too). The
+# email and databricks examples live in their config schemas instead: sending them creates a domain
+# at the email provider, or resolves a public hostname.
 CREATE_EXAMPLES: dict[str, dict[str, Any]] = {
     "twilio": {
         "summary": "Twilio: account SID and auth token",
         "value": {
             "kind": "twilio",
             "config": {"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "your-auth-token"},
-        },
-    },
-    "databricks": {
-        "summary": "Databricks: workspace and service principal",
-        "value": {
-            "kind": "databricks",
-            "config": {
-                "server_hostname": "dbc-a1b2c3d4-e5f6.cloud.databricks.com",
-                "client_id": "your-client-id",
-                "client_secret": "your-client-secret",
-            },
         },
     },
     "oauth": {
