@@ -29,17 +29,16 @@ DEMO_KEY_LABEL = "demo"
 def sandbox(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8900, "--port"),
-    print_env: bool = typer.Option(
-        False, "--print-env", help="Print `export NAME=value` lines (for eval) instead of NAME=value."
-    ),
 ) -> None:
-    """Run the provider simulators on loopback and print the settings that point Patchbay at them."""
+    """Run the provider simulators on loopback. The settings that point Patchbay at them go to
+    stdout as NAME=value lines (a .env file: `patchbay sandbox > .env`), the rest to stderr."""
     from patchbay.sandbox.providers import twilio
     from patchbay.sandbox.server import sandbox_env, serve_forever
 
-    prefix = "export " if print_env else ""
+    _port_free_or_fail(host, port)
     for name, value in sorted(sandbox_env(f"http://{host}:{port}").items()):
-        typer.echo(f"{prefix}{name}={value}")
+        typer.echo(f"{name}={value}")
+    info(f"sandbox providers at http://{host}:{port} (Ctrl-C stops them)")
     info(f"sandbox Twilio account: SID {twilio.DEMO_ACCOUNT_SID}, auth token {twilio.DEMO_AUTH_TOKEN}")
     serve_forever(host, port)
 
