@@ -209,6 +209,9 @@ class World:
         signature = hmac.new(vercel_sim.CLIENT_SECRET.encode(), body, hashlib.sha1).hexdigest()
         return Use(content=body, credential={"x-vercel-signature": signature})
 
+    async def use_docs_asset(self) -> Use:
+        return Use(params={"name": "swagger-ui.css"})
+
     async def use_oauth_callback(self) -> Use:
         given = await consent(self.client, self.owner, "slack")
         assert given.code is not None

@@ -110,7 +110,7 @@ TABLE: list[Entry] = [
     Entry("GET", "/metrics", PUBLIC, 200),
     Entry("GET", "/api/schema", PUBLIC, 200),
     Entry("GET", "/api/docs", PUBLIC, 200),
-    Entry("GET", "/docs/oauth2-redirect", PUBLIC, 200),
+    Entry("GET", "/api/docs/assets/{name}", PUBLIC, 200, "docs_asset"),
 ]
 # fmt: on
 

@@ -78,6 +78,16 @@ async def find_key_in_request(request: Request) -> tuple[str, str] | None:
     return None
 
 
+def _hint_for(header: str | None) -> str | None:
+    """PostHog's "not provided" message, plus how to send the key when the header almost did."""
+    if not header or _BEARER.match(header):
+        return None
+    return (
+        f"{NotAuthenticated.default_detail} Send the personal API key as "
+        "'Authorization: Bearer phx_…' (the word Bearer, a space, then the key)."
+    )
+
+
 @dataclass(frozen=True)
 class Credentials:
     secure_value: str  # the stored form: sha256$<hex>; the plaintext goes no further
@@ -88,7 +98,7 @@ async def read_credentials(request: Request) -> Credentials:
     """The key the request carries (401 when none), hashed at once."""
     found = await find_key_in_request(request)
     if found is None:
-        raise NotAuthenticated()
+        raise NotAuthenticated(_hint_for(request.headers.get("authorization")))
     value, where = found
     return Credentials(hash_key_value(value), where)
 

@@ -201,7 +201,7 @@ async def remove_identity_if_unused(runtime: Runtime, row: Integration, secrets:
     await get_provider(runtime.settings, SES).delete_domain(domain)
 
 
-@kind_builder("email")
+@kind_builder("email", config=EmailConfig)
 async def build_email(ctx: ProjectContext, config: dict[str, Any]) -> BuiltIntegration:
     """The `email` kind: an address on a domain the organization owns, set up at SES (or maildev)."""
     integration_id, stored = await build_sender(ctx, config)

@@ -11,12 +11,14 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from patchbay.integration import service as integrations
+from patchbay.integration.kind_names import known_kinds
 from patchbay.integration.kinds import BuiltIntegration, kind_builder
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.kit.errors import ValidationError
 from patchbay.models import OAuthState
 from patchbay.oauth import authorize, exchange
 from patchbay.oauth.repository import OAuthStateRepository
+from patchbay.oauth.schemas import OAuthCodeConfig
 from patchbay.providers import registry
 from patchbay.providers.catalog import OAuthProvider
 from patchbay.runtime import Runtime
@@ -81,6 +83,30 @@ def provider_for(kind: str | None) -> OAuthProvider:
     return provider
 
 
+def provider_to_authorize(kind: str | None) -> OAuthProvider:
+    """authorize/'s `kind`. PostHog answers every refusal "Kind not supported"; the same words
+    start each message here (clients may match on them), followed by what to do instead."""
+    if not kind:
+        raise ValidationError(
+            "Kind not supported. Pass the OAuth kind to connect as the `kind` query parameter, "
+            "e.g. ?kind=slack.",
+            attr="kind",
+        )
+    provider = registry.oauth_provider(kind)
+    if provider is not None:
+        return provider
+    if kind in known_kinds():
+        raise ValidationError(
+            f"Kind not supported. '{kind}' does not connect through OAuth: create it with "
+            "POST …/integrations/ and its config instead.",
+            attr="kind",
+        )
+    raise ValidationError(
+        f"Kind not supported. '{kind}' is not an OAuth kind; OAuth kinds are: {', '.join(sorted(registry.oauth_providers()))}.",
+        attr="kind",
+    )
+
+
 @dataclass
 class AuthorizationStart:
     location: str
@@ -92,7 +118,7 @@ async def start_authorization(
     ctx: ProjectContext, kind: str | None, next_url: str | None
 ) -> AuthorizationStart:
     runtime = ctx.runtime
-    provider = provider_for(kind)
+    provider = provider_to_authorize(kind)
     authorize.client_credentials(runtime.settings, provider.kind)  # "Kind not configured"
     next_value = validate_next(runtime, next_url)
     token = os.urandom(33).hex()
@@ -191,7 +217,7 @@ def builder_for_kind(kind: str) -> Callable[[ProjectContext, dict[str, Any]], Aw
 
 # Every OAuth kind (catalogue and provider packages) is created from {"code", "state"}.
 for _kind in registry.oauth_providers():
-    kind_builder(_kind)(builder_for_kind(_kind))
+    kind_builder(_kind, config=OAuthCodeConfig)(builder_for_kind(_kind))
 
 
 async def browser_callback(runtime: Runtime, kind: str, params: dict[str, str]) -> str:

@@ -48,6 +48,7 @@ def endpoint_for(route: ResourceRoute, kinds: tuple[str, ...]) -> Callable[..., 
         return_annotation=Response,
     )
     endpoint.__name__ = route.handler.__name__
+    endpoint.__doc__ = route.handler.__doc__  # the route's OpenAPI description
     return endpoint
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, runtime_checkable
 
 import httpx
+from pydantic import BaseModel
 
 from patchbay.kit.errors import APIError
 from patchbay.kit.provider_errors import UpstreamError
@@ -145,7 +146,9 @@ class BuiltCredentials:
 class CredentialKind(Protocol):
     """A kind created from what the user types in (Twilio's SID and token, Databricks' host ...).
     `build` validates (a 400 for bad input, provider errors for an unreachable provider) and
-    answers what to store."""
+    answers what to store; `config_model` documents the `config` in the OpenAPI schema."""
+
+    config_model: type[BaseModel] | None
 
     async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials: ...
 

@@ -6,5 +6,7 @@ from pydantic import BaseModel
 
 
 class IdName(BaseModel):
+    """A provider object named by its id."""
+
     id: str
     name: str

@@ -1,15 +1,18 @@
 """The builders of integration kinds: what a create request's config becomes when stored.
 
 Two sources, no kind named here: a domain that owns a kind registers its builder with
-`@kind_builder("kind")` (the OAuth domain for every OAuth kind, the email-sender domain for `email`),
-and a provider package that implements `CredentialKind` (Twilio, Databricks ...) is found through
-the provider registry.
+`@kind_builder("kind", config=Model)` (the OAuth domain for every OAuth kind, the email-sender
+domain for `email`), and a provider package that implements `CredentialKind` (Twilio, Databricks
+...) is found through the provider registry. `config` models document each kind's creation
+parameters in the OpenAPI schema (the builder still does the validating, with PostHog's messages).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from patchbay.kit.errors import ValidationError
 from patchbay.providers import registry
@@ -24,14 +27,28 @@ BuiltIntegration = BuiltCredentials
 KindBuilder = Callable[["ProjectContext", dict[str, Any]], Awaitable[BuiltIntegration]]
 
 _BUILDERS: dict[str, KindBuilder] = {}
+_CONFIG_MODELS: dict[str, type[BaseModel]] = {}
 
 
-def kind_builder(kind: str) -> Callable[[KindBuilder], KindBuilder]:
+def kind_builder(kind: str, config: type[BaseModel] | None = None) -> Callable[[KindBuilder], KindBuilder]:
     def register(func: KindBuilder) -> KindBuilder:
         _BUILDERS[kind] = func
+        if config is not None:
+            _CONFIG_MODELS[kind] = config
         return func
 
     return register
+
+
+def config_models() -> dict[str, type[BaseModel]]:
+    """kind -> the model of its `config`, for every kind that documents one."""
+    models = dict(_CONFIG_MODELS)
+    for provider in registry.providers():
+        model = provider.credential_kind.config_model if provider.credential_kind is not None else None
+        if model is not None:
+            for kind in provider.kinds:
+                models.setdefault(kind, model)
+    return models
 
 
 def _credential_builder(kind: CredentialKind) -> KindBuilder:

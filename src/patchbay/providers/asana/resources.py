@@ -21,6 +21,8 @@ MAX_PAGES = 10
 
 
 class AsanaWorkspacesResponse(BaseModel):
+    """Asana workspaces and organizations the connected user belongs to."""
+
     workspaces: list[IdName]
 
 
@@ -64,6 +66,7 @@ async def list_workspaces(settings: Settings, token: str, *, http_timeout: float
 
 
 async def asana_workspaces(session: ResourceSession) -> dict[str, Any]:
+    """Asana workspaces (and organizations) the connected user belongs to. Needs `integration:read`."""
     token = await session.access_token()
 
     async def fetch() -> list[dict[str, Any]]:

@@ -46,6 +46,7 @@ async def _read(
 
 
 async def clickup_workspaces(session: ResourceSession) -> dict[str, Any]:
+    """ClickUp workspaces (teams) the connected account can see. Needs `integration:read`."""
     return {"workspaces": await _read(session, lambda c: c.workspaces(), missing=("", ""))}
 
 
@@ -53,6 +54,7 @@ async def clickup_spaces(
     session: ResourceSession,
     workspaceId: str | None = Query(None, description="ClickUp workspace (team) ID."),  # noqa: N803
 ) -> dict[str, Any]:
+    """Spaces of one ClickUp workspace (`workspaceId`). Needs `integration:read`."""
     workspace = _provider_id_param(workspaceId, "workspaceId")
     spaces = await _read(
         session,
@@ -66,6 +68,9 @@ async def clickup_lists(
     session: ResourceSession,
     spaceId: str | None = Query(None, description="ClickUp space ID."),  # noqa: N803
 ) -> dict[str, Any]:
+    """Lists of one ClickUp space (`spaceId`): those in folders first, then the folderless ones.
+    Needs `integration:read`.
+    """
     space = _provider_id_param(spaceId, "spaceId")
     lists = await _read(
         session,

@@ -8,14 +8,20 @@ from patchbay.providers.schemas import IdName
 
 
 class ClickUpWorkspacesResponse(BaseModel):
+    """ClickUp workspaces (ClickUp's API calls them teams)."""
+
     workspaces: list[IdName]
 
 
 class ClickUpSpacesResponse(BaseModel):
+    """Spaces of a ClickUp workspace."""
+
     spaces: list[IdName]
 
 
 class ClickUpList(BaseModel):
+    """A ClickUp list, with its folder when it has one."""
+
     id: str
     name: str
     folder_id: str | None = Field(
@@ -25,4 +31,6 @@ class ClickUpList(BaseModel):
 
 
 class ClickUpListsResponse(BaseModel):
+    """Lists of a ClickUp space: folder lists first, then folderless ones."""
+
     lists: list[ClickUpList]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from patchbay.config import Settings
 from patchbay.kit.dns import HostNotAllowed, ensure_public_host
 from patchbay.kit.errors import ValidationError
@@ -11,6 +13,24 @@ from patchbay.providers import registry
 from patchbay.providers.base import BuiltCredentials, Provider
 
 FIELDS = ("server_hostname", "client_id", "client_secret")
+
+
+class DatabricksConfig(BaseModel):
+    """`config` of a `databricks` integration: a workspace and an OAuth machine-to-machine service
+    principal. The hostname must resolve to a public address; the credentials are stored encrypted."""
+
+    server_hostname: str = Field(
+        description="The workspace hostname, without a scheme.",
+        examples=["dbc-a1b2c3d4-e5f6.cloud.databricks.com"],
+    )
+    client_id: str = Field(
+        description="The service principal's OAuth client id. Never returned.",
+        json_schema_extra={"writeOnly": True},
+    )
+    client_secret: str = Field(
+        description="The service principal's OAuth secret. Never returned.",
+        json_schema_extra={"writeOnly": True},
+    )
 
 
 async def build_databricks(settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
@@ -38,6 +58,8 @@ async def build_databricks(settings: Settings, config: dict[str, Any]) -> BuiltC
 
 
 class DatabricksCredentials:
+    config_model = DatabricksConfig
+
     async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
         return await build_databricks(settings, config)
 

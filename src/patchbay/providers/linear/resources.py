@@ -12,10 +12,13 @@ from patchbay.providers.schemas import IdName
 
 
 class LinearTeamsResponse(BaseModel):
+    """Teams of the connected Linear workspace."""
+
     teams: list[IdName]
 
 
 async def linear_teams(session: ResourceSession) -> dict[str, Any]:
+    """Teams of the connected Linear workspace. Needs `integration:read`."""
     token = await session.access_token()
 
     async def fetch() -> list[dict[str, Any]]:

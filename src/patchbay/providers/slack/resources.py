@@ -80,6 +80,11 @@ async def channels(
     ),
     force_refresh: bool = Query(False, description="Bypass the one-hour channel cache."),
 ) -> dict[str, Any]:
+    """Slack channels the connected workspace has, filtered, searchable and paginated.
+
+    Needs `integration:read`. Answers are cached for an hour per integration; `force_refresh` asks
+    Slack again. A revoked Slack token answers 400 `slack_integration_inactive`.
+    """
     include_private = session.created_by_id is not None and session.created_by_id == session.user_id
     authed_user = _authed_user(session)
     settings, timeout = session.settings, session.http_timeout
@@ -145,6 +150,7 @@ async def users(
     user_id: str = Query("", description="Look up one member by ID; search/limit/offset are then ignored."),
     force_refresh: bool = Query(False, description="Bypass the one-hour member cache (at most every 30 s)."),
 ) -> dict[str, Any]:
+    """Members of the connected Slack workspace, searchable and paginated. Needs `integration:read`."""
     settings, timeout = session.settings, session.http_timeout
     team_id = session.integration_id
     key = session.cache_key("slack", "users")

@@ -6,6 +6,8 @@ from pydantic import BaseModel, Field
 
 
 class SlackChannel(BaseModel):
+    """A Slack channel of the connected workspace."""
+
     id: str = Field(description="Slack channel ID (e.g. C0123ABC).")
     name: str = Field(description="Channel name without '#'; PRIVATE_CHANNEL_WITHOUT_ACCESS when masked.")
     is_private: bool
@@ -17,6 +19,8 @@ class SlackChannel(BaseModel):
 
 
 class SlackChannelsResponse(BaseModel):
+    """One page of Slack channels."""
+
     channels: list[SlackChannel]
     lastRefreshedAt: str | None = Field(
         None, description="ISO 8601 time of the last full refresh (full lists only)."
@@ -25,12 +29,16 @@ class SlackChannelsResponse(BaseModel):
 
 
 class SlackUser(BaseModel):
+    """A member of the connected Slack workspace."""
+
     id: str
     name: str = Field(description="Slack handle without '@'.")
     display_name: str = Field(description="Display name, falling back to the real name or handle.")
 
 
 class SlackUsersResponse(BaseModel):
+    """One page of Slack workspace members."""
+
     users: list[SlackUser]
     lastRefreshedAt: str | None = None
     has_more: bool | None = None

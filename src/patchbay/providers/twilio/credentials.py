@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from patchbay.config import Settings
 from patchbay.kit.errors import ProviderRateLimited, ProviderUnavailable, ProviderUnreachable, ValidationError
 from patchbay.kit.provider_errors import Failure, UpstreamError
@@ -11,6 +13,19 @@ from patchbay.providers.base import BuiltCredentials
 from patchbay.providers.twilio.client import TwilioClient, twilio_http
 
 ACCOUNT_INFO_FAILED = "Failed to get account info"
+
+
+class TwilioConfig(BaseModel):
+    """`config` of a `twilio` integration. Patchbay checks the pair against Twilio's account endpoint;
+    the account SID becomes the integration's id and the token is stored encrypted."""
+
+    account_sid: str = Field(
+        description="The Twilio account SID (starts with AC).",
+        examples=["AC0123456789abcdef0123456789abcdef"],
+    )
+    auth_token: str = Field(
+        description="The account's auth token. Never returned.", json_schema_extra={"writeOnly": True}
+    )
 
 
 async def fetch_account(settings: Settings, account_sid: str, auth_token: str) -> dict[str, Any]:
@@ -44,6 +59,8 @@ def _check_failed(error: UpstreamError) -> Exception:
 
 
 class TwilioCredentials:
+    config_model = TwilioConfig
+
     async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
         account_sid = config.get("account_sid")
         auth_token = config.get("auth_token")

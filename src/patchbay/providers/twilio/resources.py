@@ -14,12 +14,16 @@ from patchbay.providers.twilio.client import TwilioClient, twilio_http
 
 
 class TwilioPhoneNumber(BaseModel):
+    """A phone number of the connected Twilio account."""
+
     sid: str
     phone_number: str
     friendly_name: str
 
 
 class TwilioPhoneNumbersResponse(BaseModel):
+    """Phone numbers of the connected Twilio account."""
+
     phone_numbers: list[TwilioPhoneNumber]
     lastRefreshedAt: str
 
@@ -28,6 +32,7 @@ async def twilio_phone_numbers(
     session: ResourceSession,
     force_refresh: bool = Query(False, description="Bypass the one-hour cache."),
 ) -> dict[str, Any]:
+    """Phone numbers of the connected Twilio account (cached for an hour). Needs `integration:read`."""
     key = session.cache_key("twilio", "phone_numbers")
 
     async def fill() -> dict[str, Any]:
