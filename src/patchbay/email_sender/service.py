@@ -13,6 +13,7 @@ from patchbay.email_sender.blocked_domains import is_blocked
 from patchbay.email_sender.providers import MAILDEV, PROVIDERS, SES, get_provider
 from patchbay.email_sender.records import SUCCESS
 from patchbay.email_sender.repository import EmailSenderRepository, domain_in_use
+from patchbay.email_sender.schemas import EmailConfig
 from patchbay.integration.kinds import BuiltIntegration, kind_builder
 from patchbay.kit.errors import NotFound, ValidationError
 from patchbay.kit.hostnames import is_label

@@ -148,7 +148,8 @@ class CredentialKind(Protocol):
     `build` validates (a 400 for bad input, provider errors for an unreachable provider) and
     answers what to store; `config_model` documents the `config` in the OpenAPI schema."""
 
-    config_model: type[BaseModel] | None
+    @property
+    def config_model(self) -> type[BaseModel] | None: ...
 
     async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials: ...
 
