@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from patchbay import __version__
 from patchbay.auth.cache import keep_fresh as keep_caller_cache_fresh
 from patchbay.config import Settings
+from patchbay.kit.body_limit import BodyLimitMiddleware
 from patchbay.kit.errors import APIError, MethodNotAllowed, NotFound
 from patchbay.kit.responses import JSONResponse
 from patchbay.kit.validation import translate
@@ -198,5 +199,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.include_router(router, generate_unique_id_function=_plain_id)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # Outermost last: RequestMiddleware logs and ids every answer, the body limit's 413 included.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMiddleware)
     return app
