@@ -43,6 +43,7 @@ async def authorize(
         started.state_token,
         max_age=int(service.STATE_TTL.total_seconds()),
         path="/",
+        httponly=True,  # only the server reads it: no script on the site ever needs the token
         samesite="lax",
         secure=started.secure_cookie,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 
-from patchbay.kit.errors import APIError
+from patchbay.kit.errors import APIError, AuthenticationFailed, NotAuthenticated
 from patchbay.kit.responses import JSONResponse
 from patchbay.operations.metrics import render
 
@@ -30,7 +32,22 @@ async def ready(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
+def _check_metrics_token(request: Request) -> None:
+    """With PATCHBAY_METRICS_TOKEN set, /metrics answers only `Authorization: Bearer <token>`."""
+    expected = request.app.state.runtime.settings.metrics_token
+    if not expected:
+        return
+    header = request.headers.get("authorization")
+    if not header:
+        raise NotAuthenticated()
+    scheme, _, given = header.partition(" ")
+    # Constant-time: the comparison must not tell how much of a guess was right.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise AuthenticationFailed()
+
+
 @router.get("/metrics", name="metrics")
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
+    _check_metrics_token(request)
     body, content_type = render()
     return Response(body, media_type=content_type)
