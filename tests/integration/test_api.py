@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import delete
 
-from patchbay.models import MembershipLevel
+from patchbay.models import MembershipLevel, Project, User
+from patchbay.runtime import Runtime
+from patchbay.sandbox.providers import twilio
+from patchbay.sandbox.server import SandboxServer
 from tests.support.factory import Factory, Tenant
 
 NOT_FOUND = {"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None}
@@ -351,3 +355,36 @@ async def test_offset_past_sixty_four_bits_is_an_empty_page(
     assert body["count"] == 1
     assert body["results"] == []
     assert body["next"] is None
+
+
+async def test_a_deleted_integrations_id_is_never_handed_out_again(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer
+) -> None:
+    """create, delete, create: on SQLite without AUTOINCREMENT the second account got the first's id."""
+    ids = []
+    for _ in range(3):
+        sid = twilio.add_account(sandbox.state, auth_token="t")
+        created = await client.post(
+            f"{tenant.base}/integrations/",
+            json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": "t"}},
+            headers=tenant.headers,
+        )
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+        deleted = await client.delete(f"{tenant.base}/integrations/{ids[-1]}/", headers=tenant.headers)
+        assert deleted.status_code == 204
+    assert ids == sorted(set(ids)), ids
+    stale = await client.get(f"{tenant.base}/integrations/{ids[0]}/", headers=tenant.headers)
+    assert stale.status_code == 404
+
+
+async def test_deleted_project_and_user_ids_are_not_reused(factory: Factory, runtime: Runtime) -> None:
+    owner = await factory.user()
+    organization = await factory.organization(owner)
+    project = await factory.project(organization)
+    user = await factory.user()
+    async with runtime.db.transaction() as session:
+        await session.execute(delete(Project).where(Project.id == project.id))
+        await session.execute(delete(User).where(User.id == user.id))
+    assert (await factory.project(organization)).id > project.id
+    assert (await factory.user()).id > user.id
