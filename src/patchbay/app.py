@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -21,7 +21,7 @@ from patchbay.config import Settings
 from patchbay.kit.body_limit import BodyLimitMiddleware
 from patchbay.kit.errors import APIError, MethodNotAllowed, NotFound
 from patchbay.kit.responses import JSONResponse
-from patchbay.kit.validation import translate
+from patchbay.kit.validation import reject_unsafe_input, translate
 from patchbay.operations.logging import configure_logging
 from patchbay.operations.middleware import RequestMiddleware
 from patchbay.routing import ORGANIZATION_ROUTERS, PROJECT_ROUTERS, ROOT_ROUTERS
@@ -170,6 +170,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
         default_response_class=JSONResponse,
         lifespan=lifespan,
+        # Every route: no string with a NUL or a lone surrogate gets past the door (kit/validation.py).
+        dependencies=[Depends(reject_unsafe_input)],
         # Patchbay reports through its own Prometheus metrics and JSON logs (operations/); FastAPI's
         # OpenTelemetry hooks would otherwise look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},

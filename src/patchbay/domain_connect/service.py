@@ -16,6 +16,7 @@ from patchbay.domain_connect.signing import SigningKeyInvalid, load_private_key,
 from patchbay.email_sender.providers import get_provider
 from patchbay.email_sender.repository import EmailSenderRepository
 from patchbay.email_sender.service import DEFAULT_MAIL_FROM
+from patchbay.kit.convertors import fits_row_id
 from patchbay.kit.errors import NotFound, ValidationError
 from patchbay.models import Integration
 from patchbay.proxy_record.repository import ProxyRecordRepository
@@ -91,6 +92,8 @@ def _validate(ctx: ProjectContext, body: ApplyUrlRequest) -> None:
 
 
 async def _email_sender(ctx: ProjectContext, integration_id: int) -> Integration:
+    if not fits_row_id(integration_id):
+        raise NotFound()  # no row has it (the column is 32-bit): not a database error
     repo = EmailSenderRepository(ctx.session, ctx.project.id, ctx.organization_id)
     kind = await repo.kind_of(integration_id)
     if kind is None:
