@@ -24,6 +24,7 @@ from patchbay.kit.responses import JSONResponse
 from patchbay.kit.validation import reject_unsafe_input, translate
 from patchbay.operations.logging import configure_logging
 from patchbay.operations.middleware import RequestMiddleware
+from patchbay.operations.options import answer_options
 from patchbay.routing import ORGANIZATION_ROUTERS, PROJECT_ROUTERS, ROOT_ROUTERS
 from patchbay.runtime import Runtime, build_runtime
 
@@ -39,9 +40,21 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     return _envelope(exc)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return _envelope(translate(list(exc.errors())))
+    errors = list(exc.errors())
+    if errors and errors[0].get("type") == "missing" and tuple(errors[0].get("loc", ())) == ("body",):
+        # No body at all: DRF reads it as {} and names the first required field, as we do.
+        errors = _errors_of_an_empty_body(request) or errors
+    return _envelope(translate(errors))
+
+
+def _errors_of_an_empty_body(request: Request) -> list[dict[str, Any]]:
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    if body_field is None:
+        return []
+    _, errors = body_field.validate({}, {}, loc=("body",))
+    return list(errors)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -49,6 +62,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404:
         return _envelope(NotFound())
     if exc.status_code == 405:
+        if request.method == "OPTIONS":
+            return await answer_options(request)  # the path exists: DRF's metadata answer
         return _envelope(MethodNotAllowed(request.method))
     return _envelope(APIError(str(exc.detail), status_code=exc.status_code, error_type="invalid_request"))
 

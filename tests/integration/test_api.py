@@ -30,7 +30,13 @@ async def test_integration_object_shape(client: httpx.AsyncClient, tenant: Tenan
         tenant.user,
     )
     body = (await client.get(f"{tenant.base}/integrations/{row.id}/", headers=tenant.headers)).json()
-    assert list(body) == ["id", "kind", "config", "created_at", "created_by", "errors", "display_name"]
+    assert list(body) == [
+        "id", "kind", "config", "created_at", "created_by", "errors", "display_name",
+        "files_write_requestable", "installation_shared", "installation_status",
+    ]  # fmt: skip
+    assert (body["files_write_requestable"], body["installation_shared"], body["installation_status"]) == (
+        False, None, None,
+    )  # fmt: skip
     assert body["config"] == {"server_hostname": "db.example.com"}
     assert set(body["created_by"]) == USER_FIELDS
     assert body["created_by"]["email"] == tenant.user.email
@@ -388,3 +394,15 @@ async def test_deleted_project_and_user_ids_are_not_reused(factory: Factory, run
         await session.execute(delete(User).where(User.id == user.id))
     assert (await factory.project(organization)).id > project.id
     assert (await factory.user()).id > user.id
+
+
+async def test_slack_integrations_say_files_write_is_requestable(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory
+) -> None:
+    """Patchbay's Slack app asks for files:write (PostHog's newest scope list), so Slack rows say so."""
+    row = await factory.integration(tenant.project, "slack", "T1", {"team": {"id": "T1"}}, {"access_token": "x"})
+    listed = (await client.get(f"{tenant.base}/integrations/", headers=tenant.headers)).json()["results"]
+    retrieved = (await client.get(f"{tenant.base}/integrations/{row.id}/", headers=tenant.headers)).json()
+    for body in (listed[0], retrieved):
+        assert body["files_write_requestable"] is True
+        assert body["installation_shared"] is None and body["installation_status"] is None

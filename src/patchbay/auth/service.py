@@ -42,6 +42,9 @@ class AuthSubject:
     scopes: list[str]
     scoped_projects: list[int] | None
     scoped_organizations: list[str] | None
+    # A signed-in browser rather than an API key. Patchbay authenticates keys only today; the rules
+    # that treat a browser differently (channels' force_refresh) read this flag.
+    browser_session: bool = False
 
 
 async def _body_key(request: Request) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from patchbay.domain_connect import dns_insights, template_store
 from patchbay.domain_connect.discovery import TransientLookupFailure, discover, provider_settings
-from patchbay.domain_connect.domains import is_hostname, normalize, root_and_host
+from patchbay.domain_connect.domains import is_hostname, is_label, normalize, root_and_host
 from patchbay.domain_connect.schemas import ApplyUrlRequest
 from patchbay.domain_connect.signing import SigningKeyInvalid, load_private_key, signed_query
 from patchbay.email_sender.providers import get_provider
@@ -54,9 +54,20 @@ class ApplyTarget:
 async def check(ctx: ProjectContext, domain: str | None) -> dict[str, Any]:
     if not domain or not domain.strip():
         raise ValidationError("domain query parameter is required")
+    runtime = ctx.runtime
+    providers = runtime.settings.domain_connect_provider_map()
+    if is_label(normalize(domain)):
+        # One label (`localhost`): PostHog looks it up, finds nothing and answers "not supported".
+        # No public DNS answers for such a name, so neither do we ask.
+        return {
+            "supported": False,
+            "provider_name": None,
+            "available_providers": [{"endpoint": e, "name": n} for e, n in providers.items()],
+            "dns_host": None,
+            "existing_email_tools": [],
+        }
     if not is_hostname(normalize(domain)):
         raise ValidationError("Enter a valid domain name, e.g. example.com.", attr="domain")
-    runtime = ctx.runtime
     root, _ = root_and_host(domain)
     try:
         found, dns_host, email_tools = await asyncio.gather(
@@ -67,7 +78,6 @@ async def check(ctx: ProjectContext, domain: str | None) -> dict[str, Any]:
     except TransientLookupFailure as exc:
         log.info("domain connect discovery failed transiently", extra={"domain": root, "reason": str(exc)})
         raise ValidationError(LOOKUP_FAILED.format(domain=root)) from None
-    providers = runtime.settings.domain_connect_provider_map()
     return {
         "supported": found is not None,
         "provider_name": found.provider_name if found else None,

@@ -32,6 +32,9 @@ def translate(errors: list[dict[str, Any]]) -> APIError:
         return ValidationError(f"Invalid data. Expected a dictionary, but got {got}.", code="invalid_input")
     if kind == "missing":
         return ValidationError("This field is required.", code="required", attr=attr)
+    if value is None and attr is not None and "input" in error:
+        # A field that takes no null was sent null: DRF says so before judging the type.
+        return ValidationError("This field may not be null.", code="null", attr=attr)
     if kind in {"literal_error", "enum"}:
         return ValidationError(f'"{value}" is not a valid choice.', code="invalid_choice", attr=attr)
     if kind in {"int_parsing", "int_type", "int_from_float"}:

@@ -40,7 +40,9 @@ async def channels(
     channel_id: str = Query(
         "", description="Look up one channel by ID; search/limit/offset are then ignored."
     ),
-    force_refresh: bool = Query(False, description="Bypass the one-hour channel cache."),
+    force_refresh: bool = Query(
+        False, description="Bypass the one-hour channel cache: browser sessions only; API keys read the cache."
+    ),
 ) -> Response:
     return JSONResponse(
         await service.slack_channels(
@@ -67,7 +69,10 @@ async def users(
     limit: int = Query(50, ge=1, le=200, description="Members per page (1-200)."),
     offset: int = Query(0, ge=0, description="Members to skip."),
     user_id: str = Query("", description="Look up one member by ID; search/limit/offset are then ignored."),
-    force_refresh: bool = Query(False, description="Bypass the one-hour member cache (at most every 30 s)."),
+    force_refresh: bool = Query(
+        False,
+        description="Bypass the one-hour member cache (at most every 30 s): browser sessions only; API keys read the cache.",
+    ),
 ) -> Response:
     return JSONResponse(
         await service.slack_users(

@@ -231,6 +231,12 @@ async def _update_cached_channel(
     await runtime.cache.set(key, {**data, "channels": channels}, ttl)
 
 
+def honours_force_refresh(ctx: ProjectContext) -> bool:
+    """PostHog's newest rule for Slack's lists: only a signed-in browser may bypass the cache (a
+    person pressing "refresh"); API keys read through it, whatever force_refresh says."""
+    return ctx.subject.browser_session
+
+
 async def slack_channels(
     ctx: ProjectContext,
     pk: int,
@@ -241,6 +247,7 @@ async def slack_channels(
     channel_id: str,
     force_refresh: bool,
 ) -> dict[str, Any]:
+    force_refresh = force_refresh and honours_force_refresh(ctx)
     row = await _integration(ctx, pk)
     _require_kind(row, "slack", "channels endpoint is only supported for Slack integrations")
     include_private = row.created_by_id is not None and row.created_by_id == ctx.user.id
@@ -308,6 +315,7 @@ async def slack_users(
     user_id: str,
     force_refresh: bool,
 ) -> dict[str, Any]:
+    force_refresh = force_refresh and honours_force_refresh(ctx)
     row = await _integration(ctx, pk)
     _require_kind(row, "slack", "users endpoint is only supported for Slack integrations")
     runtime = ctx.runtime
