@@ -132,6 +132,32 @@ async def test_validation_errors_are_400_in_envelope(client: httpx.AsyncClient, 
     assert bad_config.status_code == 400 and bad_config.json()["attr"] == "config"
 
 
+async def test_no_body_and_null_answer_as_drf_does(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    """DRF reads a missing body as {} (the first required field is named) and refuses null by name."""
+    url = f"{tenant.base}/integrations/"
+    for headers in (tenant.headers, {**tenant.headers, "Content-Type": "application/json"}):
+        empty = await client.post(url, headers=headers)
+        assert empty.status_code == 400
+        assert empty.json() == {
+            "type": "validation_error", "code": "required", "detail": "This field is required.", "attr": "kind",
+        }  # fmt: skip
+    for body in ({"kind": None}, {"kind": "twilio", "config": None}):
+        null = await client.post(url, json=body, headers=tenant.headers)
+        assert null.status_code == 400
+        assert null.json() == {
+            "type": "validation_error",
+            "code": "null",
+            "detail": "This field may not be null.",
+            "attr": "kind" if body["kind"] is None else "config",
+        }
+    # The same rule on another route's body.
+    apply = await client.post(
+        f"{tenant.base}/integrations/domain-connect/apply-url/", json={"integration_id": None, "context": None},
+        headers=tenant.headers,
+    )  # fmt: skip
+    assert apply.status_code == 400 and apply.json()["code"] != "null"  # these two fields take null
+
+
 async def test_kind_messages(client: httpx.AsyncClient, tenant: Tenant, make_settings) -> None:
     url = f"{tenant.base}/integrations/"
     deprecated = await client.post(
