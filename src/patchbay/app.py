@@ -24,6 +24,7 @@ from patchbay.kit.responses import JSONResponse
 from patchbay.kit.validation import reject_unsafe_input, translate
 from patchbay.operations.logging import configure_logging
 from patchbay.operations.middleware import RequestMiddleware
+from patchbay.operations.openapi import document
 from patchbay.operations.options import answer_options
 from patchbay.routing import ORGANIZATION_ROUTERS, PROJECT_ROUTERS, ROOT_ROUTERS
 from patchbay.runtime import Runtime, build_runtime
@@ -138,6 +139,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     },
                 )
     schema["security"] = [{"PersonalAPIKeyAuth": []}]
+    document(schema)
     app.openapi_schema = schema
     return schema
 
@@ -181,7 +183,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         title="Patchbay",
         version=__version__,
         openapi_url="/api/schema",
-        docs_url="/api/docs",
+        docs_url=None,  # operations/docs.py serves /api/docs with assets shipped in the package
         redoc_url=None,
         default_response_class=JSONResponse,
         lifespan=lifespan,

@@ -10,6 +10,7 @@ from patchbay.integration.api import router as integration_router
 from patchbay.oauth.api import callback_router as oauth_callback_router
 from patchbay.oauth.api import router as oauth_router
 from patchbay.operations.api import router as operations_router
+from patchbay.operations.docs import router as docs_router
 from patchbay.org_integration.api import router as org_integration_router
 from patchbay.provider_resources.api import router as provider_resources_router
 from patchbay.proxy_record.api import router as proxy_record_router
@@ -34,6 +35,7 @@ ORGANIZATION_ROUTERS: list[APIRouter] = [
 # Mounted as they are (browser callbacks, webhooks, operations).
 ROOT_ROUTERS: list[APIRouter] = [
     operations_router,
+    docs_router,
     oauth_callback_router,
     vercel_router,
 ]

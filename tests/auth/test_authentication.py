@@ -23,6 +23,23 @@ async def test_no_credentials_is_401_with_bearer_challenge(client: httpx.AsyncCl
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("header", ["{key}", "Token {key}", "bearer:{key}", "Bearer"])
+async def test_key_without_bearer_says_how_to_send_it(
+    client: httpx.AsyncClient, tenant: Tenant, header: str
+) -> None:
+    response = await client.get(
+        f"{tenant.base}/integrations/", headers={"Authorization": header.format(key=tenant.key)}
+    )
+    assert response.status_code == 401
+    body = response.json()
+    assert body["type"] == "authentication_error" and body["code"] == "not_authenticated"
+    assert body["detail"] == (
+        "Authentication credentials were not provided. Send the personal API key as "
+        "'Authorization: Bearer phx_…' (the word Bearer, a space, then the key)."
+    )
+    assert tenant.key not in response.text
+
+
 @pytest.mark.parametrize(
     ("where", "detail"),
     [

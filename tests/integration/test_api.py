@@ -19,6 +19,8 @@ USER_FIELDS = {
     "role_at_organization",
 }  # fmt: skip
 
+NOT_CONFIGURED = "Kind not configured. Set PATCHBAY_HUBSPOT_CLIENT_ID and PATCHBAY_HUBSPOT_CLIENT_SECRET on the Patchbay server."
+
 
 async def test_integration_object_shape(client: httpx.AsyncClient, tenant: Tenant, factory: Factory) -> None:
     row = await factory.integration(
@@ -194,11 +196,11 @@ async def test_oauth_kind_without_credentials_is_not_configured(
                 headers=tenant.headers,
             )
             assert response.status_code == 400
-            assert response.json()["detail"] == "Kind not configured"
+            assert response.json()["detail"] == NOT_CONFIGURED
             start = await c.get(
                 f"{tenant.base}/integrations/authorize/?kind=hubspot&next=/x", headers=tenant.headers
             )
-            assert start.status_code == 400 and start.json()["detail"] == "Kind not configured"
+            assert start.status_code == 400 and start.json()["detail"] == NOT_CONFIGURED
     finally:
         await runtime.close()
 

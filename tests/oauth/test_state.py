@@ -17,6 +17,8 @@ from patchbay.sandbox.server import SandboxServer
 from tests.oauth.helpers import connect, consent, rows, start
 from tests.support.factory import Factory, Tenant
 
+NOT_CONFIGURED = "Kind not configured. Set PATCHBAY_SLACK_CLIENT_ID and PATCHBAY_SLACK_CLIENT_SECRET on the Patchbay server."
+
 
 async def post_code(
     client: httpx.AsyncClient, tenant: Tenant, kind: str, code: str | None, state: str | None
@@ -183,10 +185,21 @@ async def test_authorize_accepts_allowed_origin(
 async def test_authorize_unknown_kinds(
     client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer
 ) -> None:
-    for kind in ("twilio", "nope", ""):
+    hints = {
+        "twilio": "'twilio' does not connect through OAuth: create it with POST …/integrations/",
+        "nope": "'nope' is not an OAuth kind; OAuth kinds are: ",
+        "": "Pass the OAuth kind to connect as the `kind` query parameter",
+    }
+    for kind, hint in hints.items():
         response = await start(client, tenant, kind)
         assert response.status_code == 400
-        assert response.json()["detail"] == "Kind not supported"
+        body = response.json()
+        assert body["attr"] == "kind" and body["detail"].startswith("Kind not supported. ")
+        assert hint in body["detail"]
+    listed = (await start(client, tenant, "nope")).json()["detail"]
+    assert "slack" in listed and "linear" in listed and "twilio" not in listed
+    missing = await client.get(f"{tenant.base}/integrations/authorize/", headers=tenant.headers)
+    assert missing.status_code == 400 and missing.json()["attr"] == "kind"
 
 
 async def test_unconfigured_kind_answers_kind_not_configured(make_settings, sandbox: SandboxServer) -> None:  # type: ignore[no-untyped-def]
@@ -202,13 +215,13 @@ async def test_unconfigured_kind_answers_kind_not_configured(make_settings, sand
         transport = httpx.ASGITransport(app=create_app(runtime.settings, runtime))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             response = await start(c, tenant, "slack")
-            assert response.status_code == 400 and response.json()["detail"] == "Kind not configured"
+            assert response.status_code == 400 and response.json()["detail"] == NOT_CONFIGURED
             created = await c.post(
                 f"{tenant.base}/integrations/",
                 json={"kind": "slack", "config": {"code": "x", "state": "y"}},
                 headers=tenant.headers,
             )
-            assert created.status_code == 400 and created.json()["detail"] == "Kind not configured"
+            assert created.status_code == 400 and created.json()["detail"] == NOT_CONFIGURED
     finally:
         await runtime.close()
 

@@ -59,6 +59,54 @@ class AccountRepository:
         rows = await self.session.scalars(select(PersonalAPIKey.id).where(PersonalAPIKey.user_id == user_id))
         return len(rows.all())
 
+    async def organizations(self) -> list[Organization]:
+        return list((await self.session.scalars(select(Organization).order_by(Organization.name))).all())
+
+    async def projects(self, organization_id: uuid.UUID | None = None) -> list[Project]:
+        statement = select(Project).order_by(Project.id)
+        if organization_id is not None:
+            statement = statement.where(Project.organization_id == organization_id)
+        return list((await self.session.scalars(statement)).all())
+
+    async def projects_by_name(self, name: str) -> list[Project]:
+        return list((await self.session.scalars(select(Project).where(Project.name == name))).all())
+
+    async def first_project(self, organization_id: uuid.UUID) -> Project | None:
+        return await self.session.scalar(
+            select(Project).where(Project.organization_id == organization_id).order_by(Project.id).limit(1)
+        )
+
+    async def keys_of(self, user_id: int) -> list[PersonalAPIKey]:
+        return list(
+            (
+                await self.session.scalars(
+                    select(PersonalAPIKey)
+                    .where(PersonalAPIKey.user_id == user_id)
+                    .order_by(PersonalAPIKey.created_at, PersonalAPIKey.id)
+                )
+            ).all()
+        )
+
+    async def key(self, key_id: str) -> PersonalAPIKey | None:
+        return await self.session.get(PersonalAPIKey, key_id)
+
+    async def delete_key(self, key: PersonalAPIKey) -> None:
+        await self.session.delete(key)
+        await self.session.flush()
+
+    async def make_current_where_unset(self, project: Project) -> None:
+        """Every member of the project's organization without a current project gets this one
+        (and its organization, so the two stay consistent)."""
+        members = select(OrganizationMembership.user_id).where(
+            OrganizationMembership.organization_id == project.organization_id
+        )
+        await self.session.execute(
+            update(User)
+            .where(User.current_project_id.is_(None), User.id.in_(members))
+            .values(current_project_id=project.id, current_organization_id=project.organization_id)
+            .execution_options(synchronize_session="fetch")
+        )
+
     async def set_current(
         self, user_id: int, organization_id: uuid.UUID | None, project_id: int | None
     ) -> None:

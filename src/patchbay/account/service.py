@@ -15,7 +15,7 @@ from patchbay.auth.keys import (
     project_api_token,
     random_token,
 )
-from patchbay.auth.scopes import validate_scope
+from patchbay.auth.scopes import invalid_scope_message, validate_scope
 from patchbay.models import (
     MembershipLevel,
     Organization,
@@ -79,6 +79,8 @@ async def create_project(session: AsyncSession, organization: Organization, name
     project = await repo.add(
         Project(organization_id=organization.id, name=name, api_token=project_api_token())
     )
+    # `@current` must mean something right after set-up: members with no current project get this one.
+    await repo.make_current_where_unset(project)
     return project
 
 
@@ -86,6 +88,16 @@ async def set_current_project(session: AsyncSession, user: User, project: Projec
     await AccountRepository(session).set_current(user.id, project.organization_id, project.id)
     user.current_project_id = project.id
     user.current_organization_id = project.organization_id
+
+
+async def use_project(session: AsyncSession, user: User, project: Project) -> None:
+    """Make `project` the user's current one (what `@current` means); members only."""
+    if await AccountRepository(session).membership(project.organization_id, user.id) is None:
+        raise AccountError(
+            f"{user.email} is not a member of organization {project.organization_id}, "
+            f"which project {project.id} belongs to"
+        )
+    await set_current_project(session, user, project)
 
 
 async def add_member(
@@ -102,6 +114,10 @@ async def add_member(
     else:
         membership.level = level
         await session.flush()
+    if user.current_project_id is None:
+        first = await repo.first_project(organization.id)
+        if first is not None:
+            await set_current_project(session, user, first)
     if user.current_organization_id is None:
         await repo.set_current(user.id, organization.id, None)
         user.current_organization_id = organization.id
@@ -127,7 +143,7 @@ async def create_api_key(
     scopes = scopes or ["*"]
     for scope in scopes:
         if not validate_scope(scope):
-            raise AccountError(f"Invalid scope: {scope}")
+            raise AccountError(invalid_scope_message(scope))
     if len(label) > 40:
         raise AccountError("label must be at most 40 characters")
     if await repo.count_keys(user.id) >= MAX_KEYS_PER_USER:
@@ -161,6 +177,17 @@ async def create_api_key(
     )
     await repo.add(key)
     return CreatedKey(key=key, value=value)
+
+
+async def revoke_api_key(session: AsyncSession, key_id: str) -> PersonalAPIKey:
+    """Delete a personal API key. On PostgreSQL the delete notifies every worker (migration 0002),
+    which drop their cached callers; SQLite caches nothing, so the next request is refused either way."""
+    repo = AccountRepository(session)
+    key = await repo.key(key_id.strip())
+    if key is None:
+        raise AccountError(f"no API key with id {key_id}")
+    await repo.delete_key(key)
+    return key
 
 
 @dataclass

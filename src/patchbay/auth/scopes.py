@@ -26,6 +26,15 @@ SCOPE_OBJECTS = frozenset(
 )
 
 
+def invalid_scope_message(scope: str) -> str:
+    """The error for a bad scope, listing what would have been valid."""
+    objects = ", ".join(sorted(SCOPE_OBJECTS))
+    return (
+        f"Invalid scope: {scope}. Valid scopes are * or <object>:read or <object>:write, "
+        f"with <object> one of: {objects}"
+    )
+
+
 def validate_scope(scope: str) -> bool:
     if scope == "*":
         return True
@@ -39,7 +48,7 @@ def parse_scopes(raw: str | None) -> list[str]:
     scopes = [s.strip() for s in raw.replace(" ", ",").split(",") if s.strip()]
     for scope in scopes:
         if not validate_scope(scope):
-            raise ValueError(f"Invalid scope: {scope}")
+            raise ValueError(invalid_scope_message(scope))
     return scopes
 
 

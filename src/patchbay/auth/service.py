@@ -79,6 +79,16 @@ async def find_key_in_request(request: Request) -> tuple[str, str] | None:
     return None
 
 
+def _hint_for(header: str | None) -> str | None:
+    """PostHog's "not provided" message, plus how to send the key when the header almost did."""
+    if not header or _BEARER.match(header):
+        return None
+    return (
+        f"{NotAuthenticated.default_detail} Send the personal API key as "
+        "'Authorization: Bearer phx_…' (the word Bearer, a space, then the key)."
+    )
+
+
 def client_address(request: Request) -> str:
     """The caller's address as the server saw it (uvicorn puts a trusted proxy's X-Forwarded-For here)."""
     return request.client.host if request.client else "unknown"
@@ -109,7 +119,7 @@ async def read_credentials(request: Request) -> Credentials:
     found = await find_key_in_request(request)
     if found is None:
         await throttle_anonymous(request.app.state.runtime, client_address(request))
-        raise NotAuthenticated()
+        raise NotAuthenticated(_hint_for(request.headers.get("authorization")))
     value, where = found
     return Credentials(hash_key_value(value), where, client_address(request))
 

@@ -26,6 +26,9 @@ async def domain_connect_check(
     ctx: ProjectContext = Depends(read),
     domain: str | None = Query(None, description="The domain (or subdomain) to set up."),
 ) -> Response:
+    """Whether the DNS provider of `domain` supports Domain Connect, and which provider it is.
+    Needs `integration:read`. Answers are cached for an hour.
+    """
     return JSONResponse(await service.check(ctx, domain))
 
 
@@ -36,4 +39,7 @@ async def domain_connect_check(
     summary="A signed Domain Connect URL that applies an email sender's or proxy record's DNS records.",
 )
 async def domain_connect_apply_url(body: ApplyUrlRequest, ctx: ProjectContext = Depends(write)) -> Response:
+    """A signed Domain Connect URL that sets up the DNS records of an email sender (`context`
+    `email`) or a managed reverse proxy (`context` `proxy`) in one click. Needs `integration:write`.
+    """
     return JSONResponse(await service.apply_url(ctx, body))

@@ -8,16 +8,22 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ProviderChoice(BaseModel):
+    """A DNS provider Patchbay can send Domain Connect requests to."""
+
     endpoint: str
     name: str
 
 
 class DnsHost(BaseModel):
+    """The DNS provider detected for a domain and its Domain Connect settings endpoint."""
+
     name: str
     dns_settings_url: str
 
 
 class DomainConnectCheck(BaseModel):
+    """Whether a domain's DNS provider supports Domain Connect, and which email tools its records show."""
+
     supported: bool
     provider_name: str | None
     available_providers: list[ProviderChoice] = Field(
@@ -28,6 +34,8 @@ class DomainConnectCheck(BaseModel):
 
 
 class ApplyUrlRequest(BaseModel):
+    """What to build a signed Domain Connect apply URL for."""
+
     model_config = ConfigDict(extra="ignore")
 
     context: str | None = Field(None, description="`email` or `proxy`: which resource to set up.")
@@ -45,4 +53,6 @@ class ApplyUrlRequest(BaseModel):
 
 
 class ApplyUrl(BaseModel):
+    """A signed Domain Connect URL; open it in a browser to apply the records at the DNS provider."""
+
     url: str

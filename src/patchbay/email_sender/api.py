@@ -27,6 +27,9 @@ events.on_integration_deleted(service.remove_identity_if_unused)
     summary="Check an email sender's domain at the provider and in DNS.",
 )
 async def verify_email_sender(id: int, ctx: ProjectContext = Depends(write)) -> Response:
+    """Check the sender's domain at the email provider and in DNS; lists each DNS record with its
+    status. Needs `integration:write`.
+    """
     return JSONResponse(await service.verify_sender(ctx, id))
 
 
@@ -37,5 +40,6 @@ async def verify_email_sender(id: int, ctx: ProjectContext = Depends(write)) -> 
     summary="Rename an email sender or change its domain's MAIL FROM subdomain.",
 )
 async def update_email_sender(id: int, body: SenderChanges, ctx: ProjectContext = Depends(write)) -> Response:
+    """Rename an email sender or change its domain's MAIL FROM subdomain. Needs `integration:write`."""
     await service.update_sender(ctx, id, body.config)
     return JSONResponse(await get_integration(ctx, id))

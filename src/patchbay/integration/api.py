@@ -26,6 +26,10 @@ write = project_context("integration:write")
     ),
 )
 async def list_integrations(request: Request, ctx: ProjectContext = Depends(read)) -> Response:
+    """The project's integrations, oldest first (`created_at`, then `id`), `limit`/`offset` paginated.
+
+    Needs `integration:read`. `?kind=` keeps one kind. Secrets (`sensitive_config`) are never returned.
+    """
     query = request.query_params
     params = PageParams.from_query(query)
     count, results = await service.list_integrations(ctx, params, query.get("kind"))
@@ -34,16 +38,27 @@ async def list_integrations(request: Request, ctx: ProjectContext = Depends(read
 
 @router.post("/integrations", name="integrations_create", status_code=201, response_model=IntegrationOut)
 async def create_integration(body: IntegrationCreate, ctx: ProjectContext = Depends(write)) -> Response:
+    """Connect a non-OAuth kind (twilio, databricks, email) from its `config`, or finish an OAuth
+    flow from `{"code", "state"}`.
+
+    Needs `integration:write`. An upsert on (project, kind, account): connecting the same account again
+    updates the row, which needs project admin when the row exists. Each kind's `config` is described by
+    its own schema (TwilioConfig, DatabricksConfig, EmailConfig, OAuthCodeConfig).
+    """
     created = await service.create_integration(ctx, body.kind, body.config)
     return JSONResponse(created, status_code=201)
 
 
 @router.get("/integrations/{id:row_id}", name="integrations_retrieve", response_model=IntegrationOut)
 async def retrieve_integration(id: int, ctx: ProjectContext = Depends(read)) -> Response:
+    """One integration of the project. Needs `integration:read`."""
     return JSONResponse(await service.get_integration(ctx, id))
 
 
 @router.delete("/integrations/{id:row_id}", name="integrations_destroy", status_code=204)
 async def delete_integration(id: int, ctx: ProjectContext = Depends(write)) -> Response:
+    """Delete an integration (204). Needs `integration:write` and project admin or being the
+    integration's creator; OAuth tokens are revoked at the provider where it allows.
+    """
     await service.delete_integration(ctx, id)
     return Response(status_code=204)

@@ -14,6 +14,8 @@ IntegrationKind = Literal[ALL_KINDS]  # type: ignore[valid-type]
 
 
 class UserBasic(BaseModel):
+    """The user who created an object (PostHog's nine-field user)."""
+
     id: int
     uuid: UUID
     distinct_id: str | None
@@ -26,6 +28,8 @@ class UserBasic(BaseModel):
 
 
 class IntegrationOut(BaseModel):
+    """A project integration. `config` holds the non-secret settings; secrets never leave the server."""
+
     id: int
     kind: str
     config: Any
@@ -43,6 +47,8 @@ class IntegrationOut(BaseModel):
 
 
 class IntegrationPage(BaseModel):
+    """One page of integrations; `next`/`previous` are absolute URLs (null at the ends)."""
+
     count: int
     next: str | None
     previous: str | None
@@ -50,6 +56,8 @@ class IntegrationPage(BaseModel):
 
 
 class IntegrationCreate(BaseModel):
+    """A new integration: its kind and the kind's creation parameters."""
+
     model_config = ConfigDict(extra="ignore")
 
     kind: IntegrationKind = Field(description="The integration kind.")

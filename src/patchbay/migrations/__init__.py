@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -17,5 +18,14 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head") -> list[str]:
+    """Apply the history up to `revision`; the revisions applied, oldest first (none: up to date)."""
+    applied: list[str] = []
+
+    def record(*, step: Any, **_: Any) -> None:
+        applied.append(f"{step.up_revision_id} ({step.up_revision.doc.splitlines()[0].strip()})")
+
+    config = alembic_config(database_url)
+    config.attributes["on_version_apply"] = record
+    command.upgrade(config, revision)
+    return applied

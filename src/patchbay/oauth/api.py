@@ -37,6 +37,12 @@ async def authorize(
         None, description="Where to send the browser afterwards (relative path or allowed origin)."
     ),
 ) -> Response:
+    """Start connecting an OAuth kind: 302 to the provider's consent page.
+
+    Needs `integration:write`. The `state` is random, single-use, bound to the caller and the project,
+    and expires after 10 minutes; `next` must be a relative path or lie on an allowed origin. The kind's
+    OAuth app must be configured (`PATCHBAY_<KIND>_CLIENT_ID` and `PATCHBAY_<KIND>_CLIENT_SECRET`).
+    """
     started = await service.start_authorization(ctx, kind, next)
     response = RedirectResponse(started.location, status_code=302)
     response.set_cookie(
@@ -66,6 +72,9 @@ async def callback(
     state: str | None = Query(None),
     error: str | None = Query(None),
 ) -> Response:
+    """Where the provider sends the browser back. No API key: the `state` authenticates the request.
+    Creates the integration, then 302 to `next` with `integration_id` (or `error`).
+    """
     location = await service.browser_callback(runtime, kind, dict(request.query_params))
     response = RedirectResponse(location, status_code=302)
     response.delete_cookie(service.STATE_COOKIE, path="/")

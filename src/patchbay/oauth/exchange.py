@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from patchbay.config import Settings
+from patchbay.config import Settings, kind_env_name
 from patchbay.kit.dotted import dot_get
 from patchbay.kit.errors import (
     ProviderRateLimited,
@@ -76,7 +76,11 @@ def client_credentials(settings: Settings, kind: str) -> tuple[str, str]:
     client_id = settings.kind_setting(kind, "CLIENT_ID")
     client_secret = settings.kind_setting(kind, "CLIENT_SECRET")
     if not client_id or not client_secret:
-        raise ValidationError("Kind not configured")
+        # PostHog's words first (clients may match on them), then what the operator has to set.
+        raise ValidationError(
+            f"Kind not configured. Set {kind_env_name(kind, 'CLIENT_ID')} and "
+            f"{kind_env_name(kind, 'CLIENT_SECRET')} on the Patchbay server."
+        )
     return client_id, client_secret
 
 

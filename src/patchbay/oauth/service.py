@@ -12,13 +12,14 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from patchbay.auth.service import AuthSubject, AuthUser
 from patchbay.integration import service as integrations
+from patchbay.integration.kind_names import ALL_KINDS
 from patchbay.integration.kinds import BuiltIntegration
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.kit.errors import PermissionDenied, ValidationError
 from patchbay.models import MembershipLevel, OAuthState
 from patchbay.oauth import exchange
 from patchbay.oauth.repository import OAuthStateRepository, load_user
-from patchbay.providers.catalog import OAuthProvider, get_provider
+from patchbay.providers.catalog import OAUTH_PROVIDERS, OAuthProvider, get_provider
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import ProjectContext, ProjectRef
 from patchbay.tenancy.repository import project_with_level
@@ -81,6 +82,30 @@ def provider_for(kind: str | None) -> OAuthProvider:
     return provider
 
 
+def provider_to_authorize(kind: str | None) -> OAuthProvider:
+    """authorize/'s `kind`. PostHog answers every refusal "Kind not supported"; the same words
+    start each message here (clients may match on them), followed by what to do instead."""
+    if not kind:
+        raise ValidationError(
+            "Kind not supported. Pass the OAuth kind to connect as the `kind` query parameter, "
+            "e.g. ?kind=slack.",
+            attr="kind",
+        )
+    provider = get_provider(kind)
+    if provider is not None:
+        return provider
+    if kind in ALL_KINDS:
+        raise ValidationError(
+            f"Kind not supported. '{kind}' does not connect through OAuth: create it with "
+            "POST …/integrations/ and its config instead.",
+            attr="kind",
+        )
+    raise ValidationError(
+        f"Kind not supported. '{kind}' is not an OAuth kind; OAuth kinds are: {', '.join(sorted(OAUTH_PROVIDERS))}.",
+        attr="kind",
+    )
+
+
 @dataclass
 class AuthorizationStart:
     location: str
@@ -92,7 +117,7 @@ async def start_authorization(
     ctx: ProjectContext, kind: str | None, next_url: str | None
 ) -> AuthorizationStart:
     runtime = ctx.runtime
-    provider = provider_for(kind)
+    provider = provider_to_authorize(kind)
     exchange.client_credentials(runtime.settings, provider.kind)  # "Kind not configured"
     next_value = validate_next(runtime, next_url)
     token = os.urandom(33).hex()

@@ -43,6 +43,9 @@ async def _json_body(request: Request) -> Any:
     openapi_extra=query_parameters(),
 )
 async def list_integrations(request: Request, ctx: OrganizationContext = Depends(read)) -> Response:
+    """The organization's integrations (Vercel marketplace installations), paginated.
+    Needs `organization_integration:read`.
+    """
     params = PageParams.from_query(request.query_params)
     count, results = await service.list_integrations(ctx, params)
     return JSONResponse(page_for_request(request, ctx.runtime.settings.site_origin, params, count, results))
@@ -54,11 +57,15 @@ async def list_integrations(request: Request, ctx: OrganizationContext = Depends
     response_model=OrganizationIntegrationOut,
 )
 async def retrieve_integration(integration_pk: str, ctx: OrganizationContext = Depends(read)) -> Response:
+    """One organization integration (its id is a UUID). Needs `organization_integration:read`."""
     return JSONResponse(await service.get_integration(ctx, integration_pk))
 
 
 @router.delete("/integrations/{integration_pk}", name="organization_integrations_destroy", status_code=204)
 async def delete_integration(integration_pk: str, ctx: OrganizationContext = Depends(write)) -> Response:
+    """Delete an organization integration (204). Needs `organization_integration:write` and
+    organization admin.
+    """
     await service.delete_integration(ctx, integration_pk)
     return Response(status_code=204)
 
@@ -78,5 +85,8 @@ async def delete_integration(integration_pk: str, ctx: OrganizationContext = Dep
 async def environment_mapping(
     integration_pk: str, request: Request, ctx: OrganizationContext = Depends(write)
 ) -> Response:
+    """Map the Vercel installation's environments to projects; each mapped project's token is pushed
+    to Vercel. Needs `organization_integration:write` and organization admin.
+    """
     body = await _json_body(request)
     return JSONResponse(await service.update_environment_mapping(ctx, integration_pk, body))

@@ -11,6 +11,8 @@ from patchbay.integration.schemas import UserBasic
 
 
 class OrganizationIntegrationOut(BaseModel):
+    """An integration that belongs to an organization rather than a project (a Vercel installation)."""
+
     id: str = Field(description="UUID of the organization integration.")
     kind: str = Field(description="Integration kind; `vercel`.")
     integration_id: str | None = Field(description="External id, e.g. the Vercel installation id.")
@@ -21,6 +23,8 @@ class OrganizationIntegrationOut(BaseModel):
 
 
 class OrganizationIntegrationPage(BaseModel):
+    """One page of organization integrations; `next`/`previous` are absolute URLs."""
+
     count: int
     next: str | None
     previous: str | None

@@ -44,6 +44,11 @@ async def channels(
         False, description="Bypass the one-hour channel cache: browser sessions only; API keys read the cache."
     ),
 ) -> Response:
+    """Slack channels the connected workspace has, filtered, searchable and paginated.
+
+    Needs `integration:read`. Answers are cached for an hour per integration; `force_refresh` asks
+    Slack again. A revoked Slack token answers 400 `slack_integration_inactive`.
+    """
     return JSONResponse(
         await service.slack_channels(
             ctx,
@@ -74,6 +79,7 @@ async def users(
         description="Bypass the one-hour member cache (at most every 30 s): browser sessions only; API keys read the cache.",
     ),
 ) -> Response:
+    """Members of the connected Slack workspace, searchable and paginated. Needs `integration:read`."""
     return JSONResponse(
         await service.slack_users(
             ctx, id, search=search, limit=limit, offset=offset, user_id=user_id, force_refresh=force_refresh
@@ -87,6 +93,7 @@ async def users(
     response_model=ClickUpWorkspacesResponse,
 )
 async def clickup_workspaces(id: int, ctx: ProjectContext = Depends(read)) -> Response:
+    """ClickUp workspaces (teams) the connected account can see. Needs `integration:read`."""
     return JSONResponse(await service.clickup_workspaces(ctx, id))
 
 
@@ -100,6 +107,7 @@ async def clickup_spaces(
     ctx: ProjectContext = Depends(read),
     workspaceId: str | None = Query(None, description="ClickUp workspace (team) ID."),  # noqa: N803
 ) -> Response:
+    """Spaces of one ClickUp workspace (`workspaceId`). Needs `integration:read`."""
     return JSONResponse(await service.clickup_spaces(ctx, id, workspaceId))
 
 
@@ -113,6 +121,9 @@ async def clickup_lists(
     ctx: ProjectContext = Depends(read),
     spaceId: str | None = Query(None, description="ClickUp space ID."),  # noqa: N803
 ) -> Response:
+    """Lists of one ClickUp space (`spaceId`): those in folders first, then the folderless ones.
+    Needs `integration:read`.
+    """
     return JSONResponse(await service.clickup_lists(ctx, id, spaceId))
 
 
@@ -122,6 +133,7 @@ async def clickup_lists(
     response_model=LinearTeamsResponse,
 )
 async def linear_teams(id: int, ctx: ProjectContext = Depends(read)) -> Response:
+    """Teams of the connected Linear workspace. Needs `integration:read`."""
     return JSONResponse(await service.linear_teams(ctx, id))
 
 
@@ -135,4 +147,5 @@ async def twilio_phone_numbers(
     ctx: ProjectContext = Depends(read),
     force_refresh: bool = Query(False, description="Bypass the one-hour cache."),
 ) -> Response:
+    """Phone numbers of the connected Twilio account (cached for an hour). Needs `integration:read`."""
     return JSONResponse(await service.twilio_phone_numbers(ctx, id, force_refresh=force_refresh))

@@ -6,6 +6,8 @@ from pydantic import BaseModel, Field
 
 
 class SlackChannel(BaseModel):
+    """A Slack channel of the connected workspace."""
+
     id: str = Field(description="Slack channel ID (e.g. C0123ABC).")
     name: str = Field(description="Channel name without '#'; PRIVATE_CHANNEL_WITHOUT_ACCESS when masked.")
     is_private: bool
@@ -17,6 +19,8 @@ class SlackChannel(BaseModel):
 
 
 class SlackChannelsResponse(BaseModel):
+    """One page of Slack channels."""
+
     channels: list[SlackChannel]
     lastRefreshedAt: str | None = Field(
         None, description="ISO 8601 time of the last full refresh (full lists only)."
@@ -25,31 +29,43 @@ class SlackChannelsResponse(BaseModel):
 
 
 class SlackUser(BaseModel):
+    """A member of the connected Slack workspace."""
+
     id: str
     name: str = Field(description="Slack handle without '@'.")
     display_name: str = Field(description="Display name, falling back to the real name or handle.")
 
 
 class SlackUsersResponse(BaseModel):
+    """One page of Slack workspace members."""
+
     users: list[SlackUser]
     lastRefreshedAt: str | None = None
     has_more: bool | None = None
 
 
 class IdName(BaseModel):
+    """A provider object named by its id."""
+
     id: str
     name: str
 
 
 class ClickUpWorkspacesResponse(BaseModel):
+    """ClickUp workspaces (ClickUp's API calls them teams)."""
+
     workspaces: list[IdName]
 
 
 class ClickUpSpacesResponse(BaseModel):
+    """Spaces of a ClickUp workspace."""
+
     spaces: list[IdName]
 
 
 class ClickUpList(BaseModel):
+    """A ClickUp list, with its folder when it has one."""
+
     id: str
     name: str
     folder_id: str | None = Field(
@@ -59,19 +75,27 @@ class ClickUpList(BaseModel):
 
 
 class ClickUpListsResponse(BaseModel):
+    """Lists of a ClickUp space: folder lists first, then folderless ones."""
+
     lists: list[ClickUpList]
 
 
 class LinearTeamsResponse(BaseModel):
+    """Teams of the connected Linear workspace."""
+
     teams: list[IdName]
 
 
 class TwilioPhoneNumber(BaseModel):
+    """A phone number of the connected Twilio account."""
+
     sid: str
     phone_number: str
     friendly_name: str
 
 
 class TwilioPhoneNumbersResponse(BaseModel):
+    """Phone numbers of the connected Twilio account."""
+
     phone_numbers: list[TwilioPhoneNumber]
     lastRefreshedAt: str

@@ -14,12 +14,16 @@ ProxyStatus = Literal["waiting", "issuing", "valid", "erroring", "deleting"]
 
 
 class ProxyRecordCreate(BaseModel):
+    """A domain to serve through a managed reverse proxy."""
+
     model_config = ConfigDict(extra="ignore")
 
     domain: str = Field(description="The subdomain to proxy, e.g. `ph.example.com`.")
 
 
 class ProxyRecordOut(BaseModel):
+    """A managed reverse-proxy domain and the state of its certificate."""
+
     id: UUID
     domain: str
     target_cname: str = Field(description="Point `domain` at this name with a CNAME record.")
@@ -31,6 +35,8 @@ class ProxyRecordOut(BaseModel):
 
 
 class ProxyRecordPage(BaseModel):
+    """One page of proxy records; `next`/`previous` are absolute URLs."""
+
     count: int
     next: str | None
     previous: str | None

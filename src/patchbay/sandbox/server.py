@@ -91,4 +91,7 @@ class SandboxServer:
 def serve_forever(host: str, port: int) -> None:
     state = SandboxState()
     seed_demo_data(state)
-    uvicorn.run(create_sandbox_app(state), host=host, port=port, log_level="info", lifespan="off")
+    # No access log: uvicorn writes it to stdout, which carries the settings (`patchbay sandbox > .env`).
+    uvicorn.run(
+        create_sandbox_app(state), host=host, port=port, log_level="info", lifespan="off", access_log=False
+    )

@@ -41,6 +41,9 @@ async def upsert_installation(
     runtime: Runtime = Depends(get_runtime),
     session: AsyncSession = Depends(get_session),
 ) -> Response:
+    """Vercel marketplace: create or update an installation. Called by Vercel with its OIDC token
+    (user auth, ADMIN role); not with an API key.
+    """
     claims = await service.authenticate_marketplace(
         runtime,
         authorization=authorization,
@@ -67,6 +70,8 @@ async def get_installation(
     runtime: Runtime = Depends(get_runtime),
     session: AsyncSession = Depends(get_session),
 ) -> Response:
+    """Vercel marketplace: whether the installation exists (an empty object; billing runs outside
+    Patchbay). Called by Vercel (system auth)."""
     await service.authenticate_marketplace(
         runtime,
         authorization=authorization,
@@ -92,6 +97,9 @@ async def delete_installation(
     runtime: Runtime = Depends(get_runtime),
     session: AsyncSession = Depends(get_session),
 ) -> Response:
+    """Vercel marketplace: delete an installation and the project integrations it made. Called by
+    Vercel.
+    """
     await service.authenticate_marketplace(
         runtime,
         authorization=authorization,
@@ -116,6 +124,9 @@ async def webhooks(
     runtime: Runtime = Depends(get_runtime),
     session: AsyncSession = Depends(get_session),
 ) -> Response:
+    """Vercel webhooks, signed with `x-vercel-signature` (hex HMAC-SHA1 of the raw body, keyed with the
+    Vercel client secret).
+    """
     raw = await request.body()
     return JSONResponse(await service.handle_webhook(runtime, session, raw, x_vercel_signature))
 
@@ -133,6 +144,9 @@ async def connect_callback(
     runtime: Runtime = Depends(get_runtime),
     session: AsyncSession = Depends(get_session),
 ) -> Response:
+    """Vercel's return for "link an existing account": exchanges the code, then 302 to the linking
+    page. Browser-facing, no API key.
+    """
     location = await service.connect_callback(
         runtime, session, code=code, configuration_id=configurationId, next_url=next
     )
@@ -160,4 +174,7 @@ async def link_page(session: str = Query("")) -> Response:
     summary="Finish linking an existing Vercel account (organization admin, organization_integration:write).",
 )
 async def connect_complete(body: ConnectComplete, ctx: UserContext = Depends(link_caller)) -> Response:
+    """Finish linking an existing Vercel account to an organization. Needs an organization admin's key
+    with `organization_integration:write`.
+    """
     return JSONResponse(await service.complete_link(ctx, body), status_code=201)

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class VercelCredentials(BaseModel):
+    """The token Vercel hands over with an installation."""
+
     access_token: str = Field(
         min_length=1, description="Access token for Vercel's marketplace and integration APIs."
     )
@@ -16,6 +18,8 @@ class VercelCredentials(BaseModel):
 
 
 class VercelContact(BaseModel):
+    """Who to contact about a Vercel account."""
+
     email: str = Field(
         min_length=3, description="Contact email of the account; becomes the organization's owner."
     )
@@ -23,6 +27,8 @@ class VercelContact(BaseModel):
 
 
 class VercelAccount(BaseModel):
+    """The Vercel account an installation belongs to."""
+
     name: str | None = Field(None, description="Account name; names the new organization.")
     url: str = Field(min_length=1, description="URL of the account on Vercel.")
     contact: VercelContact
@@ -54,6 +60,8 @@ class ConnectComplete(BaseModel):
 
 
 class ConnectCompleted(BaseModel):
+    """The result of linking an existing Vercel account to an organization."""
+
     status: str = Field(description="`linked`.")
     organization_id: str
     organization_name: str

@@ -74,7 +74,11 @@ def _client_credentials(runtime: Runtime) -> tuple[str, str]:
     client_secret = runtime.settings.kind_setting("vercel", "CLIENT_SECRET")
     if not client_id or not client_secret:
         log.error("PATCHBAY_VERCEL_CLIENT_ID / PATCHBAY_VERCEL_CLIENT_SECRET are not set")
-        raise ValidationError("Kind not configured", attr="kind")
+        raise ValidationError(
+            "Kind not configured. Set PATCHBAY_VERCEL_CLIENT_ID and PATCHBAY_VERCEL_CLIENT_SECRET "
+            "on the Patchbay server.",
+            attr="kind",
+        )
     return client_id, client_secret
 
 

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 from patchbay.kit.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -29,15 +31,27 @@ class BuiltIntegration:
 KindBuilder = Callable[["ProjectContext", dict[str, Any]], Awaitable[BuiltIntegration]]
 
 _BUILDERS: dict[str, KindBuilder] = {}
+_CONFIG_MODELS: dict[str, type[BaseModel]] = {}
 _loaded = False
 
 
-def kind_builder(kind: str) -> Callable[[KindBuilder], KindBuilder]:
+def kind_builder(kind: str, config: type[BaseModel] | None = None) -> Callable[[KindBuilder], KindBuilder]:
+    """Register a kind's builder; `config` documents its creation parameters in the OpenAPI schema
+    (the builder still does the validating, with PostHog's messages)."""
+
     def register(func: KindBuilder) -> KindBuilder:
         _BUILDERS[kind] = func
+        if config is not None:
+            _CONFIG_MODELS[kind] = config
         return func
 
     return register
+
+
+def config_models() -> dict[str, type[BaseModel]]:
+    """kind -> the model of its `config`, for every kind that documents one."""
+    _load_kind_modules()
+    return dict(_CONFIG_MODELS)
 
 
 def _load_kind_modules() -> None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel, Field
 
 from patchbay.integration.kinds import BuiltIntegration, kind_builder
 from patchbay.kit.errors import ProviderRateLimited, ProviderUnavailable, ProviderUnreachable, ValidationError
@@ -53,7 +54,20 @@ async def fetch_account(settings: Any, account_sid: str, auth_token: str) -> dic
     return data
 
 
-@kind_builder("twilio")
+class TwilioConfig(BaseModel):
+    """`config` of a `twilio` integration. Patchbay checks the pair against Twilio's account endpoint;
+    the account SID becomes the integration's id and the token is stored encrypted."""
+
+    account_sid: str = Field(
+        description="The Twilio account SID (starts with AC).",
+        examples=["AC0123456789abcdef0123456789abcdef"],
+    )
+    auth_token: str = Field(
+        description="The account's auth token. Never returned.", json_schema_extra={"writeOnly": True}
+    )
+
+
+@kind_builder("twilio", config=TwilioConfig)
 async def build_twilio(ctx: ProjectContext, config: dict[str, Any]) -> BuiltIntegration:
     account_sid = config.get("account_sid")
     auth_token = config.get("auth_token")
