@@ -93,6 +93,7 @@ def make_settings(database_url: str, sandbox_server: SandboxServer, redis_prefix
             "site_url": SITE_URL,
             "encryption_keys": TEST_KEY,
             "rate_limit": "off",
+            "rate_limit_anonymous": "off",  # tests/auth/test_anonymous_limit.py turns it on
             "redis_url": REDIS_URL if redis else None,
             "redis_key_prefix": f"{redis_prefix}{secrets.token_hex(4)}:",
             "http_timeout": 2.0,

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -18,12 +18,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from patchbay import __version__
 from patchbay.auth.cache import keep_fresh as keep_caller_cache_fresh
 from patchbay.config import Settings
+from patchbay.kit.body_limit import BodyLimitMiddleware
 from patchbay.kit.errors import APIError, MethodNotAllowed, NotFound
 from patchbay.kit.responses import JSONResponse
-from patchbay.kit.validation import translate
+from patchbay.kit.validation import reject_unsafe_input, translate
 from patchbay.operations.logging import configure_logging
 from patchbay.operations.middleware import RequestMiddleware
 from patchbay.operations.openapi import document
+from patchbay.operations.options import answer_options
 from patchbay.routing import ORGANIZATION_ROUTERS, PROJECT_ROUTERS, ROOT_ROUTERS
 from patchbay.runtime import Runtime, build_runtime
 
@@ -39,9 +41,21 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     return _envelope(exc)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return _envelope(translate(list(exc.errors())))
+    errors = list(exc.errors())
+    if errors and errors[0].get("type") == "missing" and tuple(errors[0].get("loc", ())) == ("body",):
+        # No body at all: DRF reads it as {} and names the first required field, as we do.
+        errors = _errors_of_an_empty_body(request) or errors
+    return _envelope(translate(errors))
+
+
+def _errors_of_an_empty_body(request: Request) -> list[dict[str, Any]]:
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    if body_field is None:
+        return []
+    _, errors = body_field.validate({}, {}, loc=("body",))
+    return list(errors)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -49,6 +63,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404:
         return _envelope(NotFound())
     if exc.status_code == 405:
+        if request.method == "OPTIONS":
+            return await answer_options(request)  # the path exists: DRF's metadata answer
         return _envelope(MethodNotAllowed(request.method))
     return _envelope(APIError(str(exc.detail), status_code=exc.status_code, error_type="invalid_request"))
 
@@ -171,6 +187,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         redoc_url=None,
         default_response_class=JSONResponse,
         lifespan=lifespan,
+        # Every route: no string with a NUL or a lone surrogate gets past the door (kit/validation.py).
+        dependencies=[Depends(reject_unsafe_input)],
         # Patchbay reports through its own Prometheus metrics and JSON logs (operations/); FastAPI's
         # OpenTelemetry hooks would otherwise look up the global providers on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -200,5 +218,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         app.include_router(router, generate_unique_id_function=_plain_id)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # Outermost last: RequestMiddleware logs and ids every answer, the body limit's 413 included.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMiddleware)
     return app

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_key_prefix: str = "patchbay:"
     rate_limit: str = "480/minute,4800/hour"
+    # Requests without a valid key (bad keys, OAuth callbacks, Vercel routes), per client address.
+    rate_limit_anonymous: str = "120/minute"
+    max_body_bytes: int = 1048576  # larger request bodies -> 413, before anything reads them
+    metrics_token: str | None = None  # when set, /metrics needs `Authorization: Bearer <token>`
     allowed_redirect_origins: str = ""
     dns_nameservers: str | None = None
     domain_connect_private_key: str | None = None

@@ -39,6 +39,8 @@ class Runtime:
     keyring: KeyRing
     cache: MemoryCache | RedisCache
     rate_limiter: RateLimiter
+    # Requests without a valid key, counted per client address (PATCHBAY_RATE_LIMIT_ANONYMOUS).
+    anonymous_limiter: RateLimiter
     single_flight: SingleFlight = field(default_factory=SingleFlight)
     # Set with PostgreSQL (and PATCHBAY_AUTH_CACHE on); serves once the app's listener runs.
     caller_cache: CallerCache | None = None
@@ -54,6 +56,10 @@ def build_runtime(settings: Settings, *, pool_size: int = 10) -> Runtime:
         rates = parse_rates(settings.rate_limit)
     except ValueError as exc:
         raise ConfigurationError(f"PATCHBAY_RATE_LIMIT: {exc}") from None
+    try:
+        anonymous_rates = parse_rates(settings.rate_limit_anonymous)
+    except ValueError as exc:
+        raise ConfigurationError(f"PATCHBAY_RATE_LIMIT_ANONYMOUS: {exc}") from None
     cache = make_cache(settings.redis_url, settings.redis_key_prefix)
     db = Database(settings.database_url, pool_size=pool_size)
     return Runtime(
@@ -62,5 +68,6 @@ def build_runtime(settings: Settings, *, pool_size: int = 10) -> Runtime:
         keyring=keyring,
         cache=cache,
         rate_limiter=RateLimiter(rates, cache),
+        anonymous_limiter=RateLimiter(anonymous_rates, cache, prefix="anonymous"),
         caller_cache=CallerCache() if settings.auth_cache and db.driver is not None else None,
     )

@@ -397,13 +397,24 @@ async def test_unsupported_provider_is_400(
     assert response.json() == error(APPLY_URL_FAILED)
 
 
-@pytest.mark.parametrize("domain", ["exa mple.com", "a..b.com", "-x.com", "x" * 64 + ".com", "localhost"])
+@pytest.mark.parametrize("domain", ["exa mple.com", "a..b.com", "-x.com", "x" * 64 + ".com", "-localhost"])
 async def test_check_refuses_names_that_are_not_domains(
     client: httpx.AsyncClient, tenant: Tenant, dns_zone: DNSTestServer, domain: str
 ) -> None:
     response = await client.get(tenant.base + CHECK, params={"domain": domain}, headers=tenant.headers)
     assert response.status_code == 400
     assert response.json() == error("Enter a valid domain name, e.g. example.com.", "domain")
+
+
+async def test_a_single_label_name_is_not_supported_as_posthog_answers(
+    client: httpx.AsyncClient, tenant: Tenant, dns_zone: DNSTestServer
+) -> None:
+    response = await client.get(tenant.base + CHECK, params={"domain": "localhost"}, headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [p["name"] for p in body.pop("available_providers")] == ["Cloudflare", "Vercel"]
+    assert body == {"supported": False, "provider_name": None, "dns_host": None, "existing_email_tools": []}
+    assert not [q for q in dns_zone.queries if "localhost" in q[0]]  # nothing asked
 
 
 async def test_discovery_is_cached_in_redis(

@@ -254,6 +254,9 @@ async def test_patch_renames_and_changes_mail_from(
         "created_by",
         "errors",
         "display_name",
+        "files_write_requestable",
+        "installation_shared",
+        "installation_status",
     ]
     blank = await client.patch(url, headers=tenant.headers, json={"config": {"name": ""}})
     assert blank.status_code == 400 and blank.json()["attr"] == "name"

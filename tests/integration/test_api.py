@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import delete
 
-from patchbay.models import MembershipLevel
+from patchbay.models import MembershipLevel, Project, User
+from patchbay.runtime import Runtime
+from patchbay.sandbox.providers import twilio
+from patchbay.sandbox.server import SandboxServer
 from tests.support.factory import Factory, Tenant
 
 NOT_FOUND = {"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None}
@@ -28,7 +32,13 @@ async def test_integration_object_shape(client: httpx.AsyncClient, tenant: Tenan
         tenant.user,
     )
     body = (await client.get(f"{tenant.base}/integrations/{row.id}/", headers=tenant.headers)).json()
-    assert list(body) == ["id", "kind", "config", "created_at", "created_by", "errors", "display_name"]
+    assert list(body) == [
+        "id", "kind", "config", "created_at", "created_by", "errors", "display_name",
+        "files_write_requestable", "installation_shared", "installation_status",
+    ]  # fmt: skip
+    assert (body["files_write_requestable"], body["installation_shared"], body["installation_status"]) == (
+        False, None, None,
+    )  # fmt: skip
     assert body["config"] == {"server_hostname": "db.example.com"}
     assert set(body["created_by"]) == USER_FIELDS
     assert body["created_by"]["email"] == tenant.user.email
@@ -122,6 +132,32 @@ async def test_validation_errors_are_400_in_envelope(client: httpx.AsyncClient, 
     assert list_body.status_code == 400 and list_body.json()["type"] == "validation_error"
     bad_config = await client.post(url, json={"kind": "twilio", "config": [1]}, headers=tenant.headers)
     assert bad_config.status_code == 400 and bad_config.json()["attr"] == "config"
+
+
+async def test_no_body_and_null_answer_as_drf_does(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    """DRF reads a missing body as {} (the first required field is named) and refuses null by name."""
+    url = f"{tenant.base}/integrations/"
+    for headers in (tenant.headers, {**tenant.headers, "Content-Type": "application/json"}):
+        empty = await client.post(url, headers=headers)
+        assert empty.status_code == 400
+        assert empty.json() == {
+            "type": "validation_error", "code": "required", "detail": "This field is required.", "attr": "kind",
+        }  # fmt: skip
+    for body in ({"kind": None}, {"kind": "twilio", "config": None}):
+        null = await client.post(url, json=body, headers=tenant.headers)
+        assert null.status_code == 400
+        assert null.json() == {
+            "type": "validation_error",
+            "code": "null",
+            "detail": "This field may not be null.",
+            "attr": "kind" if body["kind"] is None else "config",
+        }
+    # The same rule on another route's body.
+    apply = await client.post(
+        f"{tenant.base}/integrations/domain-connect/apply-url/", json={"integration_id": None, "context": None},
+        headers=tenant.headers,
+    )  # fmt: skip
+    assert apply.status_code == 400 and apply.json()["code"] != "null"  # these two fields take null
 
 
 async def test_kind_messages(client: httpx.AsyncClient, tenant: Tenant, make_settings) -> None:
@@ -353,3 +389,48 @@ async def test_offset_past_sixty_four_bits_is_an_empty_page(
     assert body["count"] == 1
     assert body["results"] == []
     assert body["next"] is None
+
+
+async def test_a_deleted_integrations_id_is_never_handed_out_again(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer
+) -> None:
+    """create, delete, create: on SQLite without AUTOINCREMENT the second account got the first's id."""
+    ids = []
+    for _ in range(3):
+        sid = twilio.add_account(sandbox.state, auth_token="t")
+        created = await client.post(
+            f"{tenant.base}/integrations/",
+            json={"kind": "twilio", "config": {"account_sid": sid, "auth_token": "t"}},
+            headers=tenant.headers,
+        )
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+        deleted = await client.delete(f"{tenant.base}/integrations/{ids[-1]}/", headers=tenant.headers)
+        assert deleted.status_code == 204
+    assert ids == sorted(set(ids)), ids
+    stale = await client.get(f"{tenant.base}/integrations/{ids[0]}/", headers=tenant.headers)
+    assert stale.status_code == 404
+
+
+async def test_deleted_project_and_user_ids_are_not_reused(factory: Factory, runtime: Runtime) -> None:
+    owner = await factory.user()
+    organization = await factory.organization(owner)
+    project = await factory.project(organization)
+    user = await factory.user()
+    async with runtime.db.transaction() as session:
+        await session.execute(delete(Project).where(Project.id == project.id))
+        await session.execute(delete(User).where(User.id == user.id))
+    assert (await factory.project(organization)).id > project.id
+    assert (await factory.user()).id > user.id
+
+
+async def test_slack_integrations_say_files_write_is_requestable(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory
+) -> None:
+    """Patchbay's Slack app asks for files:write (PostHog's newest scope list), so Slack rows say so."""
+    row = await factory.integration(tenant.project, "slack", "T1", {"team": {"id": "T1"}}, {"access_token": "x"})
+    listed = (await client.get(f"{tenant.base}/integrations/", headers=tenant.headers)).json()["results"]
+    retrieved = (await client.get(f"{tenant.base}/integrations/{row.id}/", headers=tenant.headers)).json()
+    for body in (listed[0], retrieved):
+        assert body["files_write_requestable"] is True
+        assert body["installation_shared"] is None and body["installation_status"] is None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
-from patchbay.kit.convertors import INT32_MAX, RowIdConvertor, decimal_up_to
+from patchbay.kit.convertors import INT32_MAX, RowIdConvertor, decimal_up_to, parse_row_id, parse_uuid
 
 
 @pytest.mark.parametrize("limit", [1, 9, 10, 57, 100, 509, 1000, 2024, INT32_MAX])
@@ -23,3 +24,19 @@ def test_row_id_rejects_what_the_column_cannot_hold() -> None:
         assert pattern.fullmatch(text)
     for text in ("0", "2147483648", "9999999999", "99999999999999", "-1", "1e3", "01x"):
         assert not pattern.fullmatch(text)
+
+
+@pytest.mark.parametrize("text", ["\u0661", "\u0967", "\uff11", "+1", " 1", "1 ", "1_0", "01", "-1", "0", "", "2147483648"])
+def test_parse_row_id_takes_ascii_digits_only(text: str) -> None:
+    assert parse_row_id(text) is None
+
+
+def test_parse_row_id_reads_what_the_route_matches() -> None:
+    assert [parse_row_id(t) for t in ("1", "10", "2147483647")] == [1, 10, 2147483647]
+
+
+def test_parse_uuid_takes_ascii_only() -> None:
+    value = uuid.uuid4()
+    assert parse_uuid(str(value)) == value
+    assert parse_uuid("\u0661" * 32) is None  # uuid.UUID alone reads it as 1111…
+    assert parse_uuid("not-a-uuid") is None

@@ -3,13 +3,18 @@ outside a transaction on the driver pool, inside one on the session's connection
 
 from __future__ import annotations
 
+import asyncio
+import os
+import stat
 import uuid
 from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, text, update
 
 from patchbay.integration.repository import _GET, _PAGE
-from patchbay.kit.db import FixedQuery
+from patchbay.kit.db import Database, FixedQuery
+from patchbay.migrations import upgrade
 from patchbay.models import Integration
 from patchbay.runtime import Runtime
 from tests.support.factory import Factory, Tenant
@@ -65,3 +70,23 @@ async def test_statements_are_watched_on_both_paths(runtime: Runtime, tenant: Te
         async with runtime.db.read_session() as session:
             assert list(await count.all(session, {"project_id": tenant.project.id})) == []
     assert len(seen) == 1 and "integrations" in seen[0]
+
+
+async def test_a_new_sqlite_database_and_its_wal_are_owner_only(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'data' / 'fresh.db'}"
+    old_umask = os.umask(0o022)  # the usual umask: files would be world-readable
+    try:
+        await asyncio.to_thread(upgrade, url)
+        db = Database(url)
+        try:
+            async with db.transaction() as session:
+                await session.execute(text("INSERT INTO organizations (id, name, created_at) VALUES (:id, 'o', :now)"),
+                                      {"id": uuid.uuid4().hex, "now": datetime.now()})  # fmt: skip
+            files = sorted(p.name for p in (tmp_path / "data").iterdir())
+            assert files == ["fresh.db", "fresh.db-shm", "fresh.db-wal"]
+            for name in files:
+                assert stat.S_IMODE((tmp_path / "data" / name).stat().st_mode) == 0o600, name
+        finally:
+            await db.dispose()
+    finally:
+        os.umask(old_umask)

@@ -38,6 +38,7 @@ def base_env(database_url: str, sandbox: SandboxServer) -> dict[str, str]:
             "PATCHBAY_DATABASE_URL": database_url,
             "PATCHBAY_ENCRYPTION_KEYS": TEST_KEY,
             "PATCHBAY_RATE_LIMIT": "off",
+            "PATCHBAY_RATE_LIMIT_ANONYMOUS": "off",
             "PATCHBAY_LOG_LEVEL": "WARNING",
         }
     )

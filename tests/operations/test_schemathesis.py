@@ -25,6 +25,7 @@ def test_schemathesis_finds_no_server_errors(tmp_path: Path) -> None:
             "PATCHBAY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "PATCHBAY_SITE_URL": f"http://127.0.0.1:{port}",
             "PATCHBAY_RATE_LIMIT": "off",
+            "PATCHBAY_RATE_LIMIT_ANONYMOUS": "off",
             "PATCHBAY_HTTP_TIMEOUT": "2",
             # Nothing answers DNS here: fail fast instead of waiting for the system resolver.
             "PATCHBAY_DNS_NAMESERVERS": f"127.0.0.1:{free_port()}",

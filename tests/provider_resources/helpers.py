@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from patchbay.models import Integration
+from patchbay.auth.service import AuthSubject, AuthUser
+from patchbay.models import Integration, MembershipLevel
+from patchbay.provider_resources.service import open_resources
 from patchbay.providers.clickup import simulator_api as clickup_api
 from patchbay.providers.linear import simulator_api as linear_api
+from patchbay.providers.slack import resources as slack_resources
 from patchbay.providers.slack import simulator_api as slack_api
+from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer
+from patchbay.tenancy.context import ProjectContext, ProjectRef
 from tests.support.factory import Factory, Tenant
 
 INSTALLER = "U0INSTALLER"
@@ -71,3 +78,37 @@ async def linear_integration(
         tenant.user,
     )
     return row, token
+
+
+@asynccontextmanager
+async def browser_context(runtime: Runtime, tenant: Tenant) -> AsyncIterator[ProjectContext]:
+    """The tenant's owner as a signed-in browser on their project. Patchbay authenticates API keys
+    only, so the service rules that treat a browser differently are exercised through this context."""
+    user = tenant.user
+    subject = AuthSubject(
+        user=AuthUser(
+            id=user.id, uuid=user.uuid, email=user.email, first_name=user.first_name, last_name=user.last_name,
+            distinct_id=user.distinct_id, is_email_verified=user.is_email_verified,
+            current_organization_id=user.current_organization_id, current_project_id=user.current_project_id,
+        ),
+        key_id="", scopes=["*"], scoped_projects=None, scoped_organizations=None, browser_session=True,
+    )  # fmt: skip
+    project = ProjectRef(
+        id=tenant.project.id,
+        organization_id=tenant.project.organization_id,
+        name=tenant.project.name,
+        api_token=tenant.project.api_token,
+    )
+    async with runtime.db.session() as session:
+        yield ProjectContext(
+            runtime=runtime, session=session, subject=subject, project=project, level=MembershipLevel.ADMIN
+        )
+
+
+async def slack_channels(ctx: ProjectContext, pk: int, **params: Any) -> dict[str, Any]:
+    """Slack's channels list as the route runs it, for a context the API cannot build (a browser)."""
+    return await slack_resources.channels(await open_resources(ctx, pk), **params)
+
+
+async def slack_users(ctx: ProjectContext, pk: int, **params: Any) -> dict[str, Any]:
+    return await slack_resources.users(await open_resources(ctx, pk), **params)

@@ -8,8 +8,9 @@ import httpx
 import pytest
 
 from patchbay.providers.slack import simulator_api as slack_api
+from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer
-from tests.provider_resources.helpers import INSTALLER, slack_integration
+from tests.provider_resources.helpers import INSTALLER, browser_context, slack_channels, slack_integration
 from tests.support.factory import Factory, Tenant
 
 MASKED = "PRIVATE_CHANNEL_WITHOUT_ACCESS"
@@ -226,7 +227,7 @@ async def test_channel_id_lookup_budget_answers_429(
 
 
 async def test_force_refresh_bypasses_cache_and_found_channel_joins_cache(
-    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer, runtime: Runtime
 ) -> None:
     seed(sandbox)
     row, _ = await slack_integration(factory, sandbox, tenant)
@@ -238,13 +239,21 @@ async def test_force_refresh_bypasses_cache_and_found_channel_joins_cache(
     cached = (await get(client, tenant, row.id)).json()
     assert "b2_new" in [c["name"] for c in cached["channels"]]
     assert cached["lastRefreshedAt"] == first["lastRefreshedAt"]
-    refreshed = (await get(client, tenant, row.id, force_refresh="true")).json()
+    # An API key reads through the cache whatever force_refresh says (PostHog's newest rule)...
+    keyed = (await get(client, tenant, row.id, force_refresh="true")).json()
+    assert keyed["lastRefreshedAt"] == first["lastRefreshedAt"]
+    assert sandbox.state.count_calls("slack", "conversations.list") == 1
+    # ...a signed-in browser refreshes.
+    async with browser_context(runtime, tenant) as ctx:
+        refreshed = await slack_channels(
+            ctx, row.id, search="", limit=50, offset=0, channel_id="", force_refresh=True
+        )
     assert refreshed["lastRefreshedAt"] != first["lastRefreshedAt"]
     assert sandbox.state.count_calls("slack", "conversations.list") == 2
 
 
 async def test_forced_lookup_of_vanished_channel_drops_it_from_cache(
-    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer, runtime: Runtime
 ) -> None:
     ids = seed(sandbox)
     row, _ = await slack_integration(factory, sandbox, tenant)
@@ -252,8 +261,14 @@ async def test_forced_lookup_of_vanished_channel_drops_it_from_cache(
     sandbox.state.provider_data("slack")["workspaces"][slack_api.DEFAULT_TEAM_ID]["channels"].pop(
         ids["b_public"]
     )
-    gone = await get(client, tenant, row.id, channel_id=ids["b_public"], force_refresh="true")
-    assert gone.json() == {"channels": []}
+    # With a key the lookup answers from the cached list; a browser's forced lookup asks Slack.
+    keyed = await get(client, tenant, row.id, channel_id=ids["b_public"], force_refresh="true")
+    assert [c["name"] for c in keyed.json()["channels"]] == ["b_public"]
+    async with browser_context(runtime, tenant) as ctx:
+        gone = await slack_channels(
+            ctx, row.id, search="", limit=50, offset=0, channel_id=ids["b_public"], force_refresh=True
+        )
+    assert gone == {"channels": []}
     names = [c["name"] for c in (await get(client, tenant, row.id)).json()["channels"]]
     assert "b_public" not in names and "a_public" in names
 

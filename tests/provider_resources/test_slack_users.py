@@ -6,9 +6,11 @@ from typing import Any
 
 import httpx
 
+from patchbay.provider_resources.service import cache_key
 from patchbay.providers.slack import simulator_api as slack_api
+from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer
-from tests.provider_resources.helpers import TEAM, slack_integration
+from tests.provider_resources.helpers import TEAM, browser_context, slack_integration, slack_users
 from tests.support.factory import Factory, Tenant
 
 
@@ -105,14 +107,35 @@ async def test_missing_scope_is_actionable_400(
 
 
 async def test_force_refresh_floor_of_thirty_seconds(
-    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer, runtime: Runtime
 ) -> None:
     seed(sandbox)
     row, _ = await slack_integration(factory, sandbox, tenant)
     first = (await get(client, tenant, row.id)).json()
-    again = (await get(client, tenant, row.id, force_refresh="true")).json()
+    # A signed-in browser may force a refresh, but not within 30 s of the last one.
+    async with browser_context(runtime, tenant) as ctx:
+        again = await slack_users(ctx, row.id, search="", limit=50, offset=0, user_id="", force_refresh=True)
     assert again["lastRefreshedAt"] == first["lastRefreshedAt"]
     assert sandbox.state.count_calls("slack", "users.list") == 1
+
+
+async def test_force_refresh_is_for_browsers_only(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer, runtime: Runtime
+) -> None:
+    seed(sandbox)
+    row, _ = await slack_integration(factory, sandbox, tenant)
+    first = (await get(client, tenant, row.id)).json()
+    # Older than the 30 s floor: a browser's force_refresh goes to Slack, an API key's does not.
+    key = cache_key(row.id, "slack", "users")
+    stale = {**(await runtime.cache.get(key)), "lastRefreshedAt": "2000-01-01T00:00:00+00:00"}
+    await runtime.cache.set(key, stale, 3600)
+    keyed = (await get(client, tenant, row.id, force_refresh="true")).json()
+    assert keyed["lastRefreshedAt"] == stale["lastRefreshedAt"]
+    assert sandbox.state.count_calls("slack", "users.list") == 1
+    async with browser_context(runtime, tenant) as ctx:
+        forced = await slack_users(ctx, row.id, search="", limit=50, offset=0, user_id="", force_refresh=True)
+    assert forced["lastRefreshedAt"] != stale["lastRefreshedAt"] != first["lastRefreshedAt"]
+    assert sandbox.state.count_calls("slack", "users.list") == 2
 
 
 async def test_non_slack_is_400(client: httpx.AsyncClient, tenant: Tenant, factory: Factory) -> None:

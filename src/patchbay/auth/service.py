@@ -44,6 +44,9 @@ class AuthSubject:
     scopes: list[str]
     scoped_projects: list[int] | None
     scoped_organizations: list[str] | None
+    # A signed-in browser rather than an API key. Patchbay authenticates keys only today; the rules
+    # that treat a browser differently (channels' force_refresh) read this flag.
+    browser_session: bool = False
 
 
 async def _body_key(request: Request) -> str | None:
@@ -88,19 +91,39 @@ def _hint_for(header: str | None) -> str | None:
     )
 
 
+def client_address(request: Request) -> str:
+    """The caller's address as the server saw it (uvicorn puts a trusted proxy's X-Forwarded-For here)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def throttle_anonymous(runtime: Runtime, address: str) -> None:
+    """Count one request without a valid key against its address: 429 once the address has used
+    PATCHBAY_RATE_LIMIT_ANONYMOUS (in Redis when configured, so every worker counts together)."""
+    if runtime.anonymous_limiter.rates:
+        await runtime.anonymous_limiter.hit(address)
+
+
+async def anonymous_caller(request: Request) -> None:
+    """Dependency of the routes reached without an API key (OAuth callbacks, Vercel's calls, the
+    linking pages): they carry their own proof (state, signatures, tokens), but guesses cost a slot."""
+    await throttle_anonymous(request.app.state.runtime, client_address(request))
+
+
 @dataclass(frozen=True)
 class Credentials:
     secure_value: str  # the stored form: sha256$<hex>; the plaintext goes no further
     where: str
+    address: str  # the client's, for the per-address limit when the key turns out invalid
 
 
 async def read_credentials(request: Request) -> Credentials:
     """The key the request carries (401 when none), hashed at once."""
     found = await find_key_in_request(request)
     if found is None:
+        await throttle_anonymous(request.app.state.runtime, client_address(request))
         raise NotAuthenticated(_hint_for(request.headers.get("authorization")))
     value, where = found
-    return Credentials(hash_key_value(value), where)
+    return Credentials(hash_key_value(value), where, client_address(request))
 
 
 async def admit(
@@ -109,6 +132,7 @@ async def admit(
     """Turn the key lookup into the caller: 401 for an unknown key, then the hourly last-used
     stamp and the rate limit. `row` comes from a query built on auth.repository.KEY_LOOKUP."""
     if row is None:
+        await throttle_anonymous(runtime, credentials.address)
         raise AuthenticationFailed(f"Personal API key found in request {credentials.where} is invalid.")
     now = datetime.now(UTC)
     last_used = row["last_used_at"]

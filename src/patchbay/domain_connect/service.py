@@ -15,8 +15,9 @@ from patchbay.domain_connect.signing import SigningKeyInvalid, load_private_key,
 from patchbay.email_sender.providers import get_provider
 from patchbay.email_sender.repository import EmailSenderRepository
 from patchbay.email_sender.service import DEFAULT_MAIL_FROM
+from patchbay.kit.convertors import fits_row_id
 from patchbay.kit.errors import NotFound, ValidationError
-from patchbay.kit.hostnames import is_hostname, normalize, root_and_host
+from patchbay.kit.hostnames import is_hostname, is_label, normalize, root_and_host
 from patchbay.models import Integration
 from patchbay.proxy_record.repository import ProxyRecordRepository
 from patchbay.tenancy.context import ProjectContext
@@ -53,9 +54,20 @@ class ApplyTarget:
 async def check(ctx: ProjectContext, domain: str | None) -> dict[str, Any]:
     if not domain or not domain.strip():
         raise ValidationError("domain query parameter is required")
+    runtime = ctx.runtime
+    providers = runtime.settings.domain_connect_provider_map()
+    if is_label(normalize(domain)):
+        # One label (`localhost`): PostHog looks it up, finds nothing and answers "not supported".
+        # No public DNS answers for such a name, so neither do we ask.
+        return {
+            "supported": False,
+            "provider_name": None,
+            "available_providers": [{"endpoint": e, "name": n} for e, n in providers.items()],
+            "dns_host": None,
+            "existing_email_tools": [],
+        }
     if not is_hostname(normalize(domain)):
         raise ValidationError("Enter a valid domain name, e.g. example.com.", attr="domain")
-    runtime = ctx.runtime
     root, _ = root_and_host(domain)
     try:
         found, dns_host, email_tools = await asyncio.gather(
@@ -66,7 +78,6 @@ async def check(ctx: ProjectContext, domain: str | None) -> dict[str, Any]:
     except TransientLookupFailure as exc:
         log.info("domain connect discovery failed transiently", extra={"domain": root, "reason": str(exc)})
         raise ValidationError(LOOKUP_FAILED.format(domain=root)) from None
-    providers = runtime.settings.domain_connect_provider_map()
     return {
         "supported": found is not None,
         "provider_name": found.provider_name if found else None,
@@ -91,6 +102,8 @@ def _validate(ctx: ProjectContext, body: ApplyUrlRequest) -> None:
 
 
 async def _email_sender(ctx: ProjectContext, integration_id: int) -> Integration:
+    if not fits_row_id(integration_id):
+        raise NotFound()  # no row has it (the column is 32-bit): not a database error
     repo = EmailSenderRepository(ctx.session, ctx.project.id, ctx.organization_id)
     kind = await repo.kind_of(integration_id)
     if kind is None:

@@ -37,6 +37,13 @@ class IntegrationOut(BaseModel):
     created_by: UserBasic | None
     errors: str
     display_name: str
+    files_write_requestable: bool = Field(
+        description="Slack: whether the connection requests the files:write scope; false for other kinds."
+    )
+    installation_shared: bool | None = Field(description="GitHub installations only; null otherwise.")
+    installation_status: Literal["connected", "unavailable"] | None = Field(
+        description="GitHub installations only; null otherwise."
+    )
 
 
 class IntegrationPage(BaseModel):

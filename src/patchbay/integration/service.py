@@ -16,8 +16,12 @@ from patchbay.kit.db import Row
 from patchbay.kit.errors import NotFound, PermissionDenied, ValidationError
 from patchbay.kit.pagination import PageParams
 from patchbay.models import Integration
+from patchbay.providers.catalog import get_provider
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import ProjectContext
+
+_slack = get_provider("slack")
+SLACK_REQUESTS_FILES_WRITE = _slack is not None and "files:write" in _slack.scope.split(",")
 
 
 def serialize(row: Row, creators: dict[int, dict[str, Any] | None] | None = None) -> dict[str, Any]:
@@ -41,6 +45,12 @@ def serialize(row: Row, creators: dict[int, dict[str, Any] | None] | None = None
         "display_name": display_name(
             row["kind"], row["integration_id"], config if isinstance(config, dict) else {}
         ),
+        # PostHog's newest fields. Slack: whether the connection asks for files:write. The other two
+        # describe GitHub App installations, which Patchbay does not connect: null, as PostHog
+        # answers for every kind but GitHub.
+        "files_write_requestable": row["kind"] == "slack" and SLACK_REQUESTS_FILES_WRITE,
+        "installation_shared": None,
+        "installation_status": None,
     }
 
 

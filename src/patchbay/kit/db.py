@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -59,9 +61,26 @@ def _json_loads(text: str | bytes) -> Any:
 SERVER_SETTINGS = {"application_name": "patchbay", "jit": "off", "random_page_cost": "1.1"}
 
 
+def create_private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file owner-only (0600) before SQLite does (it would follow the umask,
+    usually world-readable). SQLite gives the -wal and -shm files the database file's mode."""
+    database = make_url(async_url(url)).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another process created it first
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     aurl = async_url(url)
     if aurl.startswith("sqlite"):
+        create_private_sqlite_file(url)
         engine = create_async_engine(aurl)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

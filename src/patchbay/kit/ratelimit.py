@@ -33,16 +33,17 @@ def parse_rates(spec: str) -> list[Rate]:
 
 
 class RateLimiter:
-    def __init__(self, rates: list[Rate], cache: MemoryCache | RedisCache) -> None:
+    def __init__(self, rates: list[Rate], cache: MemoryCache | RedisCache, prefix: str = "throttle") -> None:
         self.rates = rates
         self.cache = cache
+        self.prefix = prefix  # limiters sharing a cache count apart
 
     async def hit(self, ident: str) -> None:
         """Count one request for `ident` in every window; raise Throttled when one is full."""
         now = time.time()
         for rate in self.rates:
             window = int(now // rate.period)
-            key = f"throttle:{rate.name}:{ident}:{window}"
+            key = f"{self.prefix}:{rate.name}:{ident}:{window}"
             used = await self.cache.incr(key, rate.period + 1)
             if used > rate.count:
                 wait = int((window + 1) * rate.period - now) + 1

@@ -19,6 +19,9 @@ class Integration(Base):
         UniqueConstraint("project_id", "kind", "integration_id", name="uq_integration_project_kind_id"),
         Index("ix_integration_kind_ext", "kind", "integration_id"),
         Index("ix_integration_project_created", "project_id", "created_at", "id"),
+        # A deleted integration's id is never handed to the next one (a stale id held by a client
+        # must not reach another account's connection). PostgreSQL sequences never reuse anyway.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -26,7 +26,10 @@ class Organization(Base):
 
 class OrganizationMembership(Base):
     __tablename__ = "organization_memberships"
-    __table_args__ = (UniqueConstraint("organization_id", "user_id", name="uq_membership_org_user"),)
+    __table_args__ = (
+        UniqueConstraint("organization_id", "user_id", name="uq_membership_org_user"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     organization_id: Mapped[uuid.UUID] = mapped_column(

@@ -13,6 +13,7 @@ class Project(Base):
     """PostHog's team: integer id, a public `phc_` token."""
 
     __tablename__ = "projects"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids leave the server: never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     organization_id: Mapped[uuid.UUID] = mapped_column(

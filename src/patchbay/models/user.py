@@ -11,6 +11,7 @@ from patchbay.models.base import Base, new_uuid, utcnow
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids leave the server: never reused
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     uuid: Mapped[UUID] = mapped_column(Uuid, unique=True, default=new_uuid)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from patchbay.auth.service import anonymous_caller
 from patchbay.integration.events import on_integration_deleted
 from patchbay.oauth import service
 from patchbay.oauth.revoke import revoke_on_delete
@@ -17,7 +18,7 @@ from patchbay.tenancy.dependencies import get_runtime, project_context
 on_integration_deleted(revoke_on_delete)
 
 router = APIRouter(tags=["integrations"])
-callback_router = APIRouter(tags=["oauth"])
+callback_router = APIRouter(tags=["oauth"], dependencies=[Depends(anonymous_caller)])
 
 write = project_context("integration:write")
 
@@ -49,6 +50,7 @@ async def authorize(
         started.state_token,
         max_age=int(service.STATE_TTL.total_seconds()),
         path="/",
+        httponly=True,  # only the server reads it: no script on the site ever needs the token
         samesite="lax",
         secure=started.secure_cookie,
     )

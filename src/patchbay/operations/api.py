@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
@@ -9,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
-from patchbay.kit.errors import APIError
+from patchbay.kit.errors import APIError, AuthenticationFailed, NotAuthenticated
 from patchbay.kit.responses import JSONResponse
 from patchbay.operations.metrics import render
 
@@ -48,15 +49,30 @@ async def ready(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
+def _check_metrics_token(request: Request) -> None:
+    """With PATCHBAY_METRICS_TOKEN set, /metrics answers only `Authorization: Bearer <token>`."""
+    expected = request.app.state.runtime.settings.metrics_token
+    if not expected:
+        return
+    header = request.headers.get("authorization")
+    if not header:
+        raise NotAuthenticated()
+    scheme, _, given = header.partition(" ")
+    # Constant-time: the comparison must not tell how much of a guess was right.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise AuthenticationFailed()
+
+
 @router.get(
     "/metrics",
     name="metrics",
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-async def metrics() -> Response:
+async def metrics(request: Request) -> Response:
     """Prometheus metrics in the text exposition format: requests by method, route and status, and
     their latencies (`patchbay_requests_total`, `patchbay_request_duration_seconds`), summed over
-    every worker of the server."""
+    every worker of the server. With PATCHBAY_METRICS_TOKEN set: `Authorization: Bearer <token>`."""
+    _check_metrics_token(request)
     body, content_type = render()
     return Response(body, media_type=content_type)

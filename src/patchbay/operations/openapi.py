@@ -59,6 +59,9 @@ INTEGRATION_EXAMPLE: dict[str, Any] = {
     },
     "errors": "",
     "display_name": "AC0123456789abcdef0123456789abcdef",
+    "files_write_requestable": False,
+    "installation_shared": None,
+    "installation_status": None,
 }
 
 # The probes answer without an API key (/metrics too, unless the operator gives it a token).

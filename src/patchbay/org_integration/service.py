@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from patchbay.account.user_basic import created_by
+from patchbay.kit.convertors import parse_uuid
 from patchbay.kit.db import Row
 from patchbay.kit.errors import APIError, NotFound, ValidationError
 from patchbay.kit.pagination import PageParams
@@ -42,10 +43,10 @@ def repository(ctx: OrganizationContext) -> OrgIntegrationRepository:
 
 
 def parse_pk(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound() from None
+    pk = parse_uuid(raw)
+    if pk is None:
+        raise NotFound()
+    return pk
 
 
 async def list_integrations(ctx: OrganizationContext, params: PageParams) -> tuple[int, list[dict[str, Any]]]:

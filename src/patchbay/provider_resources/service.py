@@ -132,6 +132,12 @@ class IntegrationResources:
         return self.ctx.user.id
 
     @property
+    def browser_session(self) -> bool:
+        # PostHog's newest rule: a person pressing "refresh" may bypass a list cache; API keys
+        # read through it, whatever force_refresh says.
+        return self.ctx.subject.browser_session
+
+    @property
     def settings(self) -> Settings:
         return self.ctx.runtime.settings
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from patchbay.account.user_basic import created_by
 from patchbay.config import Settings
+from patchbay.kit.convertors import parse_uuid
 from patchbay.kit.db import Row
 from patchbay.kit.dns import make_resolver
 from patchbay.kit.errors import NotFound, ValidationError
@@ -73,10 +74,10 @@ def repository(ctx: OrganizationContext) -> ProxyRecordRepository:
 
 
 def parse_pk(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound() from None
+    pk = parse_uuid(raw)
+    if pk is None:
+        raise NotFound()
+    return pk
 
 
 async def list_records(ctx: OrganizationContext, params: PageParams) -> tuple[int, list[dict[str, Any]]]:

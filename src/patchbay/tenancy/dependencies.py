@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.auth.scopes import missing_scope
 from patchbay.auth.service import AuthSubject, admit, authenticate, read_credentials
+from patchbay.kit.convertors import parse_row_id, parse_uuid
 from patchbay.kit.db import Row
 from patchbay.kit.errors import NotFound, PermissionDenied
 from patchbay.kit.request_scope import at_request_end
@@ -66,11 +67,8 @@ def _parse_project_id(raw: str) -> int | None:
     """The project id of the path; None for `@current`. Malformed ids are 404 (after auth)."""
     if raw == "@current":
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise NotFound(PROJECT_NOT_FOUND) from None
-    if value <= 0 or value > 2**31 - 1:
+    value = parse_row_id(raw)
+    if value is None:
         raise NotFound(PROJECT_NOT_FOUND)
     return value
 
@@ -80,10 +78,10 @@ def _parse_organization_id(raw: str, subject: AuthSubject) -> uuid.UUID:
         if subject.user.current_organization_id is None:
             raise NotFound(ORGANIZATION_NOT_FOUND)
         return subject.user.current_organization_id
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFound(ORGANIZATION_NOT_FOUND) from None
+    oid = parse_uuid(raw)
+    if oid is None:
+        raise NotFound(ORGANIZATION_NOT_FOUND)
+    return oid
 
 
 async def _caller_with_project(

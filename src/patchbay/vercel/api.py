@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from patchbay.auth.service import anonymous_caller
 from patchbay.kit.responses import JSONResponse
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import UserContext
@@ -20,6 +21,8 @@ from patchbay.vercel.schemas import ConnectComplete, ConnectCompleted, Installat
 router = APIRouter(tags=["vercel"])
 
 link_caller = user_context("organization_integration:write")
+# Vercel's calls and the browser's carry no API key: counted per address (connect/complete has a key).
+ANONYMOUS = [Depends(anonymous_caller)]
 
 _VERCEL_AUTH_DOC = "`user` or `system`, as Vercel sends it (inferred from the token when absent)."
 
@@ -27,6 +30,7 @@ _VERCEL_AUTH_DOC = "`user` or `system`, as Vercel sends it (inferred from the to
 @router.put(
     "/api/vercel/v1/installations/{installation_id}",
     name="vercel_installation_update",
+    dependencies=ANONYMOUS,
     status_code=204,
     summary="Vercel marketplace: upsert an installation (Vercel's OIDC token, user auth, ADMIN role).",
 )
@@ -57,6 +61,7 @@ async def upsert_installation(
 @router.get(
     "/api/vercel/v1/installations/{installation_id}",
     name="vercel_installation_retrieve",
+    dependencies=ANONYMOUS,
     summary="Vercel marketplace: get an installation (system auth).",
 )
 async def get_installation(
@@ -83,6 +88,7 @@ async def get_installation(
 @router.delete(
     "/api/vercel/v1/installations/{installation_id}",
     name="vercel_installation_destroy",
+    dependencies=ANONYMOUS,
     summary="Vercel marketplace: delete an installation and its project integrations.",
 )
 async def delete_installation(
@@ -110,6 +116,7 @@ async def delete_installation(
 @router.post(
     "/api/vercel/v1/webhooks",
     name="vercel_webhooks",
+    dependencies=ANONYMOUS,
     summary="Vercel webhooks (x-vercel-signature: hex HMAC-SHA1 of the raw body, keyed with the client secret).",
 )
 async def webhooks(
@@ -128,6 +135,7 @@ async def webhooks(
 @router.get(
     "/connect/vercel/callback",
     name="vercel_connect_callback",
+    dependencies=ANONYMOUS,
     summary="Vercel's return for 'link existing account': exchanges the code, then 302 to the linking page.",
 )
 async def connect_callback(
@@ -146,7 +154,7 @@ async def connect_callback(
     return RedirectResponse(location, status_code=302)
 
 
-@router.get("/connect/vercel/link", name="vercel_connect_link", include_in_schema=False)
+@router.get("/connect/vercel/link", name="vercel_connect_link", include_in_schema=False, dependencies=ANONYMOUS)
 async def link_page(session: str = Query("")) -> Response:
     """No web app ships with Patchbay: the page says how to finish the link with an API key."""
     token = html.escape(session)

@@ -78,13 +78,16 @@ async def channels(
     channel_id: str = Query(
         "", description="Look up one channel by ID; search/limit/offset are then ignored."
     ),
-    force_refresh: bool = Query(False, description="Bypass the one-hour channel cache."),
+    force_refresh: bool = Query(
+        False, description="Bypass the one-hour channel cache: browser sessions only; API keys read the cache."
+    ),
 ) -> dict[str, Any]:
     """Slack channels the connected workspace has, filtered, searchable and paginated.
 
     Needs `integration:read`. Answers are cached for an hour per integration; `force_refresh` asks
     Slack again. A revoked Slack token answers 400 `slack_integration_inactive`.
     """
+    force_refresh = force_refresh and session.browser_session
     include_private = session.created_by_id is not None and session.created_by_id == session.user_id
     authed_user = _authed_user(session)
     settings, timeout = session.settings, session.http_timeout
@@ -148,9 +151,13 @@ async def users(
     limit: int = Query(50, ge=1, le=200, description="Members per page (1-200)."),
     offset: int = Query(0, ge=0, description="Members to skip."),
     user_id: str = Query("", description="Look up one member by ID; search/limit/offset are then ignored."),
-    force_refresh: bool = Query(False, description="Bypass the one-hour member cache (at most every 30 s)."),
+    force_refresh: bool = Query(
+        False,
+        description="Bypass the one-hour member cache (at most every 30 s): browser sessions only; API keys read the cache.",
+    ),
 ) -> dict[str, Any]:
     """Members of the connected Slack workspace, searchable and paginated. Needs `integration:read`."""
+    force_refresh = force_refresh and session.browser_session
     settings, timeout = session.settings, session.http_timeout
     team_id = session.integration_id
     key = session.cache_key("slack", "users")
