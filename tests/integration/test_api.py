@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import delete
 
 from patchbay.models import MembershipLevel, Project, User
+from patchbay.providers.twilio import simulator as twilio
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import twilio
 from patchbay.sandbox.server import SandboxServer
 from tests.support.factory import Factory, Tenant
 

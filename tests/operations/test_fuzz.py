@@ -27,8 +27,9 @@ from hypothesis import strategies as st
 
 from patchbay.app import create_app
 from patchbay.config import Settings
+from patchbay.providers.slack import simulator_api as slack_api
+from patchbay.providers.twilio import simulator as twilio
 from patchbay.runtime import build_runtime
-from patchbay.sandbox.providers import slack_api, twilio
 from patchbay.sandbox.server import SandboxServer
 from tests.conftest import SITE_URL, TEST_KEY
 from tests.provider_resources.helpers import slack_integration
