@@ -7,7 +7,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from patchbay.connect.api import oauth_return as connect_return
 from patchbay.integration.events import on_integration_deleted
+from patchbay.kit import browser_binding
 from patchbay.oauth import service
 from patchbay.oauth.revoke import revoke_on_delete
 from patchbay.runtime import Runtime
@@ -30,20 +32,21 @@ write = project_context("integration:write")
     responses={302: {"description": "Redirect to the provider's consent page"}},
 )
 async def authorize(
+    request: Request,
     ctx: ProjectContext = Depends(write),
     kind: str | None = Query(None, description="The OAuth integration kind to connect."),
     next: str | None = Query(
         None, description="Where to send the browser afterwards (relative path or allowed origin)."
     ),
 ) -> Response:
-    started = await service.start_authorization(ctx, kind, next)
+    started = await service.start_authorization(ctx, kind, next, request.cookies.get(service.STATE_COOKIE))
     response = RedirectResponse(started.location, status_code=302)
-    response.set_cookie(
+    # Binds the attempt to this browser: the callback refuses any other (connect-page flows too).
+    browser_binding.set_cookie(
+        response,
         service.STATE_COOKIE,
-        started.state_token,
+        started.browser_value,
         max_age=int(service.STATE_TTL.total_seconds()),
-        path="/",
-        samesite="lax",
         secure=started.secure_cookie,
     )
     return response
@@ -64,7 +67,12 @@ async def callback(
     state: str | None = Query(None),
     error: str | None = Query(None),
 ) -> Response:
-    location = await service.browser_callback(runtime, kind, dict(request.query_params))
+    page = await connect_return(runtime, kind, request)  # None unless a connect page started it
+    if page is not None:
+        return page
+    location = await service.browser_callback(
+        runtime, kind, dict(request.query_params), request.cookies.get(service.STATE_COOKIE)
+    )
     response = RedirectResponse(location, status_code=302)
     response.delete_cookie(service.STATE_COOKIE, path="/")
     return response
