@@ -57,4 +57,6 @@ async def sessions(runtime: Runtime) -> list[ConnectSession]:
 
 async def expire_all(runtime: Runtime) -> None:
     async with runtime.db.transaction() as session:
-        await session.execute(update(ConnectSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        await session.execute(
+            update(ConnectSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )

@@ -152,7 +152,12 @@ async def test_origin_must_be_an_allowed_origin(
     ok = await create_session(client, tenant, origin="https://app.example", next="/done")
     assert ok.status_code == 201
     assert (await sessions(runtime))[0].origin == "https://app.example"
-    for origin in ("https://evil.example", "https://app.example/path", "app.example", "https://app.example?x"):
+    for origin in (
+        "https://evil.example",
+        "https://app.example/path",
+        "app.example",
+        "https://app.example?x",
+    ):
         refused = await create_session(client, tenant, origin=origin)
         assert refused.status_code == 400, origin
         assert refused.json()["attr"] == "origin"
@@ -193,7 +198,9 @@ async def test_scopes_and_tenancy(
     anonymous = await client.post(f"{tenant.base}/connect_sessions/", json={})
     assert anonymous.status_code == 401
     stranger = await factory.tenant()
-    outside = await create_session(client, stranger.__class__(**{**stranger.__dict__, "project": tenant.project}))
+    outside = await create_session(
+        client, stranger.__class__(**{**stranger.__dict__, "project": tenant.project})
+    )
     assert outside.status_code in (403, 404)
     current = await client.post("/api/projects/@current/connect_sessions/", json={}, headers=tenant.headers)
     assert current.status_code == 201

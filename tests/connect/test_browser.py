@@ -23,6 +23,7 @@ from tests.support.factory import Tenant
 from tests.support.live_server import ThreadedServer, product_app
 
 CHROMIUM = "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
 TIMEOUT_MS = 20_000
 
 
@@ -43,8 +44,10 @@ class Live:
 
 @pytest.fixture(scope="session")
 async def chromium() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)")
+    if not HAVE_CHROMIUM:
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)"
+        )
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield browser
@@ -181,7 +184,9 @@ async def test_the_popup_resolves_the_openers_promise(
     await page.context.close()
 
 
-async def test_an_expired_link_says_so(chromium: Browser, live: Live, tenant: Tenant, runtime: Runtime) -> None:
+async def test_an_expired_link_says_so(
+    chromium: Browser, live: Live, tenant: Tenant, runtime: Runtime
+) -> None:
     url = await live.link(tenant)
     await expire_all(runtime)
     page = await new_page(chromium)

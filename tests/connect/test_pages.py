@@ -3,9 +3,11 @@ the credential forms with their CSRF protection, and OAuth through the page."""
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 
 from patchbay.runtime import Runtime
 from patchbay.sandbox.providers import twilio
@@ -156,3 +158,17 @@ async def test_a_kind_outside_the_session_is_refused(
     )
     assert posted.status_code == 404 and "does not offer Twilio" in posted.text
     assert await integrations(runtime) == []
+
+
+async def test_the_token_stays_out_of_the_logs(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    link = await new_link(client, tenant)
+    token = link.rsplit("/", 1)[1]
+    await client.get(link)
+    await client.get(f"{link}/oauth/slack")
+    await client.post(f"{link}/kinds/twilio", data={"account_sid": "x"})
+    logged = [str(record.__dict__) for record in caplog.records]
+    assert sum("/connect/pcs_[redacted]" in line for line in logged) == 3
+    assert not any(token in line for line in logged)

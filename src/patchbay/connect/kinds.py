@@ -30,6 +30,7 @@ class KindCard:
     fields: tuple[FormField, ...] = ()
     # Where an error the builder names no field for is shown.
     fallback_field: str = ""
+    action: str = "Connect"
 
     @property
     def is_oauth(self) -> bool:
@@ -76,6 +77,7 @@ CREDENTIAL_CARDS: dict[str, KindCard] = {
             FormField("auth_token", "Auth token", "password", "off"),
         ),
         fallback_field="auth_token",
+        action="Enter keys",
     ),
     "databricks": KindCard(
         "databricks",
@@ -88,6 +90,7 @@ CREDENTIAL_CARDS: dict[str, KindCard] = {
             FormField("client_secret", "Client secret", "password"),
         ),
         fallback_field="server_hostname",
+        action="Enter keys",
     ),
     "email": KindCard(
         "email",
@@ -105,6 +108,7 @@ CREDENTIAL_CARDS: dict[str, KindCard] = {
             ),
         ),
         fallback_field="email",
+        action="Set up",
     ),
 }
 
