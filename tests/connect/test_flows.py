@@ -195,3 +195,16 @@ async def test_an_api_started_flow_is_bound_to_its_browser(
     assert await integrations(runtime) == []
     finished = await client.get(given.callback_path)
     assert finished.status_code == 302 and "integration_id=" in finished.headers["location"]
+
+
+async def test_two_tabs_of_one_browser_both_finish(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    first_link = await new_link(client, tenant, kinds=["slack"])
+    second_link = await new_link(client, tenant, kinds=["slack"])
+    first = await provider_return(client, first_link)
+    second = await provider_return(client, second_link)
+    assert (await client.get(first)).status_code == 302
+    set_account(sandbox.state, "slack", "slack", {"team_id": "T0SECOND", "team_name": "Second"})
+    assert (await client.get(second)).status_code == 302
+    assert sorted(i.integration_id or "" for i in await integrations(runtime)) == ["T0SANDBOX", "T0SECOND"]

@@ -187,6 +187,4 @@ async def oauth_return(runtime: Runtime, kind: str, request: Request) -> Respons
         return pages.problem(found)
     if connected is None:
         return None
-    response = _finished(connected, 302)
-    response.delete_cookie(STATE_COOKIE, path="/")
-    return response
+    return _finished(connected, 302)

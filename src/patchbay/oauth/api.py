@@ -73,6 +73,5 @@ async def callback(
     location = await service.browser_callback(
         runtime, kind, dict(request.query_params), request.cookies.get(service.STATE_COOKIE)
     )
-    response = RedirectResponse(location, status_code=302)
-    response.delete_cookie(service.STATE_COOKIE, path="/")
-    return response
+    # The binding cookie stays: the browser may have another flow under way in another tab.
+    return RedirectResponse(location, status_code=302)
