@@ -118,6 +118,7 @@ NEXT_REFUSED = [
     "done",
     "/\\evil.example",
     "/ok\r\nSet-Cookie: x=1",
+    "http://[::1",
 ]
 
 
@@ -178,6 +179,9 @@ async def test_reconnect_names_an_integration_of_the_project(
     assert refused.status_code == 400 and refused.json()["attr"] == "integration_id"
     mismatch = await create_session(client, tenant, integration_id=mine.id, kinds=["slack"])
     assert mismatch.status_code == 400 and mismatch.json()["attr"] == "kinds"
+    for huge in (2**31, 2**63, 0, -1):
+        unknown = await create_session(client, tenant, integration_id=huge)
+        assert unknown.status_code == 400 and unknown.json()["attr"] == "integration_id", huge
     not_int = await create_session(client, tenant, integration_id="1")
     assert not_int.status_code == 400 and not_int.json()["attr"] == "integration_id"
     member = await factory.member_of(tenant, level=MembershipLevel.MEMBER)

@@ -194,3 +194,46 @@ async def test_an_expired_link_says_so(
     assert response is not None and response.status == 410
     assert await page.locator("h1").inner_text() == "This link has expired"
     await page.context.close()
+
+
+CONTRAST = """
+(selectors) => {
+  const rgb = (value) => value.match(/[\\d.]+/g).slice(0, 4).map(Number);
+  const background = (element) => {
+    for (let node = element; node; node = node.parentElement) {
+      const [r, g, b, a] = rgb(getComputedStyle(node).backgroundColor);
+      if (a === undefined || a > 0) return [r, g, b];
+    }
+    return [255, 255, 255];
+  };
+  const luminance = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const out = {};
+  for (const selector of selectors) {
+    const element = document.querySelector(selector);
+    const [a, b] = [luminance(rgb(getComputedStyle(element).color)), luminance(background(element))];
+    out[selector] = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  }
+  return out;
+}
+"""
+
+
+async def test_readable_on_a_phone(chromium: Browser, live: Live, tenant: Tenant, sandbox: SandboxServer) -> None:
+    sid = twilio.add_account(sandbox.state, auth_token="right-token")
+    url = await live.link(tenant, kinds=["slack", "twilio"])
+    context = await chromium.new_context(viewport={"width": 375, "height": 812})
+    page = await context.new_page()
+    await page.goto(url)
+    await page.click("summary:has-text('Twilio')")
+    await page.fill("#twilio-account_sid", sid)
+    await page.fill("#twilio-auth_token", "wrong-token")
+    await page.click("button:has-text('Connect Twilio')")
+    await page.locator("#twilio-auth_token-error").wait_for()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
+    selectors = ["h1", ".lead", ".kind-name", ".kind-action", "label", ".hint", ".error", ".alert", "button.button"]
+    ratios = await page.evaluate(CONTRAST, selectors)
+    assert all(ratios[s] >= 4.5 for s in selectors), ratios
+    await context.close()

@@ -15,6 +15,7 @@ from patchbay.connect.repository import ConnectSessionRepository
 from patchbay.connect.schemas import ConnectSessionCreate
 from patchbay.integration import service as integrations
 from patchbay.integration.kind_names import ALL_KINDS
+from patchbay.kit.convertors import INT32_MAX
 from patchbay.kit.errors import PermissionDenied, ValidationError
 from patchbay.models import ConnectSession, Integration
 from patchbay.oauth.service import validate_next
@@ -25,6 +26,7 @@ from patchbay.tenancy.context import ProjectContext
 TOKEN_PREFIX = "pcs_"
 SESSION_TTL = timedelta(minutes=30)
 
+NEXT_MALFORMED = "next must be a relative path starting with / or a URL on an allowed origin"
 LINK_INVALID = "This link is not valid. Ask for a new link to connect."
 LINK_EXPIRED = "This link has expired. Links to connect last 30 minutes: ask for a new one."
 LINK_USED = "This link was already used to make a connection. Ask for a new link to connect again."
@@ -74,7 +76,10 @@ def validate_origin(runtime: Runtime, value: str | None) -> str:
     """An origin (scheme://host[:port], nothing after it) that may receive a popup's result."""
     if value is None or not value.strip():
         return ""
-    parts = urlsplit(value.strip())
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = urlsplit("")
     origin = f"{parts.scheme}://{parts.netloc}".lower()
     if (
         parts.scheme not in ("http", "https")
@@ -110,7 +115,8 @@ def _requested_kinds(runtime: Runtime, requested: list[str]) -> list[str]:
 
 
 async def _reconnect_target(ctx: ProjectContext, pk: int) -> Integration:
-    target = await integrations.repository(ctx).get_model(pk)
+    # Ids outside the 32-bit key column name no row (and must not reach the database as a value).
+    target = await integrations.repository(ctx).get_model(pk) if 0 < pk <= INT32_MAX else None
     if target is None:
         raise ValidationError("No integration with this id in the project.", attr="integration_id")
     if not ctx.is_project_admin:
@@ -124,7 +130,10 @@ async def _reconnect_target(ctx: ProjectContext, pk: int) -> Integration:
 
 async def create_session(ctx: ProjectContext, body: ConnectSessionCreate) -> dict[str, Any]:
     runtime = ctx.runtime
-    next_value = validate_next(runtime, body.next)  # the OAuth `next` rule, attr "next"
+    try:
+        next_value = validate_next(runtime, body.next)  # the OAuth `next` rule, attr "next"
+    except ValueError:  # urlsplit's refusal of a malformed host (an unclosed IPv6 bracket)
+        raise ValidationError(NEXT_MALFORMED, attr="next") from None
     origin = validate_origin(runtime, body.origin)
     target = await _reconnect_target(ctx, body.integration_id) if body.integration_id is not None else None
     if body.kinds is not None:
