@@ -221,7 +221,9 @@ CONTRAST = """
 """
 
 
-async def test_readable_on_a_phone(chromium: Browser, live: Live, tenant: Tenant, sandbox: SandboxServer) -> None:
+async def test_readable_on_a_phone(
+    chromium: Browser, live: Live, tenant: Tenant, sandbox: SandboxServer
+) -> None:
     sid = twilio.add_account(sandbox.state, auth_token="right-token")
     url = await live.link(tenant, kinds=["slack", "twilio"])
     context = await chromium.new_context(viewport={"width": 375, "height": 812})
@@ -233,7 +235,17 @@ async def test_readable_on_a_phone(chromium: Browser, live: Live, tenant: Tenant
     await page.click("button:has-text('Connect Twilio')")
     await page.locator("#twilio-auth_token-error").wait_for()
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
-    selectors = ["h1", ".lead", ".kind-name", ".kind-action", "label", ".hint", ".error", ".alert", "button.button"]
+    selectors = [
+        "h1",
+        ".lead",
+        ".kind-name",
+        ".kind-action",
+        "label",
+        ".hint",
+        ".error",
+        ".alert",
+        "button.button",
+    ]
     ratios = await page.evaluate(CONTRAST, selectors)
     assert all(ratios[s] >= 4.5 for s in selectors), ratios
     await context.close()

@@ -4,12 +4,14 @@ the credential forms with their CSRF protection, and OAuth through the page."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from patchbay.runtime import Runtime
+from patchbay.app import create_app
+from patchbay.runtime import Runtime, build_runtime
 from patchbay.sandbox.providers import twilio
 from patchbay.sandbox.server import SandboxServer
 from tests.conftest import SITE_URL
@@ -172,3 +174,22 @@ async def test_the_token_stays_out_of_the_logs(
     logged = [str(record.__dict__) for record in caplog.records]
     assert sum("/connect/pcs_[redacted]" in line for line in logged) == 3
     assert not any(token in line for line in logged)
+
+
+async def test_cookies_are_secure_on_an_https_site(
+    make_settings: Any, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    settings = make_settings(site_url="https://patchbay.example", allowed_redirect_origins="https://app.example")
+    other = build_runtime(settings)
+    try:
+        tenant = await Factory(other).tenant()
+        transport = httpx.ASGITransport(app=create_app(settings, other))
+        async with httpx.AsyncClient(transport=transport, base_url="https://patchbay.example") as c:
+            link = await new_link(c, tenant, kinds=["slack"])
+            page = await c.get(link)
+            started = await c.get(f"{link}/oauth/slack")
+        for response in (page, started):
+            cookie = response.headers["set-cookie"]
+            assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie, cookie
+    finally:
+        await other.close()
