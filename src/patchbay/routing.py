@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from patchbay.connect.api import page_router as connect_page_router
+from patchbay.connect.api import router as connect_router
 from patchbay.domain_connect.api import router as domain_connect_router
 from patchbay.email_sender.api import router as email_sender_router
 from patchbay.integration.api import router as integration_router
@@ -24,6 +26,7 @@ PROJECT_ROUTERS: list[APIRouter] = [
     oauth_router,
     domain_connect_router,
     email_sender_router,
+    connect_router,
 ]
 
 # Mounted under /api/organizations/{organization_id}.
@@ -38,4 +41,5 @@ ROOT_ROUTERS: list[APIRouter] = [
     docs_router,
     oauth_callback_router,
     vercel_router,
+    connect_page_router,
 ]

@@ -87,7 +87,7 @@ async def test_posthog_post_with_code_connects(
     assert given.code and given.cookie
     # PostHog's state string, as its frontend posts it back.
     parsed = parse_qs(given.state)
-    assert parsed["token"] == [given.cookie] and parsed["next"] == ["/done"]
+    assert len(parsed["token"][0]) == 66 and parsed["next"] == ["/done"]
     assert parsed["team_id"] == [str(tenant.project.id)]
     created = await client.post(
         f"{tenant.base}/integrations/",
@@ -113,7 +113,7 @@ async def test_authorize_url_carries_posthog_parameters(
     assert query["response_type"] == "code"
     assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
     assert parse_qs(query["state"])["next"] == ["/projects/test"]
-    assert len(given.cookie or "") == 66
+    assert len(given.cookie or "") == 43  # the browser binding, not the state token
 
 
 async def test_hubspot_has_no_pkce_and_sends_optional_scope(

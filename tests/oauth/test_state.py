@@ -4,6 +4,7 @@ creates nothing."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -241,10 +242,15 @@ async def test_cookie_and_state_record(
     response = await start(client, tenant, "linear")
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("ph_oauth_state=") and "Max-Age=600" in cookie and "Path=/" in cookie
-    token = response.cookies["ph_oauth_state"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    state = parse_qs(urlsplit(response.headers["location"]).query)["state"][0]
+    token = parse_qs(state)["token"][0]
     async with runtime.db.session() as session:
         stored = await session.get(OAuthState, token)
     assert stored is not None
+    # The cookie holds the browser's binding; the state keeps only its hash.
+    binding = response.cookies["ph_oauth_state"]
+    assert binding != token and stored.browser_binding == hashlib.sha256(binding.encode()).hexdigest()
     assert (
         stored.user_id == tenant.user.id
         and stored.project_id == tenant.project.id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,11 @@ class KeyRing:
         except (ValueError, TypeError):
             raise ValueError("PATCHBAY_ENCRYPTION_KEYS holds a value that is not a Fernet key") from None
         self._ring = MultiFernet(self._fernets)
+        self._first_key = keys[0].strip().encode()
+
+    def derive(self, purpose: str) -> bytes:
+        """A key for signing (not encrypting) one kind of thing, derived from the first key."""
+        return hmac.new(self._first_key, purpose.encode(), hashlib.sha256).digest()
 
     @classmethod
     def from_string(cls, value: str) -> KeyRing:

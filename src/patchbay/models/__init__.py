@@ -1,6 +1,7 @@
 """Every table, importable from one place (Alembic reads Base.metadata from here)."""
 
 from patchbay.models.base import Base
+from patchbay.models.connect_session import ConnectSession
 from patchbay.models.integration import TOKEN_REFRESH_FAILED, Integration
 from patchbay.models.link_session import LinkSession
 from patchbay.models.oauth_state import OAuthState
@@ -14,6 +15,7 @@ from patchbay.models.user import User
 __all__ = [
     "TOKEN_REFRESH_FAILED",
     "Base",
+    "ConnectSession",
     "Integration",
     "LinkSession",
     "MembershipLevel",

@@ -23,3 +23,10 @@ class OAuthState(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # SHA-256 of the starting browser's cookie: the callback must come from that browser.
+    browser_binding: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Set when the attempt was started from a hosted connect page (patchbay.connect).
+    connect_session_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("connect_sessions.id", ondelete="CASCADE"), nullable=True
+    )
+    connect_popup: Mapped[bool] = mapped_column(default=False)

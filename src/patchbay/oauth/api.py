@@ -4,11 +4,14 @@ record authenticates it)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from patchbay.auth.service import anonymous_caller
 from patchbay.integration.events import on_integration_deleted
+from patchbay.kit import browser_binding
 from patchbay.oauth import service
 from patchbay.oauth.revoke import revoke_on_delete
 from patchbay.runtime import Runtime
@@ -31,6 +34,7 @@ write = project_context("integration:write")
     responses={302: {"description": "Redirect to the provider's consent page"}},
 )
 async def authorize(
+    request: Request,
     ctx: ProjectContext = Depends(write),
     kind: str | None = Query(None, description="The OAuth integration kind to connect."),
     next: str | None = Query(
@@ -43,18 +47,29 @@ async def authorize(
     and expires after 10 minutes; `next` must be a relative path or lie on an allowed origin. The kind's
     OAuth app must be configured (`PATCHBAY_<KIND>_CLIENT_ID` and `PATCHBAY_<KIND>_CLIENT_SECRET`).
     """
-    started = await service.start_authorization(ctx, kind, next)
+    started = await service.start_authorization(ctx, kind, next, request.cookies.get(service.STATE_COOKIE))
     response = RedirectResponse(started.location, status_code=302)
-    response.set_cookie(
+    # Binds the attempt to this browser: the callback refuses any other (connect-page flows too).
+    browser_binding.set_cookie(
+        response,
         service.STATE_COOKIE,
-        started.state_token,
+        started.browser_value,
         max_age=int(service.STATE_TTL.total_seconds()),
-        path="/",
-        httponly=True,  # only the server reads it: no script on the site ever needs the token
-        samesite="lax",
         secure=started.secure_cookie,
     )
     return response
+
+
+# A domain above oauth (connect) finishes the flows it started itself: a handler answers a response
+# for its own attempts and None for every other. Registered at import, like integration.events.
+CallbackHandler = Callable[[Runtime, str, Request], Awaitable[Response | None]]
+_callback_handlers: list[CallbackHandler] = []
+
+
+def on_callback(handler: CallbackHandler) -> CallbackHandler:
+    if handler not in _callback_handlers:
+        _callback_handlers.append(handler)
+    return handler
 
 
 @callback_router.get(
@@ -75,7 +90,12 @@ async def callback(
     """Where the provider sends the browser back. No API key: the `state` authenticates the request.
     Creates the integration, then 302 to `next` with `integration_id` (or `error`).
     """
-    location = await service.browser_callback(runtime, kind, dict(request.query_params))
-    response = RedirectResponse(location, status_code=302)
-    response.delete_cookie(service.STATE_COOKIE, path="/")
-    return response
+    for handler in list(_callback_handlers):  # e.g. the connect page's flows answer with a page
+        page = await handler(runtime, kind, request)
+        if page is not None:
+            return page
+    location = await service.browser_callback(
+        runtime, kind, dict(request.query_params), request.cookies.get(service.STATE_COOKIE)
+    )
+    # The binding cookie stays: the browser may have another flow under way in another tab.
+    return RedirectResponse(location, status_code=302)

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 from patchbay.integration import service as integrations
 from patchbay.integration.kind_names import known_kinds
 from patchbay.integration.kinds import BuiltIntegration, kind_builder
+from patchbay.kit import browser_binding
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.kit.errors import ValidationError
 from patchbay.models import OAuthState
@@ -37,6 +38,10 @@ OTHER_KIND = (
 )
 OTHER_USER = "This connection attempt was started by another user. Please start connecting again."
 OTHER_PROJECT = "This connection attempt was started for another project. Please start connecting again."
+OTHER_BROWSER = (
+    "This connection attempt was started in another browser. "
+    "Finish it in the browser where you started, or start connecting again here."
+)
 
 
 def _now() -> datetime:
@@ -112,35 +117,66 @@ class AuthorizationStart:
     location: str
     state_token: str
     secure_cookie: bool
+    # The starting browser's binding value (cookie STATE_COOKIE); the state keeps its hash.
+    browser_value: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectLink:
+    """An attempt started from a hosted connect page (patchbay.connect)."""
+
+    session_id: int
+    popup: bool
+    carry: dict[str, Any]  # kept encrypted with the state (e.g. the page's token, to offer a retry)
 
 
 async def start_authorization(
-    ctx: ProjectContext, kind: str | None, next_url: str | None
+    ctx: ProjectContext, kind: str | None, next_url: str | None, browser_cookie: str | None = None
 ) -> AuthorizationStart:
-    runtime = ctx.runtime
     provider = provider_to_authorize(kind)
-    authorize.client_credentials(runtime.settings, provider.kind)  # "Kind not configured"
-    next_value = validate_next(runtime, next_url)
+    authorize.client_credentials(ctx.runtime.settings, provider.kind)  # "Kind not configured"
+    next_value = validate_next(ctx.runtime, next_url)
+    return await begin_attempt(ctx.runtime, provider, ctx.user.id, ctx.project.id, next_value, browser_cookie)
+
+
+async def begin_attempt(
+    runtime: Runtime,
+    provider: OAuthProvider,
+    user_id: int,
+    project_id: int,
+    next_value: str,
+    browser_cookie: str | None,
+    connect: ConnectLink | None = None,
+) -> AuthorizationStart:
+    """Store a state record bound to the user, project and starting browser; answer where to send
+    the browser."""
     token = os.urandom(33).hex()
+    browser = browser_binding.value_for(browser_cookie)
     verifier = authorize.new_pkce_verifier() if provider.pkce else None
-    secret = runtime.keyring.encrypt_json({"code_verifier": verifier}) if verifier else ""
+    kept: dict[str, Any] = {**(connect.carry if connect else {})}
+    if verifier:
+        kept["code_verifier"] = verifier
+    secret = runtime.keyring.encrypt_json(kept) if kept else ""
     now = _now()
     async with runtime.db.transaction() as session:
         await OAuthStateRepository(session).insert(
             OAuthState(
                 token=token,
                 kind=provider.kind,
-                user_id=ctx.user.id,
-                project_id=ctx.project.id,
+                user_id=user_id,
+                project_id=project_id,
                 next_url=next_value,
                 secret=secret,
                 created_at=now,
                 expires_at=now + STATE_TTL,
+                browser_binding=browser_binding.digest(browser),
+                connect_session_id=connect.session_id if connect else None,
+                connect_popup=connect.popup if connect else False,
             )
         )
-    state = authorize.state_string(next_value, token, ctx.project.id)
+    state = authorize.state_string(next_value, token, project_id)
     location = authorize.authorize_url(runtime.settings, provider, state, verifier)
-    return AuthorizationStart(location, token, runtime.settings.site_origin.startswith("https://"))
+    return AuthorizationStart(location, token, runtime.settings.site_origin.startswith("https://"), browser)
 
 
 # --- state checks ---------------------------------------------------------------------------------------------
@@ -220,11 +256,28 @@ for _kind in registry.oauth_providers():
     kind_builder(_kind, config=OAuthCodeConfig)(builder_for_kind(_kind))
 
 
-async def browser_callback(runtime: Runtime, kind: str, params: dict[str, str]) -> str:
+async def context_for_state(runtime: Runtime, session: Any, row: OAuthState) -> ProjectContext:
+    """The project context of the user who started the attempt (the browser callback has no key)."""
+    return await context_for_user(runtime, session, row.user_id, row.project_id)
+
+
+async def context_for_user(runtime: Runtime, session: Any, user_id: int, project_id: int) -> ProjectContext:
+    """A user's project context without a key (browser callbacks, connect pages), as strong as
+    an `integration:write` key of that user limited to the project."""
+    return await project_context_for_user(
+        runtime, session, user_id=user_id, project_id=project_id, scopes=["integration:write"]
+    )
+
+
+async def browser_callback(
+    runtime: Runtime, kind: str, params: dict[str, str], browser_cookie: str | None = None
+) -> str:
     """`/integrations/{kind}/callback`: finish the attempt and answer where to send the browser."""
     provider = provider_for(kind)
     token = state_token(params.get("state"))
     row = await load_state(runtime, token, provider.kind)
+    if not browser_binding.matches(row.browser_binding, browser_cookie):
+        raise ValidationError(OTHER_BROWSER, attr="state")
     if params.get("error"):
         await consume_state(runtime, row)
         return with_query(row.next_url or DEFAULT_NEXT, error=str(params["error"])[:200])

@@ -4,6 +4,7 @@ an access log line and metrics."""
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 
@@ -20,6 +21,13 @@ log = logging.getLogger("patchbay.access")
 ORIGINAL_PATH = "patchbay.original_path"
 
 SERVER_ERROR = orjson.dumps(APIError().body())
+
+# A connect page's token is its capability: log lines name the page, never the token.
+_TOKEN_IN_PATH = re.compile(r"(/connect/pcs_)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    return _TOKEN_IN_PATH.sub(r"\1[redacted]", path)
 
 
 async def send_envelope(send: Send, request_id: str) -> None:
@@ -78,7 +86,7 @@ class RequestMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:  # noqa: BLE001 - the last line of defence: answer the envelope
-            log.error("unhandled error", exc_info=exc, extra={"path": scope["path"]})
+            log.error("unhandled error", exc_info=exc, extra={"path": loggable_path(scope["path"])})
             if not response_started:
                 status = 500
                 await send_envelope(send, request_id)
@@ -95,7 +103,7 @@ class RequestMiddleware:
                     "request",
                     extra={
                         "method": method,
-                        "path": scope["path"],
+                        "path": loggable_path(scope["path"]),
                         "route": route_path,
                         "status": status,
                         "duration_ms": round(elapsed * 1000, 2),

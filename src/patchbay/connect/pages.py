@@ -1,0 +1,78 @@
+"""Rendering the connect pages: Jinja2 templates and assets shipped in the package (no CDN, no
+build step), served with headers that keep the page's token to itself."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.responses import HTMLResponse, Response
+
+from patchbay.connect.service import PageProblem
+
+_env = Environment(
+    loader=PackageLoader("patchbay.connect", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+# The page's URL holds its token: no Referer carries it to a provider, nothing caches it, no site
+# frames it, and only the package's own script and style run on it.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+def _load_assets() -> dict[str, tuple[bytes, str]]:
+    folder = resources.files("patchbay.connect") / "static"
+    assets: dict[str, tuple[bytes, str]] = {}
+    for item in folder.iterdir():
+        suffix = item.name[item.name.rfind(".") :]
+        if suffix in _TYPES:
+            assets[item.name] = (item.read_bytes(), _TYPES[suffix])
+    return assets
+
+
+ASSETS = _load_assets()
+
+
+def asset(name: str) -> Response | None:
+    found = ASSETS.get(name)
+    if found is None:
+        return None
+    body, media_type = found
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Cache-Control": "public, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+            # connect.js is imported by the product's pages, on their own origin.
+            "Access-Control-Allow-Origin": "*",
+        },
+    )
+
+
+def render(template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    html = _env.get_template(template).render(**values)
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+def problem(found: PageProblem) -> HTMLResponse:
+    return render(
+        "problem.html",
+        found.status,
+        title=found.title,
+        message=found.message,
+        retry_url=found.retry_url,
+    )
