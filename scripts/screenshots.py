@@ -27,7 +27,7 @@ from patchbay.config import Settings  # noqa: E402
 from patchbay.migrations import upgrade  # noqa: E402
 from patchbay.models import ConnectSession  # noqa: E402
 from patchbay.runtime import build_runtime  # noqa: E402
-from patchbay.sandbox.providers import twilio  # noqa: E402
+from patchbay.providers.twilio import simulator as twilio  # noqa: E402
 from patchbay.sandbox.server import SandboxServer, free_port  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

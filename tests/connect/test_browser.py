@@ -15,8 +15,8 @@ import pytest
 from playwright.async_api import Browser, Page, Route, async_playwright
 
 from patchbay.app import create_app
+from patchbay.providers.twilio import simulator as twilio
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import twilio
 from patchbay.sandbox.server import SandboxServer, free_port
 from tests.connect.helpers import expire_all, integrations, sessions
 from tests.support.factory import Tenant

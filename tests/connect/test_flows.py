@@ -7,12 +7,12 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from patchbay.sandbox.providers._oauth import set_account, set_knob
 
 from patchbay.models import MembershipLevel
 from patchbay.oauth.service import OTHER_BROWSER
 from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer
+from patchbay.simkit.oauth import set_account, set_knob
 from tests.conftest import SITE_URL
 from tests.connect.helpers import heading, integrations, new_link, sessions
 from tests.oauth.helpers import consent

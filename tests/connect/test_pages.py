@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from patchbay.app import create_app
+from patchbay.providers.twilio import simulator as twilio
 from patchbay.runtime import Runtime, build_runtime
-from patchbay.sandbox.providers import twilio
 from patchbay.sandbox.server import SandboxServer
 from tests.conftest import SITE_URL
 from tests.connect.helpers import (

@@ -8,9 +8,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import orjson
@@ -132,7 +133,12 @@ class World:
         asana_sim.add_workspace(self.sandbox.state, "Matrix")
         token, _ = self.sandbox.state.issue_tokens("asana", "asana", {}, expires=False, prefix="asana")
         row = await self.factory.integration(
-            self.owner.project, "asana", "1200", {"data": {"gid": "1200"}}, {"access_token": token}, self.owner.user
+            self.owner.project,
+            "asana",
+            "1200",
+            {"data": {"gid": "1200"}},
+            {"access_token": token},
+            self.owner.user,
         )
         return Use(params={"id": str(row.id)})
 
@@ -208,6 +214,47 @@ class World:
         body = orjson.dumps({"type": "deployment.created", "payload": {}})
         signature = hmac.new(vercel_sim.CLIENT_SECRET.encode(), body, hashlib.sha1).hexdigest()
         return Use(content=body, credential={"x-vercel-signature": signature})
+
+    async def use_new_connect_session(self) -> Use:
+        return Use(body={"kinds": ["twilio", "slack"], "next": "/done"})
+
+    async def use_connect_asset(self) -> Use:
+        return Use(params={"name": "connect.css"})
+
+    async def _connect_token(self) -> str:
+        created = await self.client.post(
+            f"{self.owner.base}/connect_sessions/", json={"next": "/done"}, headers=self.owner.headers
+        )
+        assert created.status_code == 201, created.text
+        return str(created.json()["token"])
+
+    async def use_connect_page(self) -> Use:
+        return Use(params={"token": await self._connect_token()})
+
+    async def use_connect_oauth(self) -> Use:
+        return Use(params={"token": await self._connect_token(), "kind": "slack"})
+
+    async def use_connect_form(self) -> Use:
+        """The Twilio form as the page's browser sends it: the form's CSRF token in the body, the
+        page's CSRF cookie as the credential (kept out of the client's jar for the refusals)."""
+        token = await self._connect_token()
+        page = await self.client.get(f"/connect/{token}")
+        assert page.status_code == 200, page.text
+        found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+        assert found, page.text
+        cookie = page.cookies["pb_connect_csrf"]
+        self.client.cookies.clear()
+        token_value = f"matrix-form-{next(_serial)}"
+        sid = twilio.add_account(self.sandbox.state, auth_token=token_value)
+        form = {"csrf_token": found.group(1), "account_sid": sid, "auth_token": token_value}
+        return Use(
+            params={"token": token, "kind": "twilio"},
+            content=urlencode(form).encode(),
+            credential={
+                "Cookie": f"pb_connect_csrf={cookie}",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
 
     async def use_docs_asset(self) -> Use:
         return Use(params={"name": "swagger-ui.css"})

@@ -21,6 +21,7 @@ from tests.security.rules import (
     PUBLIC,
     VERCEL_CODE,
     VERCEL_SIGNATURE,
+    ConnectToken,
     LinkRule,
     OrganizationRule,
     OwnCredential,
@@ -42,7 +43,7 @@ ORG_ADMIN = OrganizationRule("organization_integration:write", admin=NOT_ORG_ADM
 PROXY_READ = OrganizationRule("proxy_record:read")
 PROXY_ADMIN = OrganizationRule("proxy_record:write", admin=NOT_ORG_ADMIN)
 
-Rule = ProjectRule | OrganizationRule | LinkRule | OwnCredential | VercelOidc
+Rule = ProjectRule | OrganizationRule | LinkRule | OwnCredential | VercelOidc | ConnectToken
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,13 @@ TABLE: list[Entry] = [
     Entry("POST", O + "/proxy_records", PROXY_ADMIN, 201, "new_proxy_record"),
     Entry("GET", O + "/proxy_records/{id}", PROXY_READ, 200, "proxy_record"),
     Entry("DELETE", O + "/proxy_records/{id}", PROXY_ADMIN, 204, "proxy_record"),
+    Entry("POST", P + "/connect_sessions", WRITE, 201, "new_connect_session"),
+    # connect pages (the token in the path is the capability)
+    Entry("GET", "/connect/connect.js", PUBLIC, 200),
+    Entry("GET", "/connect/static/{name}", PUBLIC, 200, "connect_asset"),
+    Entry("GET", "/connect/{token}", ConnectToken(), 200, "connect_page"),
+    Entry("GET", "/connect/{token}/oauth/{kind}", ConnectToken(), 302, "connect_oauth"),
+    Entry("POST", "/connect/{token}/kinds/{kind}", ConnectToken(form=True), 303, "connect_form"),
     # browser returns, Vercel, operations, documentation
     Entry("GET", "/integrations/{kind}/callback", OAUTH_STATE, 302, "oauth_callback"),
     Entry("GET", "/connect/vercel/callback", VERCEL_CODE, 302, "vercel_code"),
@@ -174,12 +182,11 @@ class Problem:
 async def check_entry(world: World, entry: Entry, path: str) -> list[Problem]:
     """Sends every case of the entry's rule; returns what answered otherwise than the rule says."""
     use = await world.use(entry.use, shared=entry.reads_only)
-    url = _url(path, world, use.params)
     problems = []
     for case in await entry.rule.cases(world, use, entry.ok):
         response = await world.client.request(
             entry.method,
-            url,
+            _url(path, world, use.params if case.params is None else case.params),
             params=case.query if case.query is not None else {**entry.query, **use.query},
             json=use.body if use.content is None else None,
             content=use.content,

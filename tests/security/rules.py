@@ -28,6 +28,7 @@ class Expect:
     status: int
     detail: str | None = None
     error_type: str | None = None
+    page: bool = False  # a browser page: errors are HTML pages, not the JSON envelope
 
     def problem(self, response: httpx.Response) -> str | None:
         got = response.status_code
@@ -36,6 +37,10 @@ class Expect:
         if got != self.status:
             return f"expected {self.status}, got {got}: {response.text[:200]}"
         if got < 400:
+            return None
+        if self.page:
+            if not response.headers.get("content-type", "").startswith("text/html"):
+                return f"error page is not HTML: {response.text[:200]}"
             return None
         try:
             body = response.json()
@@ -65,6 +70,7 @@ class Case:
     expect: Expect
     query: dict[str, Any] | None = None  # None: the entry's query
     body: Any = None
+    params: dict[str, str] | None = None  # path parameters other than the entry's (a forged token)
 
 
 def missing_scope_key(scope: str) -> list[str]:
@@ -266,3 +272,31 @@ class VercelOidc:
             detail = f"Action '{self.admin_action}' requires ADMIN role. Current role: USER"
             cases.append(Case("Vercel user without ADMIN", member, denied(detail)))
         return [*cases, Case("holder of the vercel-oidc credential", use.credential, Expect(ok))]
+
+
+@dataclass(frozen=True)
+class ConnectToken:
+    """A connect page: the `pcs_` token in the path is the capability (no key). A forged token is
+    refused whoever sends it; `form` routes also need the CSRF cookie, which `use.credential` holds."""
+
+    form: bool = False
+
+    def __str__(self) -> str:
+        return "connect-token+csrf" if self.form else "connect-token"
+
+    async def cases(self, world: World, use: Use, ok: int) -> list[Case]:
+        forged = {**use.params, "token": "pcs_" + "x" * 43}
+        cases = [
+            Case("a forged token", {}, Expect(404, page=True), params=forged),
+            Case(
+                "the owner's API key with a forged token",
+                world.owner.headers,
+                Expect(404, page=True),
+                params=forged,
+            ),
+        ]
+        if self.form:
+            cases.append(
+                Case("the form without its CSRF cookie", world.owner.headers, Expect(403, page=True))
+            )
+        return [*cases, Case("holder of the connect link", use.credential, Expect(ok))]
