@@ -25,6 +25,7 @@ from patchbay.operations.logging import configure_logging
 from patchbay.operations.middleware import RequestMiddleware
 from patchbay.routing import ORGANIZATION_ROUTERS, PROJECT_ROUTERS, ROOT_ROUTERS
 from patchbay.runtime import Runtime, build_runtime
+from patchbay.webhook.delivery import run_delivery_loop
 
 log = logging.getLogger("patchbay.app")
 
@@ -151,10 +152,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             refresher = asyncio.create_task(
                 run_background_refresher(runtime, interval=settings.refresher_interval, stop=stop)
             )
+        # Webhook deliveries: every worker claims its share of the outbox (patchbay.webhook.delivery).
+        deliveries = asyncio.create_task(run_delivery_loop(runtime, stop))
         try:
             yield
         finally:
             stop.set()
+            await deliveries
             if refresher is not None:
                 await refresher
             if listener is not None:

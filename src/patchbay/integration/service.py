@@ -107,6 +107,7 @@ async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegrati
                 existing.errors = ""
                 await ctx.session.flush()
                 row = existing
+                await events.integration_changed(ctx.session, events.INTEGRATION_UPDATED, row)
             else:
                 row = await repo.insert(
                     kind=kind,
@@ -116,6 +117,7 @@ async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegrati
                     errors="",
                     created_by_id=ctx.user.id,
                 )
+                await events.integration_changed(ctx.session, events.INTEGRATION_CREATED, row)
             await ctx.session.commit()
             break
         except IntegrityError:
@@ -150,5 +152,6 @@ async def delete_integration(ctx: ProjectContext, pk: int) -> None:
     except Exception:  # noqa: BLE001 - unreadable secrets never block a delete
         secrets = {}
     await repo.delete(pk)
+    await events.integration_changed(ctx.session, events.INTEGRATION_DELETED, row)
     await ctx.session.commit()
     await events.integration_deleted(ctx.runtime, row, secrets)

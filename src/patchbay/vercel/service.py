@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.repository import AccountRepository
 from patchbay.account.service import AccountError, create_organization, ensure_user
+from patchbay.integration import events
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.kit.errors import (
     APIError,
@@ -156,7 +157,7 @@ async def upsert_installation(
         organization = await create_organization(session, name, user)
         if created and claims.user_id:
             config["user_mappings"] = {claims.user_id: user.id}
-        await repo.add(
+        installation = await repo.add(
             OrganizationIntegration(
                 organization_id=organization.id,
                 kind=VERCEL,
@@ -166,6 +167,7 @@ async def upsert_installation(
                 created_by_id=user.id,
             )
         )
+        await events.integration_changed(session, events.ORG_INTEGRATION_CREATED, installation)
         await session.commit()
     except AccountError as exc:
         await session.rollback()
@@ -192,6 +194,7 @@ async def delete_installation(session: AsyncSession, installation_id: str) -> di
         raise NotFound("Installation not found")
     for row in rows:
         await repo.remove_installation(row)
+        await events.integration_changed(session, events.ORG_INTEGRATION_DELETED, row)
     await session.commit()
     log.info("vercel installation %s deleted", installation_id)
     return {"finalized": True}
@@ -238,6 +241,7 @@ async def handle_webhook(
     rows = await repo.installations(installation_id)
     for row in rows:
         await repo.remove_installation(row)
+        await events.integration_changed(session, events.ORG_INTEGRATION_DELETED, row)
     await session.commit()
     log.info(
         "vercel webhook removed installation %s (%d organization integrations)", installation_id, len(rows)
@@ -375,6 +379,7 @@ async def complete_link(ctx: UserContext, body: ConnectComplete) -> dict[str, An
         if await _installation_orphaned(runtime, existing):
             log.info("vercel installation %s is gone on Vercel: replacing its link", existing.integration_id)
             await repo.remove_installation(existing)
+            await events.integration_changed(session, events.ORG_INTEGRATION_DELETED, existing)
             await session.commit()
         else:
             raise ValidationError(ALREADY_LINKED)
@@ -390,7 +395,7 @@ async def complete_link(ctx: UserContext, body: ConnectComplete) -> dict[str, An
         await session.rollback()
         raise ValidationError(SESSION_USED)
     try:
-        await repo.add(
+        linked = await repo.add(
             OrganizationIntegration(
                 organization_id=organization_id,
                 kind=VERCEL,
@@ -419,6 +424,8 @@ async def complete_link(ctx: UserContext, body: ConnectComplete) -> dict[str, An
                 created_by_id=ctx.user.id,
             )
         )
+        await events.integration_changed(session, events.ORG_INTEGRATION_CREATED, linked)
+        await events.integration_changed(session, events.INTEGRATION_CREATED, resource)
         await session.commit()
     except IntegrityError:
         await session.rollback()
