@@ -59,7 +59,9 @@ async def test_update_and_delete(client: httpx.AsyncClient, tenant: Tenant) -> N
     body = changed.json()
     assert body["url"] == "https://hooks.example.com/b" and body["events"] == ["ping", "integration.deleted"]
     assert body["description"] == "renamed" and body["enabled"] is False and "secret" not in body
-    everything = await client.patch(url, json={"events": ["integration.created", "*"]}, headers=tenant.headers)
+    everything = await client.patch(
+        url, json={"events": ["integration.created", "*"]}, headers=tenant.headers
+    )
     assert everything.json()["events"] == ["*"]
 
     assert (await client.delete(url, headers=tenant.headers)).status_code == 204
@@ -72,7 +74,11 @@ async def test_update_and_delete(client: httpx.AsyncClient, tenant: Tenant) -> N
     [
         ({}, "url", "required"),
         ({"url": "https://hooks.example.com", "events": []}, "events", "empty"),
-        ({"url": "https://hooks.example.com", "events": ["integration.exploded"]}, "events", "invalid_choice"),
+        (
+            {"url": "https://hooks.example.com", "events": ["integration.exploded"]},
+            "events",
+            "invalid_choice",
+        ),
         ({"url": "https://hooks.example.com", "events": "ping"}, "events", "not_a_list"),
         ({"url": 5}, "url", "invalid_input"),
         ({"url": "not a url"}, "url", "invalid_input"),
@@ -95,7 +101,9 @@ async def test_patch_refuses_null_and_unknown_ids_are_404(client: httpx.AsyncCli
     response = await client.patch(url, json={"url": None}, headers=tenant.headers)
     assert response.status_code == 400 and response.json()["attr"] == "url"
     for missing in ("not-a-uuid", "00000000-0000-0000-0000-000000000000"):
-        assert (await client.get(f"{tenant.base}/webhooks/{missing}/", headers=tenant.headers)).status_code == 404
+        assert (
+            await client.get(f"{tenant.base}/webhooks/{missing}/", headers=tenant.headers)
+        ).status_code == 404
         deliveries = await client.get(f"{tenant.base}/webhooks/{missing}/deliveries/", headers=tenant.headers)
         assert deliveries.status_code == 404
 
@@ -129,14 +137,14 @@ async def guarded_client(make_settings: Any, app: Any) -> AsyncIterator[httpx.As
 async def test_private_and_metadata_urls_are_refused(
     guarded_client: httpx.AsyncClient, tenant: Tenant, url: str
 ) -> None:
-    response = await guarded_client.post(f"{tenant.base}/webhooks/", json={"url": url}, headers=tenant.headers)
+    response = await guarded_client.post(
+        f"{tenant.base}/webhooks/", json={"url": url}, headers=tenant.headers
+    )
     assert response.status_code == 400, response.text
     assert response.json()["attr"] == "url" and response.json()["type"] == "validation_error"
 
 
-async def test_private_urls_refused_on_update_too(
-    guarded_client: httpx.AsyncClient, tenant: Tenant
-) -> None:
+async def test_private_urls_refused_on_update_too(guarded_client: httpx.AsyncClient, tenant: Tenant) -> None:
     created = await guarded_client.post(
         f"{tenant.base}/webhooks/", json={"url": "https://93.184.215.14/hooks"}, headers=tenant.headers
     )
@@ -173,7 +181,9 @@ async def test_scopes_and_the_admin_rule(client: httpx.AsyncClient, tenant: Tena
 
     writer = await factory.member_of(tenant, MembershipLevel.ADMIN, scopes=["webhook:write"])
     assert (await client.get(item, headers=writer.headers)).status_code == 200  # write implies read
-    assert (await client.post(f"{tenant.base}/webhooks/", json=new, headers=writer.headers)).status_code == 201
+    assert (
+        await client.post(f"{tenant.base}/webhooks/", json=new, headers=writer.headers)
+    ).status_code == 201
 
     other = await factory.member_of(tenant, MembershipLevel.ADMIN, scopes=["integration:write"])
     assert (await client.get(f"{tenant.base}/webhooks/", headers=other.headers)).status_code == 403

@@ -63,8 +63,8 @@ class DeliveryLoop:
         self.delays = runtime.settings.webhook_retry_delays()
         self.wake = asyncio.Event()
         self.in_flight: set[asyncio.Task[None]] = set()
-        self._maintained_at = 0.0
-        self._pruned_at = 0.0
+        self._maintained_at = float("-inf")
+        self._pruned_at = float("-inf")
         # One client for every attempt of this worker: connections to a receiver are reused.
         self.client = outbound_client(timeout=self.settings.webhook_timeout)
 
