@@ -31,6 +31,7 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.port}/hooks"
         self.received: list[Received] = []
         self.statuses: list[int] = []
+        self.delay = 0.0  # seconds before each answer
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -45,6 +46,8 @@ class Receiver:
                         Received({k.lower(): v for k, v in self.headers.items()}, body, time.time())
                     )
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -53,6 +56,7 @@ class Receiver:
             def log_message(self, *_args: Any) -> None:
                 pass
 
+        ThreadingHTTPServer.request_queue_size = 256  # many concurrent deliveries connect at once
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

@@ -33,7 +33,9 @@ log = logging.getLogger("patchbay.webhook")
 CHANNEL = "patchbay_webhooks"
 MAX_IN_FLIGHT = 32
 POLL_INTERVAL = 3.0
-LEASE_MARGIN = timedelta(seconds=30)  # beyond the attempt's own timeout
+# Beyond the attempt's own time limit (PATCHBAY_WEBHOOK_TIMEOUT covers resolving and sending): time
+# to record the outcome. A worker killed mid-attempt delays that delivery by about this much.
+LEASE_MARGIN = timedelta(seconds=5)
 MAINTENANCE_INTERVAL = 5.0  # queue depth gauge
 PRUNE_INTERVAL = 3600.0
 RETENTION = timedelta(days=30)
@@ -63,6 +65,7 @@ class DeliveryLoop:
         self.delays = runtime.settings.webhook_retry_delays()
         self.wake = asyncio.Event()
         self.in_flight: set[asyncio.Task[None]] = set()
+        self.started = 0  # attempts this loop started (tests, logs)
         self._maintained_at = float("-inf")
         self._pruned_at = float("-inf")
         # One client for every attempt of this worker: connections to a receiver are reused.
@@ -106,6 +109,7 @@ class DeliveryLoop:
         try:
             free = MAX_IN_FLIGHT - len(self.in_flight)
             claimed = await self.claim(free) if free > 0 else []
+            self.started += len(claimed)
             for row in claimed:
                 task = asyncio.create_task(self.attempt(row))
                 self.in_flight.add(task)
@@ -148,10 +152,9 @@ class DeliveryLoop:
         error = ""
         try:
             headers = self.headers(row)
-            target = await egress.resolve(self.settings, row["url"])
-            status = await egress.post(
-                self.client, target, headers, row["body"].encode(), self.settings.webhook_timeout
-            )
+            async with asyncio.timeout(self.settings.webhook_timeout):
+                target = await egress.resolve(self.settings, row["url"])
+                status = await egress.post(self.client, target, headers, row["body"].encode())
             if not 200 <= status < 300:
                 error = f"The endpoint answered {status}."
         except egress.URLRefused as exc:

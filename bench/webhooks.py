@@ -1,0 +1,338 @@
+"""`python -m bench webhooks`: webhook delivery from the outbox, end to end, on PostgreSQL.
+
+1. A throw-away database, `patchbay serve --workers 2`, a receiver in its own process
+   (bench/webhook_receiver.py) that answers 200 at once.
+2. The create benchmark (POST integrations, an upsert, at 32 connections) without any endpoint,
+   then with one endpoint subscribed (each create writes an event and a delivery in its transaction,
+   and the workers deliver them meanwhile), alternated twice: what publishing adds.
+3. 10,000 events (creates offered at a fixed rate) delivered by the two workers: all delivered,
+   none twice, and commit-to-delivery latency (the event's `created_at` to its arrival).
+
+Writes bench/results/webhooks.md and .json. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+import psutil
+from cryptography.fernet import Fernet
+from sqlalchemy.engine import make_url
+
+from bench.load import LoadResult, Target, drive, ensure_wrk
+from bench.seed import UPSERT_HOSTNAME
+from bench.servers import Server, free_port, patchbay_command
+from patchbay.kit.db import driver_dsn
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CREATE_BODY = {
+    "kind": "databricks",
+    "config": {"server_hostname": UPSERT_HOSTNAME, "client_id": "bench", "client_secret": "bench-secret"},
+}
+
+
+def say(message: str) -> None:
+    sys.stderr.write(f"[bench webhooks] {message}\n")
+    sys.stderr.flush()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] if ordered else 0.0
+
+
+async def _admin(admin_url: str, sql: str) -> None:
+    conn = await asyncpg.connect(driver_dsn(admin_url))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _pending(url: str) -> int:
+    conn = await asyncpg.connect(driver_dsn(url))
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'"))
+    finally:
+        await conn.close()
+
+
+class WebhookBench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.workdir = Path(tempfile.mkdtemp(prefix="patchbay-bench-webhooks-"))
+        self.servers: list[Server] = []
+        self.database = f"patchbay_bench_{secrets.token_hex(4)}"
+        self.url = (
+            make_url(driver_dsn(args.admin_url))
+            .set(database=self.database)
+            .render_as_string(hide_password=False)
+        )
+
+    # --- set-up ------------------------------------------------------------------------------------
+    def env(self, port: int) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PATCHBAY_")}
+        env.update(
+            {
+                "PATCHBAY_DATABASE_URL": self.url,
+                "PATCHBAY_ENCRYPTION_KEYS": self.keys,
+                "PATCHBAY_RATE_LIMIT": "off",
+                "PATCHBAY_SITE_URL": f"http://127.0.0.1:{port}",
+                "PATCHBAY_WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver is on loopback
+                "PATCHBAY_LOG_LEVEL": "WARNING",
+                "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics"),
+            }
+        )
+        (self.workdir / "metrics").mkdir(exist_ok=True)
+        return env
+
+    def start(self) -> tuple[Server, Server]:
+        self.keys = Fernet.generate_key().decode()
+        say(f"creating throw-away database {self.database}")
+        asyncio.run(_admin(self.args.admin_url, f'CREATE DATABASE "{self.database}"'))
+        from patchbay.migrations import upgrade
+
+        upgrade(self.url)
+        port = free_port()
+        receiver = Server(
+            "receiver", [sys.executable, "-m", "bench.webhook_receiver", "--port", str(port)], dict(os.environ),
+            port, self.workdir,
+        )  # fmt: skip
+        self.servers.append(receiver.start(health_path="/stats"))
+        port = free_port()
+        say(f"starting patchbay serve --workers {self.args.workers} on port {port}")
+        server = Server(
+            "patchbay", patchbay_command(port, self.args.workers), self.env(port), port, self.workdir
+        )
+        self.servers.append(server.start())
+        return server, receiver
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        asyncio.run(_admin(self.args.admin_url, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
+        say(f"dropped {self.database}")
+
+    # --- the runs ------------------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        wrk = None if self.args.python_load else ensure_wrk(install=not self.args.no_install)
+        loadavg = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        server, receiver = self.start()
+        boot = subprocess.run(
+            [str(Path(sys.executable).with_name("patchbay")), "bootstrap", "--email", "bench@example.com", "--json"],
+            env=self.env(server.port), cwd=self.workdir, capture_output=True, check=True,
+        )  # fmt: skip
+        created = json.loads(boot.stdout)
+        auth = {"Authorization": f"Bearer {created['api_key']}"}
+        base = f"{server.base_url}/api/projects/{created['project']['id']}"
+        first = httpx.post(f"{base}/integrations/", json=CREATE_BODY, headers=auth, timeout=30)
+        assert first.status_code == 201, first.text
+        create = Target(
+            "create", f"{base}/integrations/", method="POST",
+            headers={**auth, "Content-Type": "application/json"}, body=orjson.dumps(CREATE_BODY).decode(),
+            expect_status=201,
+        )  # fmt: skip
+
+        runs: dict[str, list[LoadResult]] = {"without": [], "with": []}
+        endpoint_id = None
+        for round_ in range(self.args.rounds):
+            for mode in ("without", "with"):
+                if mode == "with" and endpoint_id is None:
+                    made = httpx.post(
+                        f"{base}/webhooks/",
+                        json={"url": f"{receiver.base_url}/hooks", "events": ["integration.updated"]},
+                        headers=auth,
+                        timeout=30,
+                    )
+                    assert made.status_code == 201, made.text
+                    endpoint_id = made.json()["id"]
+                self.set_enabled(base, auth, endpoint_id, mode == "with")
+                self.drain(receiver)
+                say(f"round {round_ + 1}: create {mode} publishing ...")
+                result = drive(
+                    create, wrk=wrk, connections=self.args.connections, seconds=self.args.duration, warmup=2.0
+                )
+                say(f"  {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms")
+                runs[mode].append(result)
+        self.set_enabled(base, auth, endpoint_id, True)
+        self.drain(receiver)
+
+        say(f"{self.args.events:,} events at {self.args.rate}/s ...")
+        offered = asyncio.run(self.offer(create, self.args.events, self.args.rate))
+        delivered = self.collect(receiver, self.args.events)
+        return {
+            "started": datetime.now(UTC).isoformat(timespec="seconds"),
+            "environment": {
+                "command": "python -m bench webhooks " + " ".join(sys.argv[2:]),
+                "cpus": os.cpu_count(),
+                "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
+                "loadavg_before": loadavg,
+                "python": platform.python_version(),
+                "workers": self.args.workers,
+                "load_tool": "wrk" if wrk else "bench.pyload",
+                "connections": self.args.connections,
+                "duration": self.args.duration,
+            },
+            "create": {mode: [r.__dict__ for r in results] for mode, results in runs.items()},
+            "events": {**offered, **delivered},
+        }
+
+    def set_enabled(self, base: str, auth: dict[str, str], endpoint_id: str | None, enabled: bool) -> None:
+        if endpoint_id is not None:
+            response = httpx.patch(
+                f"{base}/webhooks/{endpoint_id}/", json={"enabled": enabled}, headers=auth, timeout=30
+            )
+            assert response.status_code == 200, response.text
+
+    def drain(self, receiver: Server, timeout: float = 300.0) -> None:
+        """Wait until nothing is pending, then forget what the receiver saw."""
+        deadline = time.monotonic() + timeout
+        while asyncio.run(_pending(self.url)) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        httpx.post(f"{receiver.base_url}/reset", timeout=30)
+
+    async def offer(self, create: Target, count: int, rate: float) -> dict[str, Any]:
+        """`count` creates at a fixed rate (an open loop: a slow answer does not slow the offer)."""
+        statuses: Counter[int] = Counter()
+        limit = asyncio.Semaphore(256)
+        async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=256)) as client:
+
+            async def one() -> None:
+                async with limit:
+                    response = await client.post(create.url, content=create.body, headers=create.headers)
+                    statuses[response.status_code] += 1
+
+            started = time.monotonic()
+            tasks = []
+            for i in range(count):
+                delay = started + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one()))
+            await asyncio.gather(*tasks)
+            took = time.monotonic() - started
+        if statuses != Counter({201: count}):
+            raise RuntimeError(f"creates answered {dict(statuses)}")
+        return {"offered": count, "offer_seconds": round(took, 2), "offered_rate": round(count / took, 1)}
+
+    def collect(self, receiver: Server, count: int, timeout: float = 300.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        stats: dict[str, Any] = {"ids": [], "latencies": []}
+        while time.monotonic() < deadline:
+            stats = httpx.get(f"{receiver.base_url}/stats", timeout=60).json()
+            if len(set(stats["ids"])) >= count:
+                break
+            time.sleep(0.5)
+        time.sleep(3.0)  # anything sent twice would arrive now
+        stats = httpx.get(f"{receiver.base_url}/stats", timeout=60).json()
+        ids = Counter(stats["ids"])
+        latencies = [1000 * x for x in stats["latencies"]]
+        return {
+            "received": len(stats["ids"]),
+            "unique": len(ids),
+            "twice_or_more": sum(1 for n in ids.values() if n > 1),
+            "all_delivered": len(ids) == count,
+            "wait_after_offer_s": round(time.monotonic() - started - 3.0, 1),
+            "latency_ms": {
+                "p50": round(percentile(latencies, 50), 1),
+                "p90": round(percentile(latencies, 90), 1),
+                "p99": round(percentile(latencies, 99), 1),
+                "max": round(max(latencies, default=0.0), 1),
+            },
+        }
+
+
+def report(data: dict[str, Any]) -> str:
+    env, events = data["environment"], data["events"]
+
+    def mean(mode: str, field: str) -> float:
+        values = [r[field] for r in data["create"][mode]]
+        return sum(values) / len(values)
+
+    rps_without, rps_with = mean("without", "rps"), mean("with", "rps")
+    p50_without, p50_with = mean("without", "p50_ms"), mean("with", "p50_ms")
+    latency = events["latency_ms"]
+    lines = [
+        f"# Webhooks benchmark ({data['started']})",
+        "",
+        f"`{env['command']}` — {env['cpus']} CPUs, {env['memory_gb']} GB, Python {env['python']}, "
+        f"`patchbay serve --workers {env['workers']}` on PostgreSQL, load average before {env['loadavg_before']}. "
+        "The machine was shared with other work while this ran: read the numbers as a floor.",
+        "",
+        f"## {events['offered']:,} events through {env['workers']} workers to a local receiver",
+        "",
+        "| measure | value | target |",
+        "|---|---:|---|",
+        f"| events offered (creates at a fixed rate) | {events['offered']:,} in {events['offer_seconds']} s "
+        f"({events['offered_rate']}/s) | |",
+        f"| delivered, distinct webhook-ids | {events['unique']:,} | all — {'met' if events['all_delivered'] else 'NOT met'} |",
+        f"| delivered twice or more | {events['twice_or_more']} | none — {'met' if events['twice_or_more'] == 0 else 'NOT met'} |",
+        f"| commit-to-delivery p50 | {latency['p50']} ms | < 200 ms — {'met' if latency['p50'] < 200 else 'NOT met'} |",
+        f"| commit-to-delivery p99 | {latency['p99']} ms | < 1 s — {'met' if latency['p99'] < 1000 else 'NOT met'} |",
+        f"| p90 / max | {latency['p90']} / {latency['max']} ms | |",
+        "",
+        f"## The create benchmark with and without publishing ({env['connections']} connections, "
+        f"{env['duration']} s per run, alternated)",
+        "",
+        "| run | req/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|",
+    ]
+    for mode in ("without", "with"):
+        for i, r in enumerate(data["create"][mode], start=1):
+            lines.append(
+                f"| {mode} publishing, round {i} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |"
+            )
+    added = 100 * (rps_without - rps_with) / rps_without if rps_without else 0.0
+    lines += [
+        "",
+        f"Mean: {rps_without:,.0f} → {rps_with:,.0f} req/s ({added:+.1f} % fewer requests per second with "
+        f"publishing), p50 {p50_without:.1f} → {p50_with:.1f} ms. Target: publishing adds < 10 % — "
+        f"{'met' if added < 10 else 'NOT met'}. With publishing, each create also writes an event and a "
+        "delivery, and the same two workers deliver them to the receiver during the run.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench webhooks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=250.0, help="events offered per second")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per create run")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--python-load", action="store_true")
+    parser.add_argument("--no-install", action="store_true")
+    parser.add_argument("--results", help="write the report here instead of bench/results/")
+    args = parser.parse_args(argv)
+    bench = WebhookBench(args)
+    try:
+        data = bench.run()
+    finally:
+        bench.stop()
+    results = Path(args.results) if args.results else RESULTS
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "webhooks.json").write_text(json.dumps(data, indent=2) + "\n")
+    text = report(data)
+    (results / "webhooks.md").write_text(text)
+    print(text)
+    return 0
