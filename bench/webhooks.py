@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from sqlalchemy.engine import make_url
 
 from bench.load import LoadResult, Target, drive, ensure_wrk
 from bench.seed import UPSERT_HOSTNAME
-from bench.servers import Server, free_port, patchbay_command
+from bench.servers import REPO, Server, free_port, patchbay_command
 from patchbay.kit.db import driver_dsn
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -45,6 +46,12 @@ CREATE_BODY = {
     "kind": "databricks",
     "config": {"server_hostname": UPSERT_HOSTNAME, "client_id": "bench", "client_secret": "bench-secret"},
 }
+
+
+@dataclass(frozen=True)
+class Receiver:
+    base_url: str
+    proc: subprocess.Popen[bytes]
 
 
 def say(message: str) -> None:
@@ -78,6 +85,7 @@ class WebhookBench:
         self.args = args
         self.workdir = Path(tempfile.mkdtemp(prefix="patchbay-bench-webhooks-"))
         self.servers: list[Server] = []
+        self.receivers: list[Receiver] = []
         self.database = f"patchbay_bench_{secrets.token_hex(4)}"
         self.url = (
             make_url(driver_dsn(args.admin_url))
@@ -102,19 +110,14 @@ class WebhookBench:
         (self.workdir / "metrics").mkdir(exist_ok=True)
         return env
 
-    def start(self) -> tuple[Server, Server]:
+    def start(self) -> tuple[Server, Receiver]:
         self.keys = Fernet.generate_key().decode()
         say(f"creating throw-away database {self.database}")
         asyncio.run(_admin(self.args.admin_url, f'CREATE DATABASE "{self.database}"'))
         from patchbay.migrations import upgrade
 
         upgrade(self.url)
-        port = free_port()
-        receiver = Server(
-            "receiver", [sys.executable, "-m", "bench.webhook_receiver", "--port", str(port)], dict(os.environ),
-            port, self.workdir,
-        )  # fmt: skip
-        self.servers.append(receiver.start(health_path="/stats"))
+        receiver = self.start_receiver()
         port = free_port()
         say(f"starting patchbay serve --workers {self.args.workers} on port {port}")
         server = Server(
@@ -123,9 +126,39 @@ class WebhookBench:
         self.servers.append(server.start())
         return server, receiver
 
+    def start_receiver(self) -> Receiver:
+        port = free_port()
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p),
+        }
+        log = (self.workdir / "receiver.log").open("ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bench.webhook_receiver", "--port", str(port)],
+            env=env, cwd=self.workdir, stdout=log, stderr=log,
+        )  # fmt: skip
+        receiver = Receiver(f"http://127.0.0.1:{port}", proc)
+        self.receivers.append(receiver)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"the receiver exited with {proc.returncode}: see {self.workdir}/receiver.log"
+                )
+            try:
+                if httpx.get(f"{receiver.base_url}/stats", timeout=2).status_code == 200:
+                    return receiver
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("the receiver did not start")
+
     def stop(self) -> None:
         for server in self.servers:
             server.stop()
+        for receiver in self.receivers:
+            receiver.proc.terminate()
+            receiver.proc.wait(timeout=10)
         asyncio.run(_admin(self.args.admin_url, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
         say(f"dropped {self.database}")
 
@@ -200,7 +233,7 @@ class WebhookBench:
             )
             assert response.status_code == 200, response.text
 
-    def drain(self, receiver: Server, timeout: float = 300.0) -> None:
+    def drain(self, receiver: Receiver, timeout: float = 300.0) -> None:
         """Wait until nothing is pending, then forget what the receiver saw."""
         deadline = time.monotonic() + timeout
         while asyncio.run(_pending(self.url)) and time.monotonic() < deadline:
@@ -231,7 +264,7 @@ class WebhookBench:
             raise RuntimeError(f"creates answered {dict(statuses)}")
         return {"offered": count, "offer_seconds": round(took, 2), "offered_rate": round(count / took, 1)}
 
-    def collect(self, receiver: Server, count: int, timeout: float = 300.0) -> dict[str, Any]:
+    def collect(self, receiver: Receiver, count: int, timeout: float = 300.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         started = time.monotonic()
         stats: dict[str, Any] = {"ids": [], "latencies": []}
