@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
-from patchbay.kit.db import Row
+from patchbay.kit.db import FixedQuery, Row
 from patchbay.kit.pagination import PageParams, fetch_page
 from patchbay.models import Project, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -116,6 +116,23 @@ class WebhookRepository:
         return (await self.session.execute(stmt)).mappings().first()
 
 
+# Run inside every integration change's transaction (most find no endpoint): built once, on the driver.
+_OUTBOX_ENDPOINT_COLUMNS: tuple[Any, ...] = (
+    WebhookEndpoint.id,
+    WebhookEndpoint.project_id,
+    WebhookEndpoint.events,
+    Project.organization_id,
+)
+_ENDPOINTS = (
+    select(*_OUTBOX_ENDPOINT_COLUMNS)
+    .join(Project, Project.id == WebhookEndpoint.project_id)
+    .where(WebhookEndpoint.enabled.is_(True))
+)
+_PROJECT_ENDPOINTS = FixedQuery(_ENDPOINTS.where(WebhookEndpoint.project_id == bindparam("project_id")))
+_CREATOR_COLUMNS: tuple[Any, ...] = (User.id.label("created_by_id"), *CREATED_BY_COLUMNS)
+_CREATOR = FixedQuery(select(*_CREATOR_COLUMNS).where(User.id == bindparam("user_id")))
+
+
 class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -125,20 +142,9 @@ class OutboxRepository:
         self, *, project_id: int | None = None, organization_id: uuid.UUID | None = None
     ) -> Sequence[Row]:
         """Enabled endpoints of one project, or of every project of an organization."""
-        stmt = (
-            select(
-                WebhookEndpoint.id,
-                WebhookEndpoint.project_id,
-                WebhookEndpoint.events,
-                Project.organization_id,
-            )
-            .join(Project, Project.id == WebhookEndpoint.project_id)
-            .where(WebhookEndpoint.enabled.is_(True))
-        )
         if project_id is not None:
-            stmt = stmt.where(WebhookEndpoint.project_id == project_id)
-        else:
-            stmt = stmt.where(Project.organization_id == organization_id)
+            return await _PROJECT_ENDPOINTS.all(self.session, {"project_id": project_id})
+        stmt = _ENDPOINTS.where(Project.organization_id == organization_id)
         return (await self.session.execute(stmt)).mappings().all()
 
     @staticmethod
@@ -166,8 +172,7 @@ class OutboxRepository:
     async def creator(self, user_id: int | None) -> Row | None:
         if user_id is None:
             return None
-        stmt = select(User.id.label("created_by_id"), *CREATED_BY_COLUMNS).where(User.id == user_id)
-        return (await self.session.execute(stmt)).mappings().first()
+        return await _CREATOR.first(self.session, {"user_id": user_id})
 
     # --- the delivery loop -----------------------------------------------------------------------
     async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[uuid.UUID]:
