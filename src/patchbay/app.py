@@ -153,12 +153,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 run_background_refresher(runtime, interval=settings.refresher_interval, stop=stop)
             )
         # Webhook deliveries: every worker claims its share of the outbox (patchbay.webhook.delivery).
-        deliveries = asyncio.create_task(run_delivery_loop(runtime, stop))
+        deliveries = (
+            asyncio.create_task(run_delivery_loop(runtime, stop)) if settings.webhook_delivery else None
+        )
         try:
             yield
         finally:
             stop.set()
-            await deliveries
+            if deliveries is not None:
+                await deliveries
             if refresher is not None:
                 await refresher
             if listener is not None:

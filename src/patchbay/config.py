@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     webhook_retry_schedule: str = "5,30,120,600,1800,3600,10800,21600,43200,86400"
     webhook_timeout: float = 10.0
     webhook_allow_private: bool = False
+    # false: this process only writes events, other processes deliver them (API-only nodes).
+    webhook_delivery: bool = True
     # Per-kind OAuth credentials and URLs are dynamic (PATCHBAY_<KIND>_CLIENT_ID ...): see kind_setting().
     kind_overrides: dict[str, str] = Field(default_factory=dict, exclude=True)
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 
+from patchbay.app import create_app
 from patchbay.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from patchbay.runtime import Runtime
+from patchbay.runtime import Runtime, build_runtime
 from patchbay.webhook.delivery import DeliveryLoop, retry_delay
 from tests.support.factory import Tenant
 from tests.support.webhook_receiver import Receiver
@@ -232,3 +235,19 @@ async def test_events_and_deliveries_are_pruned_after_30_days(
         events = list((await session.scalars(select(WebhookEvent.id))).all())
         left = list((await session.scalars(select(WebhookDelivery.event_id))).all())
     assert events == [recent["event_id"]] and left == [recent["event_id"]]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+async def test_the_app_runs_the_delivery_loop_unless_turned_off(
+    client: httpx.AsyncClient, tenant: Tenant, make_settings: Any, receiver: Receiver, enabled: bool
+) -> None:
+    endpoint = await create_endpoint(client, tenant, receiver.url)
+    await ping(client, tenant, endpoint["id"])
+    settings = make_settings(webhook_allow_private=True, webhook_delivery=enabled)
+    served = create_app(settings, build_runtime(settings))
+    async with served.router.lifespan_context(served):
+        for _ in range(100):
+            if receiver.received:
+                break
+            await asyncio.sleep(0.05)
+    assert len(receiver.received) == (1 if enabled else 0)

@@ -105,9 +105,11 @@ async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegrati
                 existing.sensitive_config = encrypt_secrets(ctx.runtime, built.sensitive_config)
                 existing.created_by_id = ctx.user.id
                 existing.errors = ""
-                await ctx.session.flush()
                 row = existing
+                # Before the flush: the UPDATE takes the row lock, and concurrent reconnects of the same
+                # row wait for it only until the commit, not through the webhook outbox's writes too.
                 await events.integration_changed(ctx.session, events.INTEGRATION_UPDATED, row)
+                await ctx.session.flush()
             else:
                 row = await repo.insert(
                     kind=kind,

@@ -32,6 +32,7 @@ log = logging.getLogger("patchbay.webhook")
 
 CHANNEL = "patchbay_webhooks"
 MAX_IN_FLIGHT = 32
+RECORDING = 4  # outcomes written at once: 32 attempts in flight must not hold 32 database connections
 POLL_INTERVAL = 3.0
 # Beyond the attempt's own time limit (PATCHBAY_WEBHOOK_TIMEOUT covers resolving and sending): time
 # to record the outcome. A worker killed mid-attempt delays that delivery by about this much.
@@ -66,6 +67,7 @@ class DeliveryLoop:
         self.wake = asyncio.Event()
         self.in_flight: set[asyncio.Task[None]] = set()
         self.started = 0  # attempts this loop started (tests, logs)
+        self.recording = asyncio.Semaphore(RECORDING)
         self._maintained_at = float("-inf")
         self._pruned_at = float("-inf")
         # One client for every attempt of this worker: connections to a receiver are reused.
@@ -169,7 +171,8 @@ class DeliveryLoop:
             error = f"The endpoint could not be reached ({type(exc).__name__})."
         metrics.ATTEMPT_SECONDS.observe(time.monotonic() - started)
         try:
-            await self.record(row, status, error)
+            async with self.recording:
+                await self.record(row, status, error)
         except Exception:  # noqa: BLE001 - the lease runs out and another attempt follows
             log.exception("recording a webhook attempt failed", extra={"delivery": str(row["id"])})
 
