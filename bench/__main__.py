@@ -575,6 +575,11 @@ class Bench:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["webhooks"]:  # the webhook delivery scenario (bench/webhooks.py)
+        from bench import webhooks
+
+        return webhooks.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--quick", action="store_true", help="smaller seed (20,000 rows; scaling 1,000 vs 100,000), 5 s runs"

@@ -28,6 +28,7 @@ from patchbay.operations.openapi import document
 from patchbay.operations.options import answer_options
 from patchbay.routing import ORGANIZATION_ROUTERS, PROJECT_ROUTERS, ROOT_ROUTERS
 from patchbay.runtime import Runtime, build_runtime
+from patchbay.webhook.delivery import run_delivery_loop
 
 log = logging.getLogger("patchbay.app")
 
@@ -169,10 +170,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             refresher = asyncio.create_task(
                 run_background_refresher(runtime, interval=settings.refresher_interval, stop=stop)
             )
+        # Webhook deliveries: every worker claims its share of the outbox (patchbay.webhook.delivery).
+        deliveries = (
+            asyncio.create_task(run_delivery_loop(runtime, stop)) if settings.webhook_delivery else None
+        )
         try:
             yield
         finally:
             stop.set()
+            if deliveries is not None:
+                await deliveries
             if refresher is not None:
                 await refresher
             if listener is not None:

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     refresher_interval: float = 60.0
     # Caller lookups cached per worker, dropped on every change PostgreSQL notifies (auth/cache.py).
     auth_cache: bool = True
+    # Webhooks (patchbay.webhook): seconds between delivery attempts, one attempt's limit, and whether
+    # http and private or loopback URLs are allowed (local development and tests only).
+    webhook_retry_schedule: str = "5,30,120,600,1800,3600,10800,21600,43200,86400"
+    webhook_timeout: float = 10.0
+    webhook_allow_private: bool = False
+    # false: this process only writes events, other processes deliver them (API-only nodes).
+    webhook_delivery: bool = True
     # Per-kind OAuth credentials and URLs are dynamic (PATCHBAY_<KIND>_CLIENT_ID ...): see kind_setting().
     kind_overrides: dict[str, str] = Field(default_factory=dict, exclude=True)
 
@@ -92,6 +99,13 @@ class Settings(BaseSettings):
             host, _, port = item.rpartition(":") if item.count(":") == 1 else (item, "", "53")
             result.append((host or item, int(port or 53)))
         return result
+
+    def webhook_retry_delays(self) -> list[float]:
+        """PATCHBAY_WEBHOOK_RETRY_SCHEDULE as seconds; ValueError when it is not a list of them."""
+        delays = [float(item) for item in self.webhook_retry_schedule.split(",") if item.strip()]
+        if any(not 0 <= delay <= 30 * 86400 for delay in delays):
+            raise ValueError("each delay must be between 0 and 2592000 seconds")
+        return delays
 
     def domain_connect_provider_map(self) -> dict[str, str]:
         providers: dict[str, str] = {}

@@ -17,6 +17,7 @@ from patchbay.org_integration.api import router as org_integration_router
 from patchbay.provider_resources.api import router as provider_resources_router
 from patchbay.proxy_record.api import router as proxy_record_router
 from patchbay.vercel.api import router as vercel_router
+from patchbay.webhook.api import router as webhook_router
 
 # Mounted under /api/projects/{project_id} and, deprecated, /api/environments/{project_id}.
 # FastAPI tries routers in this order on every request, so the busiest come first.
@@ -27,6 +28,7 @@ PROJECT_ROUTERS: list[APIRouter] = [
     domain_connect_router,
     email_sender_router,
     connect_router,
+    webhook_router,
 ]
 
 # Mounted under /api/organizations/{organization_id}.

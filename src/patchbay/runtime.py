@@ -60,6 +60,10 @@ def build_runtime(settings: Settings, *, pool_size: int = 10) -> Runtime:
         anonymous_rates = parse_rates(settings.rate_limit_anonymous)
     except ValueError as exc:
         raise ConfigurationError(f"PATCHBAY_RATE_LIMIT_ANONYMOUS: {exc}") from None
+    try:
+        settings.webhook_retry_delays()
+    except ValueError as exc:
+        raise ConfigurationError(f"PATCHBAY_WEBHOOK_RETRY_SCHEDULE: {exc}") from None
     cache = make_cache(settings.redis_url, settings.redis_key_prefix)
     db = Database(settings.database_url, pool_size=pool_size)
     return Runtime(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from patchbay.kit.crypto import UndecryptableSecret
-from patchbay.models import Integration, LinkSession, OAuthState, OrganizationIntegration
+from patchbay.models import Integration, LinkSession, OAuthState, OrganizationIntegration, WebhookEndpoint
 from patchbay.runtime import Runtime
 
 BATCH = 200
@@ -25,6 +25,12 @@ ENCRYPTED_COLUMNS: list[tuple[str, Any, Any]] = [
     ),
     ("oauth_states", OAuthState.__table__.c.token, OAuthState.__table__.c.secret),
     ("link_sessions", LinkSession.__table__.c.token, LinkSession.__table__.c.payload),
+    ("webhook_endpoints", WebhookEndpoint.__table__.c.id, WebhookEndpoint.__table__.c.secret),
+    (
+        "webhook_endpoints (previous secrets)",
+        WebhookEndpoint.__table__.c.id,
+        WebhookEndpoint.__table__.c.previous_secret,
+    ),
 ]
 
 

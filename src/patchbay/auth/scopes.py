@@ -7,6 +7,7 @@ SCOPE_OBJECTS = frozenset(
         "integration",
         "organization_integration",
         "proxy_record",
+        "webhook",
         "organization",
         "project",
         "user",

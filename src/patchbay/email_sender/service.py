@@ -14,6 +14,7 @@ from patchbay.email_sender.providers import MAILDEV, PROVIDERS, SES, get_provide
 from patchbay.email_sender.records import SUCCESS
 from patchbay.email_sender.repository import EmailSenderRepository, domain_in_use
 from patchbay.email_sender.schemas import EmailConfig
+from patchbay.integration import events
 from patchbay.integration.kinds import BuiltIntegration, kind_builder
 from patchbay.kit.errors import NotFound, ValidationError
 from patchbay.kit.hostnames import is_label
@@ -166,6 +167,7 @@ async def verify_sender(ctx: ProjectContext, pk: int) -> dict[str, Any]:
         for sender in await repository(ctx).same_domain_in_project(domain):
             if sender.config.get("provider", SES) == provider and not sender.config.get("verified"):
                 sender.config = {**sender.config, "verified": True}
+                await events.integration_changed(ctx.session, events.INTEGRATION_UPDATED, sender)
         await ctx.session.commit()
     return result
 
@@ -187,6 +189,7 @@ async def update_sender(ctx: ProjectContext, pk: int, changes: dict[str, Any]) -
             await provider.create_domain(domain, wanted)
         config["mail_from_subdomain"] = wanted
     row.config = config
+    await events.integration_changed(ctx.session, events.INTEGRATION_UPDATED, row)
     await ctx.session.commit()
 
 

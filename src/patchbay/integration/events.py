@@ -1,14 +1,22 @@
-"""Hooks other domains attach to the integration lifecycle (revoke on delete, cache drops, SES
-cleanup). They run after the commit, best effort: a failing hook is logged, never raised."""
+"""Hooks other domains attach to the integration lifecycle.
+
+Two kinds: after-commit hooks (revoke on delete, cache drops, SES cleanup) run once the change is
+committed, best effort: a failing hook is logged, never raised. Change hooks (the webhook outbox)
+run inside the transaction that makes the change, before its commit, with its session: what they
+write commits or rolls back with the change, and a failing one fails the change.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from patchbay.models import Integration
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from patchbay.models import Integration, OrganizationIntegration
     from patchbay.runtime import Runtime
 
 log = logging.getLogger("patchbay.integration")
@@ -54,3 +62,47 @@ async def integration_saved(runtime: Runtime, row: Integration) -> None:
                 "integration save hook failed",
                 extra={"hook": getattr(hook, "__name__", "?"), "kind": row.kind},
             )
+
+
+# --- in-transaction changes (the webhook outbox) --------------------------------------------------
+INTEGRATION_CREATED = "integration.created"
+INTEGRATION_UPDATED = "integration.updated"
+INTEGRATION_DELETED = "integration.deleted"
+INTEGRATION_REFRESH_FAILED = "integration.refresh_failed"
+INTEGRATION_REAUTHORIZATION_REQUIRED = "integration.reauthorization_required"
+INTEGRATION_RECOVERED = "integration.recovered"
+ORG_INTEGRATION_CREATED = "org_integration.created"
+ORG_INTEGRATION_DELETED = "org_integration.deleted"
+
+
+@dataclass(frozen=True)
+class IntegrationChange:
+    """What changed: `row` as it is after the change (a deleted row as it was), `error` for
+    failures ({"code", "detail"}, never a secret)."""
+
+    type: str
+    row: Integration | OrganizationIntegration
+    error: dict[str, str] | None = None
+
+
+ChangeHook = Callable[["AsyncSession", IntegrationChange], Awaitable[None]]
+
+_on_change: list[ChangeHook] = []
+
+
+def on_integration_change(hook: ChangeHook) -> ChangeHook:
+    if hook not in _on_change:
+        _on_change.append(hook)
+    return hook
+
+
+async def integration_changed(
+    session: AsyncSession,
+    change_type: str,
+    row: Integration | OrganizationIntegration,
+    error: dict[str, str] | None = None,
+) -> None:
+    """Call inside the transaction that made the change, before committing it."""
+    change = IntegrationChange(change_type, row, error)
+    for hook in list(_on_change):
+        await hook(session, change)

@@ -118,8 +118,11 @@ async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegrati
                 existing.sensitive_config = encrypt_secrets(ctx.runtime, built.sensitive_config)
                 existing.created_by_id = ctx.user.id
                 existing.errors = ""
-                await ctx.session.flush()
                 row = existing
+                # Before the flush: the UPDATE takes the row lock, and concurrent reconnects of the same
+                # row wait for it only until the commit, not through the webhook outbox's writes too.
+                await events.integration_changed(ctx.session, events.INTEGRATION_UPDATED, row)
+                await ctx.session.flush()
             else:
                 row = await repo.insert(
                     kind=kind,
@@ -129,6 +132,7 @@ async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegrati
                     errors="",
                     created_by_id=ctx.user.id,
                 )
+                await events.integration_changed(ctx.session, events.INTEGRATION_CREATED, row)
             await ctx.session.commit()
             break
         except IntegrityError:
@@ -163,5 +167,6 @@ async def delete_integration(ctx: ProjectContext, pk: int) -> None:
     except Exception:  # noqa: BLE001 - unreadable secrets never block a delete
         secrets = {}
     await repo.delete(pk)
+    await events.integration_changed(ctx.session, events.INTEGRATION_DELETED, row)
     await ctx.session.commit()
     await events.integration_deleted(ctx.runtime, row, secrets)

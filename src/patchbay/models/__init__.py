@@ -11,6 +11,7 @@ from patchbay.models.personal_api_key import PersonalAPIKey
 from patchbay.models.project import Project
 from patchbay.models.proxy_record import ProxyRecord
 from patchbay.models.user import User
+from patchbay.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "TOKEN_REFRESH_FAILED",
@@ -27,4 +28,7 @@ __all__ = [
     "Project",
     "ProxyRecord",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

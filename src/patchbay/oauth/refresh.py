@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from patchbay.integration.health import publish_health_change, status_of
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.kit.errors import (
     NotFound,
@@ -184,6 +185,7 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
             raise NotFound()
         provider = registry.oauth_provider(row.kind)
         config: dict[str, Any] = dict(row.config or {})
+        health_before = status_of(row.errors, config)
         now = time.time()
         try:
             secrets: dict[str, Any] = runtime.keyring.decrypt_json(row.sensitive_config)
@@ -191,6 +193,7 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
             if not config.get("refresh_terminal"):
                 row.config = record_failure(config, "unreadable", now)
                 row.errors = TOKEN_REFRESH_FAILED
+                await publish_health_change(session, row, health_before, "unreadable")
             return FreshToken(row.kind, {}, dict(row.config), TOKEN_REFRESH_FAILED, failure="unreadable")
         current = FreshToken(row.kind, secrets, config, row.errors or "")
         if provider is None or not secrets.get("refresh_token"):
@@ -214,6 +217,7 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
             row.config = new_config
             row.sensitive_config = runtime.keyring.encrypt_json(new_secrets)
             row.errors = ""
+            await publish_health_change(session, row, health_before)
             log.info("oauth token refreshed", extra={"kind": row.kind, "integration": pk})
             return FreshToken(row.kind, new_secrets, new_config, "", refreshed=True)
         # A failed refresh touches only errors and the bookkeeping in config; secrets stay as they were.
@@ -221,6 +225,7 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
         new_config = record_failure(config, failure, now)
         row.config = new_config
         row.errors = TOKEN_REFRESH_FAILED
+        await publish_health_change(session, row, health_before, failure)
         log.warning(
             "oauth token refresh failed",
             extra={"kind": row.kind, "integration": pk, "failure": failure, "status": answer.status},

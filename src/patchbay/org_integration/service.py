@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from patchbay.account.user_basic import created_by
+from patchbay.integration import events
 from patchbay.kit.convertors import parse_uuid
 from patchbay.kit.db import Row
 from patchbay.kit.errors import APIError, NotFound, ValidationError
@@ -72,6 +73,7 @@ async def delete_integration(ctx: OrganizationContext, raw_pk: str) -> None:
     require_organization_admin(ctx)
     row = await _model(ctx, raw_pk)
     await repository(ctx).delete_with_project_integrations(row)
+    await events.integration_changed(ctx.session, events.ORG_INTEGRATION_DELETED, row)
     await ctx.session.commit()
     log.info("organization integration %s (%s) deleted", row.id, row.kind)
     kind = registry.org_kind(row.kind)

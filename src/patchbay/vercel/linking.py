@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.repository import AccountRepository
+from patchbay.integration import events
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.kit.errors import (
     APIError,
@@ -173,6 +174,7 @@ async def complete_link(ctx: UserContext, body: ConnectComplete) -> dict[str, An
         if await _installation_orphaned(runtime, existing):
             log.info("vercel installation %s is gone on Vercel: replacing its link", existing.integration_id)
             await repo.remove_installation(existing)
+            await events.integration_changed(session, events.ORG_INTEGRATION_DELETED, existing)
             await session.commit()
         else:
             raise ValidationError(ALREADY_LINKED)
@@ -188,7 +190,7 @@ async def complete_link(ctx: UserContext, body: ConnectComplete) -> dict[str, An
         await session.rollback()
         raise ValidationError(SESSION_USED)
     try:
-        await repo.add(
+        linked = await repo.add(
             OrganizationIntegration(
                 organization_id=organization_id,
                 kind=VERCEL,
@@ -217,6 +219,8 @@ async def complete_link(ctx: UserContext, body: ConnectComplete) -> dict[str, An
                 created_by_id=ctx.user.id,
             )
         )
+        await events.integration_changed(session, events.ORG_INTEGRATION_CREATED, linked)
+        await events.integration_changed(session, events.INTEGRATION_CREATED, resource)
         await session.commit()
     except IntegrityError:
         await session.rollback()

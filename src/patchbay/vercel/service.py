@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.service import AccountError, create_organization, ensure_user
+from patchbay.integration import events
 from patchbay.kit.errors import (
     NotFound,
     PermissionDenied,
@@ -146,7 +147,7 @@ async def upsert_installation(
         organization = await create_organization(session, name, user)
         if created and claims.user_id:
             config["user_mappings"] = {claims.user_id: user.id}
-        await repo.add(
+        installation = await repo.add(
             OrganizationIntegration(
                 organization_id=organization.id,
                 kind=VERCEL,
@@ -156,6 +157,7 @@ async def upsert_installation(
                 created_by_id=user.id,
             )
         )
+        await events.integration_changed(session, events.ORG_INTEGRATION_CREATED, installation)
         await session.commit()
     except AccountError as exc:
         await session.rollback()
@@ -182,6 +184,7 @@ async def delete_installation(session: AsyncSession, installation_id: str) -> di
         raise NotFound("Installation not found")
     for row in rows:
         await repo.remove_installation(row)
+        await events.integration_changed(session, events.ORG_INTEGRATION_DELETED, row)
     await session.commit()
     log.info("vercel installation %s deleted", installation_id)
     return {"finalized": True}

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from patchbay.integration import events
 from patchbay.kit.errors import (
     AuthenticationFailed,
     InvalidRequest,
@@ -61,6 +62,7 @@ async def handle_webhook(
     rows = await repo.installations(installation_id)
     for row in rows:
         await repo.remove_installation(row)
+        await events.integration_changed(session, events.ORG_INTEGRATION_DELETED, row)
     await session.commit()
     log.info(
         "vercel webhook removed installation %s (%d organization integrations)", installation_id, len(rows)

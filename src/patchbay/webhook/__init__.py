@@ -1,0 +1,1 @@
+"""Project webhooks: signed connection events delivered from a transactional outbox."""

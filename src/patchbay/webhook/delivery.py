@@ -1,0 +1,257 @@
+"""The delivery loop every worker of every process runs (started with the app, like the refresher).
+
+It claims due deliveries (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so workers never take the same
+row), gives each claimed one a lease and counts its attempt before sending, then records the
+outcome. A crash or `kill -9` mid-attempt leaves the row pending: its lease runs out and any worker
+retries it (at least once; receivers dedupe by `webhook-id`). It wakes at once on the deliveries'
+NOTIFY, and polls every few seconds besides (retries, missed notifications, SQLite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from patchbay.kit.crypto import UndecryptableSecret
+from patchbay.kit.http import outbound_client
+from patchbay.kit.notifications import listen
+from patchbay.kit.timefmt import iso
+from patchbay.runtime import Runtime
+from patchbay.webhook import egress, metrics, signing
+from patchbay.webhook.repository import FAILED, PENDING, SUCCEEDED, OutboxRepository
+
+log = logging.getLogger("patchbay.webhook")
+
+CHANNEL = "patchbay_webhooks"
+MAX_IN_FLIGHT = 32
+RECORDING = 4  # outcomes written at once: 32 attempts in flight must not hold 32 database connections
+POLL_INTERVAL = 3.0
+# Beyond the attempt's own time limit (PATCHBAY_WEBHOOK_TIMEOUT covers resolving and sending): time
+# to record the outcome. A worker killed mid-attempt delays that delivery by about this much.
+LEASE_MARGIN = timedelta(seconds=5)
+MAINTENANCE_INTERVAL = 5.0  # queue depth gauge
+PRUNE_INTERVAL = 3600.0
+RETENTION = timedelta(days=30)
+DISABLE_AFTER = timedelta(days=3)
+JITTER = 0.2  # each retry waits its scheduled delay ±20 %
+
+
+def retry_delay(delays: list[float], attempts: int) -> float | None:
+    """Seconds until the next attempt after `attempts` failed ones; None once the schedule is spent."""
+    if attempts > len(delays):
+        return None
+    return delays[attempts - 1] * random.uniform(1 - JITTER, 1 + JITTER)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class DeliveryLoop:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.delays = runtime.settings.webhook_retry_delays()
+        self.wake = asyncio.Event()
+        self.in_flight: set[asyncio.Task[None]] = set()
+        self.started = 0  # attempts this loop started (tests, logs)
+        self.recording = asyncio.Semaphore(RECORDING)
+        self._maintained_at = float("-inf")
+        self._pruned_at = float("-inf")
+        # One client for every attempt of this worker: connections to a receiver are reused.
+        self.client = outbound_client(timeout=self.settings.webhook_timeout)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        listener = None
+        driver = self.runtime.db.driver
+        if driver is not None:
+            listener = asyncio.create_task(
+                listen(
+                    driver.dsn,
+                    CHANNEL,
+                    on_notification=lambda _payload: self.wake.set(),
+                    on_listening=self.wake.set,  # catch up on whatever was written meanwhile
+                    on_lost=lambda: None,  # the poll covers the gap
+                    stop=stop,
+                )
+            )
+        try:
+            while not stop.is_set():
+                timeout = await self.step()
+                waiter = asyncio.create_task(self.wake.wait())
+                stopper = asyncio.create_task(stop.wait())
+                await asyncio.wait({waiter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                stopper.cancel()
+        finally:
+            if self.in_flight:
+                # Attempts under way get a moment to finish; the rest run out their lease.
+                await asyncio.wait(self.in_flight, timeout=5)
+                for task in self.in_flight:
+                    task.cancel()
+            await self.client.aclose()
+            if listener is not None:
+                await listener
+
+    async def step(self) -> float:
+        """Claim what is due into free slots and start it; answer how long to sleep at most."""
+        self.wake.clear()
+        try:
+            free = MAX_IN_FLIGHT - len(self.in_flight)
+            claimed = await self.claim(free) if free > 0 else []
+            self.started += len(claimed)
+            for row in claimed:
+                task = asyncio.create_task(self.attempt(row))
+                self.in_flight.add(task)
+                task.add_done_callback(self._finished)
+            if free > 0 and len(claimed) == free:
+                return 0.0  # more may be due
+            await self.maintain()
+        except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
+            log.exception("webhook delivery pass failed")
+        return POLL_INTERVAL
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.in_flight.discard(task)
+        self.wake.set()  # a slot is free
+
+    async def claim(self, limit: int) -> list[Mapping[str, Any]]:
+        now = _now()
+        lease = now + timedelta(seconds=self.settings.webhook_timeout) + LEASE_MARGIN
+        # One UPDATE takes the rows and commits their leases on its own (no BEGIN/COMMIT round trips:
+        # every create wakes every worker, and most wake-ups find little or nothing).
+        async with self.runtime.db.read_session() as session:
+            repo = OutboxRepository(session)
+            ids = await repo.claim(now, lease, limit)
+            return [dict(row) for row in await repo.claimed(ids)] if ids else []
+
+    async def maintain(self) -> None:
+        clock = time.monotonic()
+        if clock - self._maintained_at < MAINTENANCE_INTERVAL:
+            return
+        self._maintained_at = clock
+        prune = clock - self._pruned_at >= PRUNE_INTERVAL
+        async with self.runtime.db.transaction() as session:
+            repo = OutboxRepository(session)
+            if prune:
+                await repo.prune(_now() - RETENTION)
+                self._pruned_at = clock
+            metrics.QUEUE_DEPTH.set(await repo.pending_count())
+
+    async def attempt(self, row: Mapping[str, Any]) -> None:
+        started = time.monotonic()
+        status: int | None = None
+        error = ""
+        try:
+            headers = self.headers(row)
+            async with asyncio.timeout(self.settings.webhook_timeout):
+                target = await egress.resolve(self.settings, row["url"])
+                status = await egress.post(self.client, target, headers, row["body"].encode())
+            if not 200 <= status < 300:
+                error = f"The endpoint answered {status}."
+        except egress.URLRefused as exc:
+            error = str(exc)
+        except UndecryptableSecret:
+            error = "The endpoint's secret cannot be decrypted with the configured keys."
+        except TimeoutError:
+            error = f"The endpoint did not answer within {self.settings.webhook_timeout:g} seconds."
+        except httpx.HTTPError as exc:
+            error = f"The endpoint could not be reached ({type(exc).__name__})."
+        metrics.ATTEMPT_SECONDS.observe(time.monotonic() - started)
+        try:
+            async with self.recording:
+                await self.record(row, status, error)
+        except Exception:  # noqa: BLE001 - the lease runs out and another attempt follows
+            log.exception("recording a webhook attempt failed", extra={"delivery": str(row["id"])})
+
+    def headers(self, row: Mapping[str, Any]) -> dict[str, str]:
+        keyring = self.runtime.keyring
+        secrets = [keyring.decrypt_json(row["secret"])["secret"]]
+        expires = _aware(row["previous_secret_expires_at"])
+        if row["previous_secret"] and expires is not None and expires > _now():
+            secrets.append(keyring.decrypt_json(row["previous_secret"])["secret"])
+        timestamp = int(time.time())
+        body = row["body"].encode()
+        return {
+            "Content-Type": "application/json",
+            "webhook-id": row["event_id"],
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signing.signature_header(secrets, row["event_id"], timestamp, body),
+        }
+
+    async def record(self, row: Mapping[str, Any], status: int | None, error: str) -> None:
+        now = _now()
+        delivery_id: uuid.UUID = row["id"]
+        endpoint_id: uuid.UUID = row["endpoint_id"]
+        attempts = int(row["attempts"])
+        succeeded = status is not None and 200 <= status < 300
+        # The common outcome is one statement, committed on its own; the others change two rows.
+        alone = succeeded and row["failing_since"] is None
+        async with self.runtime.db.read_session() if alone else self.runtime.db.transaction() as session:
+            repo = OutboxRepository(session)
+            if succeeded:
+                await repo.record_attempt(
+                    delivery_id, attempts, status=SUCCEEDED, last_status_code=status, last_error="",
+                    next_attempt_at=None, delivered_at=now,
+                )  # fmt: skip
+                if row["failing_since"] is not None:
+                    await repo.update_endpoint(endpoint_id, failing_since=None)
+                metrics.DELIVERIES.labels("succeeded").inc()
+                created = _aware(row["event_created_at"])
+                if created is not None:
+                    metrics.LAG_SECONDS.observe((now - created).total_seconds())
+                return
+            delay = None if status == 410 else retry_delay(self.delays, attempts)
+            final = delay is None
+            await repo.record_attempt(
+                delivery_id, attempts, status=FAILED if final else PENDING, last_status_code=status,
+                last_error=error, next_attempt_at=None if final else now + timedelta(seconds=delay or 0),
+            )  # fmt: skip
+            metrics.DELIVERIES.labels("failed" if final else "retry").inc()
+            if status == 410:
+                await self.disable(
+                    repo, endpoint_id, f"Disabled on {iso(now)}: the endpoint answered 410 Gone."
+                )
+                return
+            failing_since = _aware(row["failing_since"])
+            if failing_since is None:
+                await repo.update_endpoint(endpoint_id, failing_since=now)
+            elif now - failing_since >= DISABLE_AFTER:
+                await self.disable(
+                    repo,
+                    endpoint_id,
+                    f"Disabled on {iso(now)} after failing for 3 days since {iso(failing_since)}. "
+                    f"Last error: {error}",
+                )
+
+    async def disable(self, repo: OutboxRepository, endpoint_id: uuid.UUID, reason: str) -> None:
+        await repo.update_endpoint(endpoint_id, enabled=False, disabled_reason=reason, updated_at=_now())
+        log.warning("webhook endpoint disabled", extra={"endpoint": str(endpoint_id), "reason": reason})
+
+
+async def run_delivery_loop(runtime: Runtime, stop: asyncio.Event) -> None:
+    await DeliveryLoop(runtime).run(stop)
+
+
+async def deliver_due(runtime: Runtime) -> None:
+    """Send everything due now and wait for the outcomes (tests, operators' scripts)."""
+    loop = DeliveryLoop(runtime)
+    try:
+        await loop.step()
+        while loop.in_flight:
+            await asyncio.gather(*list(loop.in_flight), return_exceptions=True)
+            await loop.step()
+    finally:
+        await loop.client.aclose()

@@ -1,0 +1,264 @@
+"""All SQL of webhooks.
+
+`WebhookRepository` serves the API: every read starts from `readable_statement`, scoped to the
+caller's project. `OutboxRepository` serves the publication hook and the delivery loop, which act
+for no caller: they address endpoints and deliveries by the ids the outbox itself wrote.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from patchbay.account.user_basic import CREATED_BY_COLUMNS
+from patchbay.kit.db import FixedQuery, Row
+from patchbay.kit.pagination import PageParams, fetch_page
+from patchbay.models import Project, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+PENDING = "pending"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+
+_ENDPOINT_COLUMNS: tuple[Any, ...] = (
+    WebhookEndpoint.id,
+    WebhookEndpoint.url,
+    WebhookEndpoint.events,
+    WebhookEndpoint.description,
+    WebhookEndpoint.enabled,
+    WebhookEndpoint.disabled_reason,
+    WebhookEndpoint.created_at,
+    WebhookEndpoint.updated_at,
+    WebhookEndpoint.created_by_id,
+    *CREATED_BY_COLUMNS,
+)
+_DELIVERY_COLUMNS: tuple[Any, ...] = (
+    WebhookDelivery.id,
+    WebhookDelivery.event_id,
+    WebhookEvent.type.label("event_type"),
+    WebhookDelivery.status,
+    WebhookDelivery.attempts,
+    WebhookDelivery.last_status_code,
+    WebhookDelivery.last_error,
+    WebhookDelivery.next_attempt_at,
+    WebhookDelivery.created_at,
+    WebhookDelivery.delivered_at,
+)
+
+
+class WebhookRepository:
+    def __init__(self, session: AsyncSession, project_id: int) -> None:
+        self.session = session
+        self.project_id = project_id
+
+    def readable_statement(self) -> Select[Any]:
+        """The project's endpoints, creator joined: the tenant filter every read starts from."""
+        return (
+            select(*_ENDPOINT_COLUMNS)
+            .outerjoin(User, User.id == WebhookEndpoint.created_by_id)
+            .where(WebhookEndpoint.project_id == self.project_id)
+        )
+
+    async def page(self, params: PageParams) -> tuple[int, list[Row]]:
+        return await fetch_page(
+            self.session,
+            self.readable_statement(),
+            order_by=(WebhookEndpoint.created_at, WebhookEndpoint.id),
+            params=params,
+        )
+
+    async def get(self, pk: uuid.UUID) -> Row | None:
+        stmt = self.readable_statement().where(WebhookEndpoint.id == pk)
+        return (await self.session.execute(stmt)).mappings().first()
+
+    async def get_model(self, pk: uuid.UUID, *, for_update: bool = False) -> WebhookEndpoint | None:
+        ids = self.readable_statement().with_only_columns(WebhookEndpoint.id)
+        stmt = select(WebhookEndpoint).where(WebhookEndpoint.id == pk, WebhookEndpoint.id.in_(ids))
+        if for_update:
+            stmt = stmt.with_for_update(of=WebhookEndpoint)
+        return await self.session.scalar(stmt)
+
+    async def insert(self, **values: Any) -> WebhookEndpoint:
+        row = WebhookEndpoint(project_id=self.project_id, **values)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def delete(self, pk: uuid.UUID) -> None:
+        await self.session.execute(
+            delete(WebhookEndpoint).where(
+                WebhookEndpoint.id == pk, WebhookEndpoint.project_id == self.project_id
+            )
+        )
+
+    def deliveries_statement(self, endpoint_id: uuid.UUID) -> Select[Any]:
+        return (
+            select(*_DELIVERY_COLUMNS)
+            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookEndpoint.project_id == self.project_id)
+        )
+
+    async def deliveries(self, endpoint_id: uuid.UUID, params: PageParams) -> tuple[int, list[Row]]:
+        return await fetch_page(
+            self.session,
+            self.deliveries_statement(endpoint_id),
+            order_by=(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()),
+            params=params,
+        )
+
+    async def delivery(self, endpoint_id: uuid.UUID, delivery_id: uuid.UUID) -> Row | None:
+        stmt = self.deliveries_statement(endpoint_id).where(WebhookDelivery.id == delivery_id)
+        return (await self.session.execute(stmt)).mappings().first()
+
+
+# Run inside every integration change's transaction (most find no endpoint): built once, on the driver.
+_OUTBOX_ENDPOINT_COLUMNS: tuple[Any, ...] = (
+    WebhookEndpoint.id,
+    WebhookEndpoint.project_id,
+    WebhookEndpoint.events,
+    Project.organization_id,
+)
+_ENDPOINTS = (
+    select(*_OUTBOX_ENDPOINT_COLUMNS)
+    .join(Project, Project.id == WebhookEndpoint.project_id)
+    .where(WebhookEndpoint.enabled.is_(True))
+)
+_PROJECT_ENDPOINTS = FixedQuery(_ENDPOINTS.where(WebhookEndpoint.project_id == bindparam("project_id")))
+_CREATOR_COLUMNS: tuple[Any, ...] = (User.id.label("created_by_id"), *CREATED_BY_COLUMNS)
+_CREATOR = FixedQuery(select(*_CREATOR_COLUMNS).where(User.id == bindparam("user_id")))
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- publication -----------------------------------------------------------------------------
+    async def enabled_endpoints(
+        self, *, project_id: int | None = None, organization_id: uuid.UUID | None = None
+    ) -> Sequence[Row]:
+        """Enabled endpoints of one project, or of every project of an organization."""
+        if project_id is not None:
+            return await _PROJECT_ENDPOINTS.all(self.session, {"project_id": project_id})
+        stmt = _ENDPOINTS.where(Project.organization_id == organization_id)
+        return (await self.session.execute(stmt)).mappings().all()
+
+    @staticmethod
+    def pending_delivery(
+        delivery_id: uuid.UUID, event_id: str, endpoint_id: uuid.UUID, now: datetime
+    ) -> dict[str, Any]:
+        return {
+            "id": delivery_id,
+            "event_id": event_id,
+            "endpoint_id": endpoint_id,
+            "status": PENDING,
+            "attempts": 0,
+            "last_error": "",
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+
+    async def add_event(self, event: dict[str, Any]) -> None:
+        await self.session.execute(insert(WebhookEvent), [event])
+
+    async def add_deliveries(self, deliveries: list[dict[str, Any]]) -> None:
+        """On PostgreSQL the insert trigger notifies the delivery loops when the transaction commits."""
+        await self.session.execute(insert(WebhookDelivery), deliveries)
+
+    async def creator(self, user_id: int | None) -> Row | None:
+        if user_id is None:
+            return None
+        return await _CREATOR.first(self.session, {"user_id": user_id})
+
+    # --- the delivery loop -----------------------------------------------------------------------
+    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[uuid.UUID]:
+        """Take up to `limit` due deliveries: each gets its next attempt counted and a lease until
+        `lease_until`, so no other worker or process takes it meanwhile. SKIP LOCKED lets concurrent
+        claimers pass each other's rows instead of waiting (PostgreSQL; SQLite has one writer)."""
+        due = (
+            select(WebhookDelivery.id)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                WebhookDelivery.status == PENDING,
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookEndpoint.enabled.is_(True),
+            )
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(limit)
+            .with_for_update(of=WebhookDelivery, skip_locked=True)
+        )
+        stmt = (
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(due.scalar_subquery()))
+            .values(attempts=WebhookDelivery.attempts + 1, next_attempt_at=lease_until)
+            .returning(WebhookDelivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def claimed(self, ids: list[uuid.UUID]) -> Sequence[Row]:
+        stmt = (
+            select(
+                WebhookDelivery.id,
+                WebhookDelivery.attempts,
+                WebhookDelivery.event_id,
+                WebhookEvent.type.label("event_type"),
+                WebhookEvent.body,
+                WebhookEvent.created_at.label("event_created_at"),
+                WebhookDelivery.endpoint_id,
+                WebhookEndpoint.url,
+                WebhookEndpoint.secret,
+                WebhookEndpoint.previous_secret,
+                WebhookEndpoint.previous_secret_expires_at,
+                WebhookEndpoint.failing_since,
+            )
+            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(WebhookDelivery.id.in_(ids))
+        )
+        return (await self.session.execute(stmt)).mappings().all()
+
+    async def record_attempt(self, delivery_id: uuid.UUID, attempts: int, **values: Any) -> None:
+        """The outcome of attempt number `attempts`, unless the row moved on meanwhile (its lease ran
+        out and another attempt was claimed)."""
+        await self.session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == delivery_id,
+                WebhookDelivery.status == PENDING,
+                WebhookDelivery.attempts == attempts,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def update_endpoint(self, endpoint_id: uuid.UUID, *where: Any, **values: Any) -> None:
+        await self.session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == endpoint_id, *where)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def next_due(self) -> datetime | None:
+        return await self.session.scalar(
+            select(func.min(WebhookDelivery.next_attempt_at)).where(WebhookDelivery.status == PENDING)
+        )
+
+    async def pending_count(self) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == PENDING)
+            )
+            or 0
+        )
+
+    async def prune(self, before: datetime) -> None:
+        """Events and deliveries older than `before` (deliveries first: SQLite may run without
+        foreign keys enforced by an older connection)."""
+        await self.session.execute(delete(WebhookDelivery).where(WebhookDelivery.created_at < before))
+        await self.session.execute(delete(WebhookEvent).where(WebhookEvent.created_at < before))

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from patchbay.config import Settings
+from tests.support.webhook_receiver import Receiver
+
+
+@pytest.fixture
+def settings(make_settings: Any) -> Settings:
+    """Loopback receivers allowed; retries due at once, three of them after the first attempt."""
+    return make_settings(  # type: ignore[no-any-return]
+        webhook_allow_private=True, webhook_retry_schedule="0,0,0", webhook_timeout=3.0
+    )
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver().start()
+    yield server
+    server.stop()
