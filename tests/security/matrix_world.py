@@ -53,6 +53,9 @@ class World:
     stranger: Tenant  # owner of organization B
     sibling_project: Project  # a second project of organization A
     second_organization: Organization  # another organization the owner owns
+    # A second owner of organization A holds the keys with narrowed scopes (one user may hold only
+    # ten keys; the owner holds the scoped-project and scoped-organization ones).
+    co_owner: Tenant
     _keys: dict[tuple[Any, ...], dict[str, str]] = field(default_factory=dict)
     _shared: dict[str, Use] = field(default_factory=dict)
 
@@ -68,6 +71,7 @@ class World:
             stranger=await factory.tenant(),
             sibling_project=await factory.project(owner.organization),
             second_organization=await factory.organization(owner.user),
+            co_owner=await factory.member_of(owner, MembershipLevel.OWNER),
         )
 
     async def owner_key(
@@ -77,11 +81,12 @@ class World:
         scoped_projects: list[int] | None = None,
         scoped_organizations: list[str] | None = None,
     ) -> dict[str, str]:
-        """Headers of another key of the owner (made once per combination)."""
+        """Headers of another key of the owner, or with narrowed `scopes` of the co-owner (made once
+        per combination)."""
         marker = (tuple(scopes or ["*"]), tuple(scoped_projects or ()), tuple(scoped_organizations or ()))
         if marker not in self._keys:
             value = await self.factory.key(
-                self.owner.user,
+                self.co_owner.user if scopes is not None else self.owner.user,
                 scopes,
                 scoped_projects=scoped_projects,
                 scoped_organizations=scoped_organizations,
@@ -214,6 +219,25 @@ class World:
         body = orjson.dumps({"type": "deployment.created", "payload": {}})
         signature = hmac.new(vercel_sim.CLIENT_SECRET.encode(), body, hashlib.sha1).hexdigest()
         return Use(content=body, credential={"x-vercel-signature": signature})
+
+    async def use_new_webhook(self) -> Use:
+        return Use(body={"url": "http://127.0.0.1:9/matrix", "events": ["*"]})
+
+    async def use_webhook_endpoint(self) -> Use:
+        created = await self.client.post(
+            f"{self.owner.base}/webhooks/",
+            json={"url": "http://127.0.0.1:9/matrix", "events": ["*"]},
+            headers=self.owner.headers,
+        )
+        assert created.status_code == 201, created.text
+        return Use(params={"id": str(created.json()["id"])}, body={"description": "renamed"})
+
+    async def use_webhook_delivery(self) -> Use:
+        made = await self.use_webhook_endpoint()
+        base = f"{self.owner.base}/webhooks/{made.params['id']}"
+        assert (await self.client.post(f"{base}/test/", headers=self.owner.headers)).status_code == 202
+        deliveries = (await self.client.get(f"{base}/deliveries/", headers=self.owner.headers)).json()
+        return Use(params={**made.params, "delivery_id": str(deliveries["results"][0]["id"])})
 
     async def use_new_connect_session(self) -> Use:
         return Use(body={"kinds": ["twilio", "slack"], "next": "/done"})

@@ -40,6 +40,8 @@ PROJECT_ADMIN = ProjectRule("integration:write", admin=NOT_PROJECT_ADMIN)
 DELETE_INTEGRATION = ProjectRule("integration:write", admin=NOT_PROJECT_ADMIN)
 ORG_READ = OrganizationRule("organization_integration:read")
 ORG_ADMIN = OrganizationRule("organization_integration:write", admin=NOT_ORG_ADMIN)
+WEBHOOK_READ = ProjectRule("webhook:read")
+WEBHOOK_ADMIN = ProjectRule("webhook:write", admin=NOT_PROJECT_ADMIN)
 PROXY_READ = OrganizationRule("proxy_record:read")
 PROXY_ADMIN = OrganizationRule("proxy_record:write", admin=NOT_ORG_ADMIN)
 
@@ -98,6 +100,15 @@ TABLE: list[Entry] = [
     Entry("GET", O + "/proxy_records/{id}", PROXY_READ, 200, "proxy_record"),
     Entry("DELETE", O + "/proxy_records/{id}", PROXY_ADMIN, 204, "proxy_record"),
     Entry("POST", P + "/connect_sessions", WRITE, 201, "new_connect_session"),
+    Entry("GET", P + "/webhooks", WEBHOOK_READ, 200),
+    Entry("POST", P + "/webhooks", WEBHOOK_ADMIN, 201, "new_webhook"),
+    Entry("GET", P + "/webhooks/{id}", WEBHOOK_READ, 200, "webhook_endpoint"),
+    Entry("PATCH", P + "/webhooks/{id}", WEBHOOK_ADMIN, 200, "webhook_endpoint"),
+    Entry("DELETE", P + "/webhooks/{id}", WEBHOOK_ADMIN, 204, "webhook_endpoint"),
+    Entry("POST", P + "/webhooks/{id}/rotate-secret", WEBHOOK_ADMIN, 200, "webhook_endpoint"),
+    Entry("POST", P + "/webhooks/{id}/test", WEBHOOK_ADMIN, 202, "webhook_endpoint"),
+    Entry("GET", P + "/webhooks/{id}/deliveries", WEBHOOK_READ, 200, "webhook_endpoint"),
+    Entry("POST", P + "/webhooks/{id}/deliveries/{delivery_id}/redeliver", WEBHOOK_ADMIN, 202, "webhook_delivery"),
     # connect pages (the token in the path is the capability)
     Entry("GET", "/connect/connect.js", PUBLIC, 200),
     Entry("GET", "/connect/static/{name}", PUBLIC, 200, "connect_asset"),

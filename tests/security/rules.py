@@ -19,7 +19,7 @@ NOT_PROJECT_ADMIN = "You don't have sufficient permissions in the project."
 NOT_ORG_ADMIN = "Your organization access level is insufficient."
 ORGANIZATION_NOT_FOUND = "Organization not found."
 SCOPED_PROJECTS_ON_ORG = "API keys with scoped projects are only supported on project-based endpoints."
-SCOPE_OBJECTS = ("integration", "organization_integration", "proxy_record")
+SCOPE_OBJECTS = ("integration", "organization_integration", "proxy_record", "webhook")
 BOGUS_KEY = {"Authorization": "Bearer phx_" + "x" * 48}
 
 
