@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
 
 from dotenv import dotenv_values
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DOMAIN_CONNECT_PROVIDERS = (
@@ -33,6 +34,8 @@ class Settings(BaseSettings):
     rate_limit: str = "480/minute,4800/hour"
     allowed_redirect_origins: str = ""
     dns_nameservers: str | None = None
+    # Internal networks (CIDR, comma-separated) a host typed in by a user may resolve to; none by default.
+    user_host_allowed_networks: str = ""
     domain_connect_private_key: str | None = None
     domain_connect_private_key_file: str | None = None
     domain_connect_key_id: str = "_dcpubkeyv1"
@@ -88,6 +91,20 @@ class Settings(BaseSettings):
             host, _, port = item.rpartition(":") if item.count(":") == 1 else (item, "", "53")
             result.append((host or item, int(port or 53)))
         return result
+
+    def user_host_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item.strip()) for item in self.user_host_allowed_networks.split(",") if item.strip()]
+
+    @field_validator("user_host_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        for item in value.split(","):
+            if item.strip():
+                try:
+                    ipaddress.ip_network(item.strip())
+                except ValueError:
+                    raise ValueError(f"'{item.strip()}' is not a network in CIDR form (10.0.0.0/8)") from None
+        return value
 
     def domain_connect_provider_map(self) -> dict[str, str]:
         providers: dict[str, str] = {}

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import re
 import secrets
@@ -37,6 +36,7 @@ from patchbay.vercel.oidc import AuthType, JWKSCache, VercelClaims, VercelTokenV
 from patchbay.vercel.repository import VercelRepository
 from patchbay.vercel.resources import EnvironmentTokens, push_resource
 from patchbay.vercel.schemas import ConnectComplete, InstallationUpsert
+from patchbay.vercel.signature import signature_valid
 
 log = logging.getLogger(__name__)
 
@@ -198,13 +198,6 @@ async def delete_installation(session: AsyncSession, installation_id: str) -> di
 
 
 # --- webhooks -------------------------------------------------------------------------------------
-
-
-def signature_valid(secret: str | None, raw_body: bytes, signature: str | None) -> bool:
-    if not secret or not signature:
-        return False
-    expected = hmac.new(secret.encode(), raw_body, hashlib.sha1).hexdigest()
-    return hmac.compare_digest(expected.encode(), signature.strip().lower().encode())
 
 
 async def handle_webhook(
