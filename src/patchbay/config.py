@@ -93,7 +93,11 @@ class Settings(BaseSettings):
         return result
 
     def user_host_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-        return [ipaddress.ip_network(item.strip()) for item in self.user_host_allowed_networks.split(",") if item.strip()]
+        return [
+            ipaddress.ip_network(item.strip())
+            for item in self.user_host_allowed_networks.split(",")
+            if item.strip()
+        ]
 
     @field_validator("user_host_allowed_networks")
     @classmethod

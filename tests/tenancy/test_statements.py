@@ -1,8 +1,8 @@
 """The statements every tenant-scoped request runs (built once at import: the caller with project and
 membership, the integration reads) answer for the caller's own project only.
 
-scripts/mutation lists this module first: mutmut credits code run at import time to the first test
-of the run, so this one test must reach every such statement and notice when one widens."""
+mutmut does not mutate code that runs at import time (its workers are forked after the import), so
+these statements are guarded here: widen one and this test fails."""
 
 from __future__ import annotations
 

@@ -96,7 +96,9 @@ async def _caller_with_project(
     return row
 
 
-def project_context(scope: str, *, read_only: bool = False) -> Callable[..., Awaitable[ProjectContext]]:
+def project_context(  # pragma: no mutate block
+    scope: str, *, read_only: bool = False
+) -> Callable[..., Awaitable[ProjectContext]]:
     """Dependency: the caller may act on `{project_id}` with `scope`. `read_only` routes run without
     a transaction (they only read; the hourly last-used stamp is one statement)."""
 
@@ -107,7 +109,7 @@ def project_context(scope: str, *, read_only: bool = False) -> Callable[..., Awa
     return dependency
 
 
-def organization_context(
+def organization_context(  # pragma: no mutate block
     scope: str, *, read_only: bool = False
 ) -> Callable[..., Awaitable[OrganizationContext]]:
     """Dependency: the caller may act on `{organization_id}` with `scope`.
@@ -122,7 +124,9 @@ def organization_context(
     return dependency
 
 
-def user_context(scope: str | None = None) -> Callable[..., Awaitable[UserContext]]:
+def user_context(  # pragma: no mutate block
+    scope: str | None = None,
+) -> Callable[..., Awaitable[UserContext]]:
     """Dependency: any authenticated caller (with `scope`, when given)."""
 
     async def dependency(request: Request) -> UserContext:
@@ -131,8 +135,8 @@ def user_context(scope: str | None = None) -> Callable[..., Awaitable[UserContex
     return dependency
 
 
-# The checks themselves live in plain functions (the dependencies above only bind their arguments),
-# so they run on each request: mutation testing (scripts/mutation) sees them there.
+# The checks live in plain functions called on each request; the factories above run at import,
+# where mutation testing (scripts/mutation) cannot reach, and only bind the arguments.
 async def resolve_project_context(
     request: Request, project_id: str, scope: str, *, read_only: bool
 ) -> ProjectContext:
