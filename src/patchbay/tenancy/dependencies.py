@@ -96,9 +96,9 @@ async def _caller_with_project(
     return row
 
 
-def project_context(  # pragma: no mutate block
+def project_context(
     scope: str, *, read_only: bool = False
-) -> Callable[..., Awaitable[ProjectContext]]:
+) -> Callable[..., Awaitable[ProjectContext]]:  # pragma: no mutate block
     """Dependency: the caller may act on `{project_id}` with `scope`. `read_only` routes run without
     a transaction (they only read; the hourly last-used stamp is one statement)."""
 
@@ -109,9 +109,9 @@ def project_context(  # pragma: no mutate block
     return dependency
 
 
-def organization_context(  # pragma: no mutate block
+def organization_context(
     scope: str, *, read_only: bool = False
-) -> Callable[..., Awaitable[OrganizationContext]]:
+) -> Callable[..., Awaitable[OrganizationContext]]:  # pragma: no mutate block
     """Dependency: the caller may act on `{organization_id}` with `scope`.
 
     A caller who is not a member gets the same 404 as for an organization that does not exist, so an
@@ -124,9 +124,9 @@ def organization_context(  # pragma: no mutate block
     return dependency
 
 
-def user_context(  # pragma: no mutate block
+def user_context(
     scope: str | None = None,
-) -> Callable[..., Awaitable[UserContext]]:
+) -> Callable[..., Awaitable[UserContext]]:  # pragma: no mutate block
     """Dependency: any authenticated caller (with `scope`, when given)."""
 
     async def dependency(request: Request) -> UserContext:
