@@ -31,6 +31,7 @@ async def test_every_statement_stays_in_its_project(
     sibling = await factory.project(tenant.organization)
     mine = await factory.integration(tenant.project, "twilio", "AC1", created_by=tenant.user)
     mine_slack = await factory.integration(tenant.project, "slack", "T1")
+    kept = await factory.integration(tenant.project, "hubspot", "H1")
     # The same provider account connected by two other projects.
     theirs = await factory.integration(other.project, "twilio", "AC1", created_by=other.user)
     beside = await factory.integration(sibling, "twilio", "AC1")
@@ -40,10 +41,15 @@ async def test_every_statement_stays_in_its_project(
     async with runtime.db.transaction() as session:
         repo = IntegrationRepository(session, tenant.project.id)
         readable = (await session.execute(repo.readable_statement())).mappings().all()
-        assert sorted(r["id"] for r in readable) == sorted([mine.id, mine_slack.id])
-        assert {r["id"]: r["cb_email"] for r in readable} == {mine.id: tenant.user.email, mine_slack.id: None}
+        own = sorted([mine.id, mine_slack.id, kept.id])
+        assert sorted(r["id"] for r in readable) == own
+        assert {r["id"]: r["cb_email"] for r in readable} == {
+            mine.id: tenant.user.email,
+            mine_slack.id: None,
+            kept.id: None,
+        }
         count, page = await repo.page(kind=None, params=PageParams(limit=10, offset=0))
-        assert count == 2 and sorted(r["id"] for r in page) == sorted([mine.id, mine_slack.id])
+        assert count == 3 and sorted(r["id"] for r in page) == own
         count, page = await repo.page(kind="twilio", params=PageParams(limit=10, offset=0))
         assert count == 1 and [r["id"] for r in page] == [mine.id]
         got = await repo.get(mine.id)
@@ -66,6 +72,7 @@ async def test_every_statement_stays_in_its_project(
     for pk in foreign:
         assert after[pk] == before[pk], "another project's row is untouched"
     assert after[mine.id][1] == "mine changed" and mine_slack.id not in after
+    assert after[kept.id] == before[kept.id], "changing or deleting one row leaves its siblings"
 
 
 async def test_find_matches_kind_and_account_within_the_project(

@@ -29,12 +29,14 @@ async def test_every_statement_stays_in_its_organization(
     runtime: Runtime, tenant: Tenant, factory: Factory
 ) -> None:
     other = await factory.tenant()
-    vercel = await add(runtime, tenant, "vercel", "icfg_1")
-    second = await add(runtime, tenant, "github", "gh_1")
+    sibling = await factory.project(tenant.organization)
+    # Created oldest first: the other organization's row and the other kind come before the answer.
     theirs = await add(runtime, other, "vercel", "icfg_1")
-    mine_project = await factory.integration(tenant.project, "vercel", "p1")
-    mine_other_kind = await factory.integration(tenant.project, "twilio", "AC1")
+    second = await add(runtime, tenant, "github", "gh_1")
+    vercel = await add(runtime, tenant, "vercel", "icfg_1")
     their_project = await factory.integration(other.project, "vercel", "p1")
+    mine_other_kind = await factory.integration(tenant.project, "twilio", "AC1")
+    mine_project = await factory.integration(tenant.project, "vercel", "p1")
 
     async with runtime.db.transaction() as session:
         repo = OrgIntegrationRepository(session, tenant.organization.id)
@@ -49,6 +51,7 @@ async def test_every_statement_stays_in_its_organization(
         first = await repo.first_of_kind("vercel")
         assert first is not None and first.id == vercel
         assert set(await repo.projects([tenant.project.id, other.project.id])) == {tenant.project.id}
+        assert set(await repo.projects([sibling.id])) == {sibling.id}
         assert await repo.projects([]) == {}
         assert await repo.project_integration(other.project.id, "vercel") is None
         found = await repo.project_integration(tenant.project.id, "vercel")

@@ -28,23 +28,14 @@ def make_resolver(settings: Settings, *, lifetime: float = 5.0) -> dns.asyncreso
 
 # Cloud metadata services: refused even inside PATCHBAY_USER_HOST_ALLOWED_NETWORKS.
 METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
-# NAT64 (RFC 6052 well-known and RFC 8215 local-use prefixes): the last 32 bits are an IPv4 address.
-NAT64_NETWORKS = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address reaches: IPv4-mapped, 6to4, Teredo (client) or NAT64."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip.teredo is not None:
-        return ip.teredo[1]
-    if any(ip in network for network in NAT64_NETWORKS):
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
+    """The IPv4 address a 6to4 address (2002::/16, itself global) reaches. The other IPv6 forms that
+    carry an IPv4 address need no unwrapping: IPv4-mapped ::ffff:0:0/96, IPv4-compatible ::/96 and
+    NAT64 64:ff9b::/96 lie in the reserved ::/8, Teredo 2001::/32 is not global: all are refused."""
+    return ip.sixtofour
 
 
 def is_internal_address(address: str, allowed: Sequence[Network] = ()) -> bool:
@@ -52,8 +43,8 @@ def is_internal_address(address: str, allowed: Sequence[Network] = ()) -> bool:
 
     `is_global` is false for every special-purpose range of the IANA registries: loopback, RFC 1918,
     CGNAT 100.64/10, link-local, 0/8, unique-local fc00::/7, documentation and reserved blocks.
-    Multicast and reserved ranges (IPv4-compatible ::/96 among them) are refused on top, and metadata
-    addresses always, whatever `allowed` holds.
+    Multicast and reserved ranges (::/8 holds the IPv4-mapped, IPv4-compatible and NAT64 forms) are
+    refused on top, and metadata addresses always, whatever `allowed` holds.
     """
     try:
         ip = ipaddress.ip_address(address)
@@ -67,8 +58,8 @@ def is_internal_address(address: str, allowed: Sequence[Network] = ()) -> bool:
         inner = embedded_ipv4(ip)
         if inner is not None and is_internal_address(str(inner), allowed):
             return True
-    if isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local:  # fec0::/10, deprecated but routed
-        return True
+        if ip.is_site_local:  # fec0::/10: deprecated, not in the reserved ranges, still routed
+            return True
     return ip.is_multicast or ip.is_reserved or not ip.is_global
 
 
