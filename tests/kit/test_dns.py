@@ -130,9 +130,16 @@ async def test_allowed_networks_open_only_what_they_name(zone: DNSTestServer) ->
         serve(zone, "outside.corp.test", address)
         with pytest.raises(HostNotAllowed):
             await ensure_public_host(settings, "outside.corp.test")
+    serve(zone, "inside-6to4.corp.test", "2002:a01:203::1")  # 6to4 around the allowed 10.1.2.3
+    assert await ensure_public_host(settings, "inside-6to4.corp.test") == ["2002:a01:203::1"]
     # Without the setting the same name is refused.
     with pytest.raises(HostNotAllowed):
         await ensure_public_host(guard_settings(zone), "inside.corp.test")
+
+
+def test_what_is_not_an_address_is_internal() -> None:
+    for text in ("not-an-ip", "", "999.1.1.1", "10.0.0.1/8"):
+        assert is_internal_address(text)
 
 
 def test_allowed_networks_must_be_networks() -> None:

@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from patchbay.config import Settings
 from patchbay.kit.dns import HostNotAllowed
-from patchbay.kit.http import guarded_client
+from patchbay.kit.http import DEFAULT_TIMEOUT, USER_AGENT, guarded_client
 from tests.support.dns_server import DNSTestServer
 
 NAME = "workspace.example.test"
@@ -36,6 +36,7 @@ class Listener:
     port: int
     tls: tuple[Path, Path] | None = None  # certificate and key files
     hosts: list[str] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
     server_names: list[str | None] = field(default_factory=list)
 
     def start(self) -> Listener:
@@ -44,8 +45,13 @@ class Listener:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 owner.hosts.append(self.headers.get("Host", ""))
+                owner.agents.append(self.headers.get("User-Agent", ""))
                 body = owner.address.encode()
-                self.send_response(200)
+                if self.path.startswith("/redirect"):
+                    self.send_response(302)
+                    self.send_header("Location", f"http://{REBOUND}:{owner.port}/inside")
+                else:
+                    self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -171,6 +177,32 @@ async def test_tls_keeps_the_name_for_sni_and_the_certificate(zone: DNSTestServe
         async with await guarded_client(settings_for(zone), NAME) as strict:
             with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                 await strict.get(f"https://{NAME}:{checked.port}/secure")
+    finally:
+        checked.stop()
+        rebound.stop()
+
+
+async def test_redirects_environment_proxies_and_timeouts(
+    zone: DNSTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked, rebound = listener_pair()
+    # A proxy from the environment would resolve the name again: it is ignored.
+    monkeypatch.setenv("HTTP_PROXY", f"http://{REBOUND}:{rebound.port}")
+    monkeypatch.setenv("ALL_PROXY", f"http://{REBOUND}:{rebound.port}")
+    try:
+        async with await guarded_client(settings_for(zone), NAME) as client:
+            assert client.timeout == DEFAULT_TIMEOUT and not client.follow_redirects
+            moved = await client.get(f"http://{NAME}:{checked.port}/redirect")
+            assert moved.status_code == 302, "a redirect is handed back, never followed"
+            # The name as users spell it: any case, a trailing dot.
+            spelled = await client.get(f"http://{NAME.upper()}.:{checked.port}/spelled")
+            assert spelled.status_code == 200 and spelled.text == CHECKED
+        async with await guarded_client(
+            settings_for(zone), NAME, timeout=1.5, headers={"X-A": "b"}
+        ) as custom:
+            assert custom.timeout == httpx.Timeout(1.5) and custom.headers["X-A"] == "b"
+        assert len(checked.hosts) == 2 and rebound.hosts == []
+        assert checked.agents == [USER_AGENT, USER_AGENT]
     finally:
         checked.stop()
         rebound.stop()
