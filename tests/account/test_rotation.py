@@ -119,7 +119,7 @@ async def seed_every_column(
                 errors="",
             )
         )
-    return plain  # fmt: skip
+    return plain
 
 
 async def stored_tokens(runtime: Runtime) -> dict[tuple[str, str], str]:
@@ -145,7 +145,7 @@ def assert_all_under(
     for (where, key), token in tokens.items():
         assert new_only.decrypt_json(token) == plain[(where.split(".")[0], key)], where
         with pytest.raises(UndecryptableSecret):
-            old_only.decrypt_json(token)  # fmt: skip
+            old_only.decrypt_json(token)
 
 
 def test_the_rotation_lists_every_encrypted_column() -> None:
@@ -200,7 +200,8 @@ async def test_a_value_changed_between_read_and_write_is_kept(
     tenant = await factory.tenant()
     plain = await seed_every_column(rotating, tenant, keys.ring(keys.old), 2)
     async with rotating.db.session() as session:
-        first_id, second_id = (await session.scalars(select(Integration.id).where(Integration.sensitive_config != "").order_by(Integration.id))).all()  # fmt: skip
+        stmt = select(Integration.id).where(Integration.sensitive_config != "").order_by(Integration.id)
+        first_id, second_id = (await session.scalars(stmt)).all()
     newer = {"auth_token": "changed-while-rotating"}
     # Written by a process that still encrypts with the old key: the run must not overwrite it.
     newer_token = keys.ring(keys.old).encrypt_json(newer)

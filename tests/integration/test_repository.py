@@ -21,7 +21,7 @@ async def stored(runtime: Runtime) -> dict[int, tuple[int, str, dict[str, object
                 select(Integration.id, Integration.project_id, Integration.errors, Integration.config)
             )
         ).all()
-    return {pk: (project_id, errors, config) for pk, project_id, errors, config in rows}  # fmt: skip
+    return {pk: (project_id, errors, config) for pk, project_id, errors, config in rows}
 
 
 async def test_every_statement_stays_in_its_project(

@@ -18,9 +18,13 @@ from tests.support.factory import Factory, Tenant
 async def add(runtime: Runtime, tenant: Tenant, kind: str, integration_id: str) -> uuid.UUID:
     async with runtime.db.transaction() as session:
         row = OrganizationIntegration(
-            organization_id=tenant.organization.id, kind=kind, integration_id=integration_id, config={},
-            sensitive_config="", created_by_id=tenant.user.id,
-        )  # fmt: skip
+            organization_id=tenant.organization.id,
+            kind=kind,
+            integration_id=integration_id,
+            config={},
+            sensitive_config="",
+            created_by_id=tenant.user.id,
+        )
         await OrgIntegrationRepository(session, tenant.organization.id).add(row)
         return row.id
 
