@@ -271,3 +271,19 @@ async def test_environment_alias_and_current_project(
         state = parse_qs(urlsplit(response.headers["location"]).query)["state"][0]
         assert parse_qs(state)["team_id"] == [str(tenant.project.id)]
         assert parse_qs(state)["next"] == ["/"]
+
+
+async def test_a_code_that_is_not_a_string_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    given = await consent(client, tenant, "linear")
+    for code in (12345, ["x"], {"code": "x"}):
+        response = await client.post(
+            f"{tenant.base}/integrations/",
+            json={"kind": "linear", "config": {"code": code, "state": given.state}},
+            headers=tenant.headers,
+        )
+        assert_refused(response, "code must be provided")
+        assert response.json()["attr"] == "code"
+    assert sandbox.state.count_calls("linear", "/oauth/token") == 0
+    assert await rows(runtime) == []
