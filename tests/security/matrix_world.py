@@ -1,0 +1,236 @@
+"""The tenants and objects the permission matrix sends its requests about, built through the real
+services (tests.support.factory) and the sandbox providers.
+
+`owner` owns organization A and its project; every other caller is measured against them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import orjson
+
+from patchbay.models import MembershipLevel, Organization, Project, ProxyRecord
+from patchbay.sandbox.providers import clickup_api, twilio
+from patchbay.sandbox.providers import vercel as vercel_sim
+from patchbay.sandbox.server import SandboxServer
+from tests.oauth.helpers import consent
+from tests.provider_resources.helpers import clickup_integration, linear_integration, slack_integration
+from tests.support.factory import Factory, Tenant
+from tests.vercel.helpers import org_integration
+
+_serial = itertools.count(1)
+VERCEL_CALLBACK = "http://testserver/connect/vercel/callback"
+
+
+@dataclass
+class Use:
+    """What one entry's requests need: path parameters, query, body, and the route's own credential
+    (OIDC token, signature, state) where it has one."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+    content: bytes | None = None
+    credential: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    factory: Factory
+    sandbox: SandboxServer
+    owner: Tenant
+    member: Tenant
+    stranger: Tenant  # owner of organization B
+    sibling_project: Project  # a second project of organization A
+    second_organization: Organization  # another organization the owner owns
+    _keys: dict[tuple[Any, ...], dict[str, str]] = field(default_factory=dict)
+    _shared: dict[str, Use] = field(default_factory=dict)
+
+    @classmethod
+    async def build(cls, client: httpx.AsyncClient, factory: Factory, sandbox: SandboxServer) -> World:
+        owner = await factory.tenant()
+        return cls(
+            client=client,
+            factory=factory,
+            sandbox=sandbox,
+            owner=owner,
+            member=await factory.member_of(owner, MembershipLevel.MEMBER),
+            stranger=await factory.tenant(),
+            sibling_project=await factory.project(owner.organization),
+            second_organization=await factory.organization(owner.user),
+        )
+
+    async def owner_key(
+        self,
+        scopes: list[str] | None = None,
+        *,
+        scoped_projects: list[int] | None = None,
+        scoped_organizations: list[str] | None = None,
+    ) -> dict[str, str]:
+        """Headers of another key of the owner (made once per combination)."""
+        marker = (tuple(scopes or ["*"]), tuple(scoped_projects or ()), tuple(scoped_organizations or ()))
+        if marker not in self._keys:
+            value = await self.factory.key(
+                self.owner.user,
+                scopes,
+                scoped_projects=scoped_projects,
+                scoped_organizations=scoped_organizations,
+            )
+            self._keys[marker] = {"Authorization": f"Bearer {value}"}
+        return self._keys[marker]
+
+    @property
+    def runtime(self) -> Any:
+        return self.factory.runtime
+
+    # --- objects the routes act on (fresh for every entry: DELETE consumes its target) -------------
+
+    async def use(self, name: str | None, *, shared: bool = False) -> Use:
+        """A new `use_<name>`, or for reads (`shared`) the one made before."""
+        if name is None:
+            return Use()
+        if shared and name in self._shared:
+            return self._shared[name]
+        made: Use = await getattr(self, f"use_{name}")()
+        if shared:
+            self._shared[name] = made
+        return made
+
+    async def use_twilio(self) -> Use:
+        token = f"matrix-twilio-{next(_serial)}"
+        sid = twilio.add_account(self.sandbox.state, auth_token=token)
+        row = await self.factory.integration(
+            self.owner.project, "twilio", sid, {"account_sid": sid}, {"auth_token": token}, self.owner.user
+        )
+        return Use(params={"id": str(row.id)})
+
+    async def use_new_twilio(self) -> Use:
+        token = f"matrix-twilio-{next(_serial)}"
+        sid = twilio.add_account(self.sandbox.state, auth_token=token)
+        return Use(body={"kind": "twilio", "config": {"account_sid": sid, "auth_token": token}})
+
+    async def use_slack(self) -> Use:
+        row, _ = await slack_integration(self.factory, self.sandbox, self.owner)
+        return Use(params={"id": str(row.id)})
+
+    async def use_clickup(self) -> Use:
+        workspace = clickup_api.add_workspace(self.sandbox.state, "Matrix", workspace_id="9001")
+        clickup_api.add_space(self.sandbox.state, workspace, "Engineering", space_id="790")
+        row, _ = await clickup_integration(self.factory, self.sandbox, self.owner)
+        return Use(params={"id": str(row.id)})
+
+    async def use_linear(self) -> Use:
+        row, _ = await linear_integration(self.factory, self.sandbox, self.owner)
+        return Use(params={"id": str(row.id)})
+
+    async def use_email(self) -> Use:
+        email = f"sender{next(_serial)}@matrix-mail.example"
+        config = {
+            "email": email,
+            "domain": "matrix-mail.example",
+            "mail_from_subdomain": "feedback",
+            "name": "Sender",
+            "provider": "maildev",
+            "verified": False,
+        }
+        row = await self.factory.integration(self.owner.project, "email", email, config, {}, self.owner.user)
+        return Use(params={"id": str(row.id)}, body={"config": {"name": "Renamed"}})
+
+    async def use_email_apply_url(self) -> Use:
+        made = await self.use_email()
+        return Use(body={"context": "email", "integration_id": int(made.params["id"])})
+
+    async def use_org_integration(self) -> Use:
+        installation_id = vercel_sim.new_installation_id()
+        token = vercel_sim.add_installation(self.sandbox.state, installation_id)
+        row = await org_integration(
+            self.runtime,
+            self.owner.organization,
+            installation_id=installation_id,
+            access_token=token,
+            created_by=self.owner.user,
+        )
+        return Use(params={"integration_pk": str(row.id)}, body={"production": self.owner.project.id})
+
+    async def use_proxy_record(self) -> Use:
+        async with self.runtime.db.transaction() as session:
+            row = ProxyRecord(
+                organization_id=self.owner.organization.id,
+                domain=f"ph{next(_serial)}.matrix-proxy-test.com",
+                target_cname="abc.proxy.patchbay.dev",
+                status="valid",
+                created_by_id=self.owner.user.id,
+            )
+            session.add(row)
+            await session.flush()
+        return Use(params={"id": str(row.id)})
+
+    async def use_new_proxy_record(self) -> Use:
+        return Use(body={"domain": f"ph{next(_serial)}.matrix-proxy-test.com"})
+
+    async def use_installation(self) -> Use:
+        """An installation the marketplace created; the credential is Vercel's OIDC token for it."""
+        installation_id = vercel_sim.new_installation_id()
+        await org_integration(self.runtime, self.owner.organization, installation_id=installation_id)
+        return Use(
+            params={"installation_id": installation_id},
+            body=installation_body(),
+            credential=self.oidc(installation_id, auth="user"),
+        )
+
+    async def use_installation_system(self) -> Use:
+        made = await self.use_installation()
+        made.credential = self.oidc(made.params["installation_id"], auth="system")
+        return made
+
+    def oidc(self, installation_id: str, **claims: Any) -> dict[str, str]:
+        token = vercel_sim.mint_oidc_token(self.sandbox.state, installation_id=installation_id, **claims)
+        return {"Authorization": f"Bearer {token}", "X-Vercel-Auth": claims.get("auth", "user")}
+
+    async def use_webhook(self) -> Use:
+        body = orjson.dumps({"type": "deployment.created", "payload": {}})
+        signature = hmac.new(vercel_sim.CLIENT_SECRET.encode(), body, hashlib.sha1).hexdigest()
+        return Use(content=body, credential={"x-vercel-signature": signature})
+
+    async def use_oauth_callback(self) -> Use:
+        given = await consent(self.client, self.owner, "slack")
+        assert given.code is not None
+        return Use(params={"kind": "slack"}, query={"code": given.code, "state": given.state})
+
+    async def use_vercel_code(self) -> Use:
+        installation_id = vercel_sim.new_installation_id()
+        code = vercel_sim.issue_code(self.sandbox.state, installation_id, redirect_uri=VERCEL_CALLBACK)
+        return Use(query={"code": code, "configurationId": installation_id})
+
+    async def use_link_session(self) -> Use:
+        made = await self.use_vercel_code()
+        back = await self.client.get("/connect/vercel/callback", params=made.query)
+        assert back.status_code == 302, back.text
+        session = parse_qs(urlparse(back.headers["location"]).query)["session"][0]
+        # A project of its own: organization A's project may carry a Vercel integration already.
+        organization = await self.factory.organization(self.owner.user)
+        await self.factory.member(organization, self.member.user, MembershipLevel.MEMBER)
+        project = await self.factory.project(organization)
+        return Use(
+            body={"session": session, "organization_id": str(organization.id), "team_id": project.id},
+        )
+
+
+def installation_body() -> dict[str, Any]:
+    return {
+        "scopes": ["read-write:integration-resource"],
+        "acceptedPolicies": {"toc": "2024-02-28T10:00:00Z"},
+        "credentials": {"access_token": "matrix-vercel-token", "token_type": "Bearer"},
+        "account": {
+            "name": "Matrix",
+            "url": "https://vercel.com/matrix",
+            "contact": {"email": "matrix@example.com", "name": "Matrix"},
+        },
+    }

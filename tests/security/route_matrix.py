@@ -1,0 +1,200 @@
+"""The permission matrix: one line per route the app serves, saying who may call it.
+
+`{P}` stands for both project mounts (/api/projects/{project_id} and /api/environments/{project_id});
+`use` names the `World.use_<name>` that builds what the route acts on; `ok` is the rightful
+caller's status. docs/testing.md ("Permission matrix") says how to add a line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, routing
+
+from tests.security.matrix_world import World
+from tests.security.rules import (
+    NOT_ORG_ADMIN,
+    NOT_PROJECT_ADMIN,
+    OAUTH_STATE,
+    PUBLIC,
+    VERCEL_CODE,
+    VERCEL_SIGNATURE,
+    LinkRule,
+    OrganizationRule,
+    OwnCredential,
+    ProjectRule,
+    VercelOidc,
+)
+
+P = "{P}"
+PROJECT_MOUNTS = ("/api/projects/{project_id}", "/api/environments/{project_id}")
+O = "/api/organizations/{organization_id}"  # noqa: E741
+
+READ = ProjectRule("integration:read")
+WRITE = ProjectRule("integration:write")
+PROJECT_ADMIN = ProjectRule("integration:write", admin=NOT_PROJECT_ADMIN)
+# Deleting needs project admin or the integration's creator; the matrix's member is neither.
+DELETE_INTEGRATION = ProjectRule("integration:write", admin=NOT_PROJECT_ADMIN)
+ORG_READ = OrganizationRule("organization_integration:read")
+ORG_ADMIN = OrganizationRule("organization_integration:write", admin=NOT_ORG_ADMIN)
+PROXY_READ = OrganizationRule("proxy_record:read")
+PROXY_ADMIN = OrganizationRule("proxy_record:write", admin=NOT_ORG_ADMIN)
+
+Rule = ProjectRule | OrganizationRule | LinkRule | OwnCredential | VercelOidc
+
+
+@dataclass(frozen=True)
+class Entry:
+    method: str
+    path: str
+    rule: Rule
+    ok: int
+    use: str | None = None
+    query: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reads_only(self) -> bool:
+        """Its requests change nothing: entries may share what they act on."""
+        return self.method == "GET" and isinstance(self.rule, ProjectRule | OrganizationRule)
+
+    def paths(self) -> list[str]:
+        if self.path.startswith(P):
+            return [mount + self.path[len(P) :] for mount in PROJECT_MOUNTS]
+        return [self.path]
+
+
+# fmt: off
+TABLE: list[Entry] = [
+    # project integrations
+    Entry("GET", P + "/integrations", READ, 200),
+    Entry("POST", P + "/integrations", WRITE, 201, "new_twilio"),
+    Entry("GET", P + "/integrations/{id}", READ, 200, "twilio"),
+    Entry("DELETE", P + "/integrations/{id}", DELETE_INTEGRATION, 204, "twilio"),
+    # provider resources
+    Entry("GET", P + "/integrations/{id}/channels", READ, 200, "slack"),
+    Entry("GET", P + "/integrations/{id}/users", READ, 200, "slack"),
+    Entry("GET", P + "/integrations/{id}/clickup_workspaces", READ, 200, "clickup"),
+    Entry("GET", P + "/integrations/{id}/clickup_spaces", READ, 200, "clickup", {"workspaceId": "9001"}),
+    Entry("GET", P + "/integrations/{id}/clickup_lists", READ, 200, "clickup", {"spaceId": "790"}),
+    Entry("GET", P + "/integrations/{id}/linear_teams", READ, 200, "linear"),
+    Entry("GET", P + "/integrations/{id}/twilio_phone_numbers", READ, 200, "twilio"),
+    # OAuth, Domain Connect, email senders
+    Entry("GET", P + "/integrations/authorize", WRITE, 302, query={"kind": "slack", "next": "/done"}),
+    Entry("GET", P + "/integrations/domain-connect/check", READ, 200, query={"domain": "matrix.example"}),
+    Entry("POST", P + "/integrations/domain-connect/apply-url", PROJECT_ADMIN, 400, "email_apply_url"),
+    Entry("POST", P + "/integrations/{id}/email/verify", PROJECT_ADMIN, 200, "email"),
+    Entry("PATCH", P + "/integrations/{id}/email", PROJECT_ADMIN, 200, "email"),
+    # organization integrations and proxy records
+    Entry("GET", O + "/integrations", ORG_READ, 200),
+    Entry("GET", O + "/integrations/{integration_pk}", ORG_READ, 200, "org_integration"),
+    Entry("DELETE", O + "/integrations/{integration_pk}", ORG_ADMIN, 204, "org_integration"),
+    Entry("PATCH", O + "/integrations/{integration_pk}/environment-mapping", ORG_ADMIN, 200, "org_integration"),
+    Entry("GET", O + "/proxy_records", PROXY_READ, 200),
+    Entry("POST", O + "/proxy_records", PROXY_ADMIN, 201, "new_proxy_record"),
+    Entry("GET", O + "/proxy_records/{id}", PROXY_READ, 200, "proxy_record"),
+    Entry("DELETE", O + "/proxy_records/{id}", PROXY_ADMIN, 204, "proxy_record"),
+    # browser returns, Vercel, operations, documentation
+    Entry("GET", "/integrations/{kind}/callback", OAUTH_STATE, 302, "oauth_callback"),
+    Entry("GET", "/connect/vercel/callback", VERCEL_CODE, 302, "vercel_code"),
+    Entry("GET", "/connect/vercel/link", PUBLIC, 200),
+    Entry("POST", "/api/vercel/connect/complete", LinkRule(), 201, "link_session"),
+    Entry("PUT", "/api/vercel/v1/installations/{installation_id}", VercelOidc("user", "update"), 204, "installation"),
+    Entry("GET", "/api/vercel/v1/installations/{installation_id}", VercelOidc("system"), 200, "installation_system"),
+    Entry("DELETE", "/api/vercel/v1/installations/{installation_id}", VercelOidc("system"), 200, "installation_system"),
+    Entry("POST", "/api/vercel/v1/webhooks", VERCEL_SIGNATURE, 200, "webhook"),
+    Entry("GET", "/_health", PUBLIC, 200),
+    Entry("GET", "/_ready", PUBLIC, 200),
+    Entry("GET", "/metrics", PUBLIC, 200),
+    Entry("GET", "/api/schema", PUBLIC, 200),
+    Entry("GET", "/api/docs", PUBLIC, 200),
+    Entry("GET", "/docs/oauth2-redirect", PUBLIC, 200),
+]
+# fmt: on
+
+
+def served_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route the app answers, as its router declares the path."""
+    served: set[tuple[str, str]] = set()
+    for route in routing.iter_route_contexts(app.routes):
+        methods = set(getattr(route, "methods", None) or ())
+        if "GET" in methods:
+            methods.discard("HEAD")  # answered by the GET route
+        for method in methods:
+            served.add((method, str(route.path_format)))
+    return served
+
+
+def coverage_problems(app: FastAPI, table: Iterable[Entry]) -> list[str]:
+    """Routes without an entry, entries without a route, and routes with two entries."""
+    declared: dict[tuple[str, str], int] = {}
+    for entry in table:
+        for path in entry.paths():
+            declared[(entry.method, path)] = declared.get((entry.method, path), 0) + 1
+    served = served_routes(app)
+    problems = [f"no matrix entry for {m} {p}" for m, p in sorted(served - set(declared))]
+    problems += [
+        f"matrix entry for {m} {p}, which the app does not serve" for m, p in sorted(set(declared) - served)
+    ]
+    problems += [
+        f"{count} matrix entries for {m} {p}" for (m, p), count in sorted(declared.items()) if count > 1
+    ]
+    return problems
+
+
+def _url(path: str, world: World, params: dict[str, str]) -> str:
+    values = {
+        "project_id": str(world.owner.project.id),
+        "organization_id": str(world.owner.organization.id),
+        **params,
+    }
+
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise AssertionError(f"{path}: nothing fills {{{name}}}; give the entry a `use`")
+        return values[name]
+
+    return re.sub(r"\{(\w+)\}", fill, path)
+
+
+@dataclass(frozen=True)
+class Problem:
+    route: str
+    rule: str
+    caller: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.route} [{self.rule}] {self.caller}: {self.message}"
+
+
+async def check_entry(world: World, entry: Entry, path: str) -> list[Problem]:
+    """Sends every case of the entry's rule; returns what answered otherwise than the rule says."""
+    use = await world.use(entry.use, shared=entry.reads_only)
+    url = _url(path, world, use.params)
+    problems = []
+    for case in await entry.rule.cases(world, use, entry.ok):
+        response = await world.client.request(
+            entry.method,
+            url,
+            params=case.query if case.query is not None else {**entry.query, **use.query},
+            json=use.body if use.content is None else None,
+            content=use.content,
+            headers=case.headers,
+        )
+        problem = case.expect.problem(response)
+        if problem:
+            problems.append(Problem(f"{entry.method} {path}", str(entry.rule), case.caller, problem))
+    return problems
+
+
+async def check(world: World, table: Iterable[Entry]) -> tuple[int, list[Problem]]:
+    """(routes checked, problems) for every route of every entry."""
+    checked, problems = 0, []
+    for entry in table:
+        for path in entry.paths():
+            problems += await check_entry(world, entry, path)
+            checked += 1
+    return checked, problems
