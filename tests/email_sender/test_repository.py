@@ -28,6 +28,8 @@ async def test_every_statement_is_as_wide_as_it_says(
     beside = await sender(factory, sibling, "b@shop.test")
     theirs = await sender(factory, other.project, "c@theirs.test")
     their_other = await sender(factory, other.project, "d@other.test", provider="maildev")
+    # Not a sender, though its config names a domain: it claims nothing.
+    await factory.integration(other.project, "twilio", "AC2", config={"domain": "claimed.test"})
 
     async with runtime.db.session() as session:
         repo = EmailSenderRepository(session, tenant.project.id, tenant.organization.id)
@@ -44,6 +46,7 @@ async def test_every_statement_is_as_wide_as_it_says(
         assert await repo.same_domain_in_organization("theirs.test") == []
         assert await repo.domain_used_by_other_organization("theirs.test") is True
         assert await repo.domain_used_by_other_organization("shop.test") is False
+        assert await repo.domain_used_by_other_organization("claimed.test") is False
 
         theirs_repo = EmailSenderRepository(session, other.project.id, other.organization.id)
         assert await theirs_repo.domain_used_by_other_organization("shop.test") is True

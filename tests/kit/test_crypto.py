@@ -48,6 +48,7 @@ def test_key_file_is_owner_only_and_stable(tmp_path) -> None:
         ("sqlite://", Path("patchbay.db").resolve().parent / "patchbay.keys"),
         ("sqlite:///data/app.db", Path("data/app.db").resolve().parent / "patchbay.keys"),
         ("sqlite:////srv/pb/app.db", Path("/srv/pb/patchbay.keys")),
+        ("sqlite:////srv/pb///app.db", Path("/srv/pb/patchbay.keys")),
     ],
 )
 def test_the_key_file_sits_beside_the_database(url: str, expected: Path) -> None:

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 
 from patchbay.models import OAuthState
-from patchbay.oauth.repository import OAuthStateRepository
+from patchbay.oauth.repository import OAuthStateRepository, lock_integration
 from patchbay.runtime import Runtime
-from tests.support.factory import Tenant
+from tests.support.factory import Factory, Tenant
 from tests.support.locks import until_waiting
 
 
@@ -82,3 +82,22 @@ async def test_a_waiting_second_consumer_loses_once_the_first_commits(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_the_refresh_lock_takes_the_named_row_of_its_project_only(
+    runtime: Runtime, tenant: Tenant, factory: Factory
+) -> None:
+    other = await factory.tenant()
+    first = await factory.integration(tenant.project, "linear", "L1")
+    second = await factory.integration(tenant.project, "linear", "L2")
+    theirs = await factory.integration(other.project, "linear", "L1")
+    sqlite = runtime.db.is_sqlite
+    for pk, project_id, expected in (
+        (second.id, tenant.project.id, second.id),
+        (first.id, tenant.project.id, first.id),
+        (theirs.id, tenant.project.id, None),
+        (first.id, other.project.id, None),
+    ):
+        async with runtime.db.session() as session, session.begin():
+            locked = await lock_integration(session, pk, project_id, sqlite=sqlite)
+            assert (locked.id if locked is not None else None) == expected, (pk, project_id)
