@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
 
 from dotenv import dotenv_values
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DOMAIN_CONNECT_PROVIDERS = (
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
     metrics_token: str | None = None  # when set, /metrics needs `Authorization: Bearer <token>`
     allowed_redirect_origins: str = ""
     dns_nameservers: str | None = None
+    # Internal networks (CIDR, comma-separated) a host typed in by a user may resolve to; none by default.
+    user_host_allowed_networks: str = ""
     domain_connect_private_key: str | None = None
     domain_connect_private_key_file: str | None = None
     domain_connect_key_id: str = "_dcpubkeyv1"
@@ -106,6 +109,24 @@ class Settings(BaseSettings):
         if any(not 0 <= delay <= 30 * 86400 for delay in delays):
             raise ValueError("each delay must be between 0 and 2592000 seconds")
         return delays
+
+    def user_host_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [
+            ipaddress.ip_network(item.strip())
+            for item in self.user_host_allowed_networks.split(",")
+            if item.strip()
+        ]
+
+    @field_validator("user_host_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, value: str) -> str:
+        for item in value.split(","):
+            if item.strip():
+                try:
+                    ipaddress.ip_network(item.strip())
+                except ValueError:
+                    raise ValueError(f"'{item.strip()}' is not a network in CIDR form (10.0.0.0/8)") from None
+        return value
 
     def domain_connect_provider_map(self) -> dict[str, str]:
         providers: dict[str, str] = {}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +38,29 @@ def test_key_file_is_owner_only_and_stable(tmp_path) -> None:
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert load_or_create_key_file(path) == first
     KeyRing([first])
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///:memory:", Path("patchbay.keys")),
+        ("sqlite:///", Path("patchbay.keys")),
+        ("sqlite://", Path("patchbay.db").resolve().parent / "patchbay.keys"),
+        ("sqlite:///data/app.db", Path("data/app.db").resolve().parent / "patchbay.keys"),
+        ("sqlite:////srv/pb/app.db", Path("/srv/pb/patchbay.keys")),
+        ("sqlite:////srv/pb///app.db", Path("/srv/pb/patchbay.keys")),
+    ],
+)
+def test_the_key_file_sits_beside_the_database(url: str, expected: Path) -> None:
+    assert key_file_for_sqlite(url) == expected
+
+
+def test_key_files_are_created_in_new_and_existing_directories(tmp_path: Path) -> None:
+    first = tmp_path / "a" / "b" / "patchbay.keys"
+    key = load_or_create_key_file(first)
+    assert first.read_text() == key + "\n" and stat.S_IMODE(os.stat(first).st_mode) == 0o600
+    second = tmp_path / "a" / "b" / "other.keys"  # the directory exists now
+    assert load_or_create_key_file(second) != key
+    first.write_text(f"  {key}  \n")
+    assert load_or_create_key_file(first) == key
+    KeyRing([key])

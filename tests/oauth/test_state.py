@@ -290,3 +290,40 @@ async def test_environment_alias_and_current_project(
         state = parse_qs(urlsplit(response.headers["location"]).query)["state"][0]
         assert parse_qs(state)["team_id"] == [str(tenant.project.id)]
         assert parse_qs(state)["next"] == ["/"]
+
+
+async def test_a_code_that_is_not_a_string_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    given = await consent(client, tenant, "linear")
+    for code in (12345, ["x"], {"code": "x"}):
+        response = await client.post(
+            f"{tenant.base}/integrations/",
+            json={"kind": "linear", "config": {"code": code, "state": given.state}},
+            headers=tenant.headers,
+        )
+        assert_refused(response, "code must be provided")
+        assert response.json()["attr"] == "code"
+    assert sandbox.state.count_calls("linear", "/oauth/token") == 0
+    assert await rows(runtime) == []
+
+
+async def test_a_state_string_without_a_token_is_unknown(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    given = await consent(client, tenant, "linear")
+    for state in (urlencode({"next": "/x", "team_id": str(tenant.project.id)}), "token=&next=%2F"):
+        assert_refused(await post_code(client, tenant, "linear", given.code, state), "not recognised")
+    assert await rows(runtime) == []
+
+
+async def test_a_callback_without_a_code_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    given = await consent(client, tenant, "linear")
+    callback = urlsplit(given.callback_path)
+    query = urlencode({k: v for k, v in parse_qs(callback.query).items() if k != "code"}, doseq=True)
+    response = await client.get(f"{callback.path}?{query}")
+    assert_refused(response, "code must be provided")
+    assert sandbox.state.count_calls("linear", "/oauth/token") == 0
+    assert await rows(runtime) == []

@@ -6,6 +6,7 @@ make names time out (no answer at all) or answer SERVFAIL until cleared.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import socketserver
 import struct
@@ -13,7 +14,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dnslib import CNAME, MX, NS, QTYPE, RCODE, RR, TXT, A, DNSRecord
+from dnslib import AAAA, CNAME, MX, NS, QTYPE, RCODE, RR, TXT, A, DNSRecord
 
 TIMEOUT = "timeout"
 SERVFAIL = "servfail"
@@ -45,6 +46,8 @@ def _rdata(record: Record) -> object:
         return NS(record.value)
     if record.rtype == "A":
         return A(record.value)
+    if record.rtype == "AAAA":
+        return AAAA(ipaddress.IPv6Address(record.value).exploded)  # dnslib reads only the long form
     if record.rtype == "MX":
         priority, _, host = record.value.partition(" ")
         return MX(host, int(priority))

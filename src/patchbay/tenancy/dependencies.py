@@ -99,54 +99,22 @@ async def _caller_with_project(
     return row
 
 
-def project_context(scope: str, *, read_only: bool = False) -> Callable[..., Awaitable[ProjectContext]]:
+def project_context(
+    scope: str, *, read_only: bool = False
+) -> Callable[..., Awaitable[ProjectContext]]:  # pragma: no mutate block
     """Dependency: the caller may act on `{project_id}` with `scope`. `read_only` routes run without
     a transaction (they only read; the hourly last-used stamp is one statement)."""
 
     # One dependency with no sub-dependencies: FastAPI's per-request cost grows with each of them.
     async def dependency(project_id: str, request: Request) -> ProjectContext:
-        runtime: Runtime = request.app.state.runtime
-        credentials = await read_credentials(request)
-        session = request_session(request, read_only=read_only)
-        try:
-            pid = _parse_project_id(project_id)
-        except NotFound:
-            await authenticate(request, runtime, session)  # a bad key is still 401 first
-            raise
-        # One round trip (or none, from the caller cache) resolves the caller, project and membership.
-        row = await _caller_with_project(runtime, session, credentials.secure_value, pid)
-        subject = await admit(runtime, session, credentials, row)
-        assert row is not None
-        if row["project_id"] is None:
-            raise NotFound(PROJECT_NOT_FOUND)
-        pid = int(row["project_id"])
-        _check_scope(subject, scope)
-        if subject.scoped_projects is not None and pid not in subject.scoped_projects:
-            raise PermissionDenied(f"API key does not have access to the requested project: ID {pid}.")
-        if (
-            subject.scoped_organizations is not None
-            and str(row["project_organization_id"]) not in subject.scoped_organizations
-        ):
-            raise PermissionDenied(
-                f"API key does not have access to the requested organization: ID {row['project_organization_id']}."
-            )
-        if row["level"] is None:
-            raise PermissionDenied("You don't have access to the project.")
-        project = ProjectRef(
-            id=pid,
-            organization_id=row["project_organization_id"],
-            name=row["project_name"],
-            api_token=row["project_api_token"],
-        )
-        level = project_level(row["level"])
-        return ProjectContext(runtime=runtime, session=session, subject=subject, project=project, level=level)
+        return await resolve_project_context(request, project_id, scope, read_only=read_only)
 
     return dependency
 
 
 def organization_context(
     scope: str, *, read_only: bool = False
-) -> Callable[..., Awaitable[OrganizationContext]]:
+) -> Callable[..., Awaitable[OrganizationContext]]:  # pragma: no mutate block
     """Dependency: the caller may act on `{organization_id}` with `scope`.
 
     A caller who is not a member gets the same 404 as for an organization that does not exist, so an
@@ -154,44 +122,96 @@ def organization_context(
     """
 
     async def dependency(organization_id: str, request: Request) -> OrganizationContext:
-        runtime: Runtime = request.app.state.runtime
-        session = request_session(request, read_only=read_only)
-        subject = await authenticate(request, runtime, session)
-        oid = _parse_organization_id(organization_id, subject)
-        row = await organization_with_level(session, oid, subject.user.id)
-        if row is None or row["level"] is None:
-            raise NotFound(ORGANIZATION_NOT_FOUND)
-        if subject.scoped_projects is not None:
-            raise PermissionDenied(
-                "API keys with scoped projects are only supported on project-based endpoints."
-            )
-        if subject.scoped_organizations is not None and str(oid) not in subject.scoped_organizations:
-            raise PermissionDenied(f"API key does not have access to the requested organization: ID {oid}.")
-        _check_scope(subject, scope)
-        return OrganizationContext(
-            runtime=runtime,
-            session=session,
-            subject=subject,
-            organization_id=oid,
-            organization_name=row["name"],
-            level=int(row["level"]),
-        )
+        return await resolve_organization_context(request, organization_id, scope, read_only=read_only)
 
     return dependency
 
 
-def user_context(scope: str | None = None) -> Callable[..., Awaitable[UserContext]]:
+def user_context(
+    scope: str | None = None,
+) -> Callable[..., Awaitable[UserContext]]:  # pragma: no mutate block
     """Dependency: any authenticated caller (with `scope`, when given)."""
 
     async def dependency(request: Request) -> UserContext:
-        runtime: Runtime = request.app.state.runtime
-        session = request_session(request)
-        subject = await authenticate(request, runtime, session)
-        if scope:
-            _check_scope(subject, scope)
-        return UserContext(runtime=runtime, session=session, subject=subject)
+        return await resolve_user_context(request, scope)
 
     return dependency
+
+
+# The checks live in plain functions called on each request; the factories above run at import,
+# where mutation testing (scripts/mutation) cannot reach, and only bind the arguments.
+async def resolve_project_context(
+    request: Request, project_id: str, scope: str, *, read_only: bool
+) -> ProjectContext:
+    runtime: Runtime = request.app.state.runtime
+    credentials = await read_credentials(request)
+    session = request_session(request, read_only=read_only)
+    try:
+        pid = _parse_project_id(project_id)
+    except NotFound:
+        await authenticate(request, runtime, session)  # a bad key is still 401 first
+        raise
+    # One round trip (or none, from the caller cache) resolves the caller, project and membership.
+    row = await _caller_with_project(runtime, session, credentials.secure_value, pid)
+    subject = await admit(runtime, session, credentials, row)
+    assert row is not None
+    if row["project_id"] is None:
+        raise NotFound(PROJECT_NOT_FOUND)
+    pid = int(row["project_id"])
+    _check_scope(subject, scope)
+    if subject.scoped_projects is not None and pid not in subject.scoped_projects:
+        raise PermissionDenied(f"API key does not have access to the requested project: ID {pid}.")
+    if (
+        subject.scoped_organizations is not None
+        and str(row["project_organization_id"]) not in subject.scoped_organizations
+    ):
+        raise PermissionDenied(
+            f"API key does not have access to the requested organization: ID {row['project_organization_id']}."
+        )
+    if row["level"] is None:
+        raise PermissionDenied("You don't have access to the project.")
+    project = ProjectRef(
+        id=pid,
+        organization_id=row["project_organization_id"],
+        name=row["project_name"],
+        api_token=row["project_api_token"],
+    )
+    level = project_level(row["level"])
+    return ProjectContext(runtime=runtime, session=session, subject=subject, project=project, level=level)
+
+
+async def resolve_organization_context(
+    request: Request, organization_id: str, scope: str, *, read_only: bool
+) -> OrganizationContext:
+    runtime: Runtime = request.app.state.runtime
+    session = request_session(request, read_only=read_only)
+    subject = await authenticate(request, runtime, session)
+    oid = _parse_organization_id(organization_id, subject)
+    row = await organization_with_level(session, oid, subject.user.id)
+    if row is None or row["level"] is None:
+        raise NotFound(ORGANIZATION_NOT_FOUND)
+    if subject.scoped_projects is not None:
+        raise PermissionDenied("API keys with scoped projects are only supported on project-based endpoints.")
+    if subject.scoped_organizations is not None and str(oid) not in subject.scoped_organizations:
+        raise PermissionDenied(f"API key does not have access to the requested organization: ID {oid}.")
+    _check_scope(subject, scope)
+    return OrganizationContext(
+        runtime=runtime,
+        session=session,
+        subject=subject,
+        organization_id=oid,
+        organization_name=row["name"],
+        level=int(row["level"]),
+    )
+
+
+async def resolve_user_context(request: Request, scope: str | None) -> UserContext:
+    runtime: Runtime = request.app.state.runtime
+    session = request_session(request)
+    subject = await authenticate(request, runtime, session)
+    if scope:
+        _check_scope(subject, scope)
+    return UserContext(runtime=runtime, session=session, subject=subject)
 
 
 def require_organization_admin(ctx: OrganizationContext) -> None:

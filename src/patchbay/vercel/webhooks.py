@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from typing import Any
 
@@ -18,17 +16,11 @@ from patchbay.kit.errors import (
 )
 from patchbay.runtime import Runtime
 from patchbay.vercel.repository import VercelRepository
+from patchbay.vercel.signature import signature_valid
 
 log = logging.getLogger(__name__)
 
 REMOVED_EVENT = "integration-configuration.removed"
-
-
-def signature_valid(secret: str | None, raw_body: bytes, signature: str | None) -> bool:
-    if not secret or not signature:
-        return False
-    expected = hmac.new(secret.encode(), raw_body, hashlib.sha1).hexdigest()
-    return hmac.compare_digest(expected.encode(), signature.strip().lower().encode())
 
 
 async def handle_webhook(

@@ -1,0 +1,90 @@
+"""IntegrationRepository's tenant filter on every statement: the repository of one project reads,
+finds, changes and deletes its own rows only — never another project's, of the same organization or
+another — even when handed another project's primary key (services check first; this is the
+second line)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from patchbay.integration.repository import IntegrationRepository
+from patchbay.kit.pagination import PageParams
+from patchbay.models import Integration
+from patchbay.runtime import Runtime
+from tests.support.factory import Factory, Tenant
+
+
+async def stored(runtime: Runtime) -> dict[int, tuple[int, str, dict[str, object]]]:
+    async with runtime.db.session() as session:
+        rows = (
+            await session.execute(
+                select(Integration.id, Integration.project_id, Integration.errors, Integration.config)
+            )
+        ).all()
+    return {pk: (project_id, errors, config) for pk, project_id, errors, config in rows}
+
+
+async def test_every_statement_stays_in_its_project(
+    runtime: Runtime, tenant: Tenant, factory: Factory
+) -> None:
+    other = await factory.tenant()
+    sibling = await factory.project(tenant.organization)
+    mine = await factory.integration(tenant.project, "twilio", "AC1", created_by=tenant.user)
+    mine_slack = await factory.integration(tenant.project, "slack", "T1")
+    kept = await factory.integration(tenant.project, "hubspot", "H1")
+    # The same provider account connected by two other projects.
+    theirs = await factory.integration(other.project, "twilio", "AC1", created_by=other.user)
+    beside = await factory.integration(sibling, "twilio", "AC1")
+    foreign = (theirs.id, beside.id)
+    before = await stored(runtime)
+
+    async with runtime.db.transaction() as session:
+        repo = IntegrationRepository(session, tenant.project.id)
+        readable = (await session.execute(repo.readable_statement())).mappings().all()
+        own = sorted([mine.id, mine_slack.id, kept.id])
+        assert sorted(r["id"] for r in readable) == own
+        assert {r["id"]: r["cb_email"] for r in readable} == {
+            mine.id: tenant.user.email,
+            mine_slack.id: None,
+            kept.id: None,
+        }
+        count, page = await repo.page(kind=None, params=PageParams(limit=10, offset=0))
+        assert count == 3 and sorted(r["id"] for r in page) == own
+        count, page = await repo.page(kind="twilio", params=PageParams(limit=10, offset=0))
+        assert count == 1 and [r["id"] for r in page] == [mine.id]
+        got = await repo.get(mine.id)
+        assert got is not None and got["cb_email"] == tenant.user.email
+        model = await repo.get_model(mine.id)
+        assert model is not None and model.id == mine.id
+        found = await repo.find("twilio", "AC1")
+        assert found is not None and found.id == mine.id
+        assert [r.id for r in await repo.of_kind("twilio")] == [mine.id]
+        for pk in foreign:
+            assert await repo.get(pk) is None
+            assert await repo.get_model(pk) is None
+            assert await repo.get_model(pk, for_update=True) is None
+            await repo.update_fields(pk, errors="overwritten", config={"x": 1})
+            await repo.delete(pk)
+        await repo.update_fields(mine.id, errors="mine changed")
+        await repo.delete(mine_slack.id)
+
+    after = await stored(runtime)
+    for pk in foreign:
+        assert after[pk] == before[pk], "another project's row is untouched"
+    assert after[mine.id][1] == "mine changed" and mine_slack.id not in after
+    assert after[kept.id] == before[kept.id], "changing or deleting one row leaves its siblings"
+
+
+async def test_find_matches_kind_and_account_within_the_project(
+    runtime: Runtime, tenant: Tenant, factory: Factory
+) -> None:
+    await factory.integration(tenant.project, "twilio", "AC1")
+    async with runtime.db.session() as session:
+        repo = IntegrationRepository(session, tenant.project.id)
+        assert await repo.find("twilio", "AC2") is None
+        assert await repo.find("slack", "AC1") is None
+        assert await repo.find("twilio", None) is None
+        inserted = await repo.insert(
+            kind="hubspot", integration_id="H1", config={}, sensitive_config="", errors=""
+        )
+        assert inserted.project_id == tenant.project.id

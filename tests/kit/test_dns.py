@@ -1,0 +1,148 @@
+"""The address guard for hosts users type in, through real DNS answers (the loopback DNS server):
+every special-purpose range is refused, a public answer is accepted, one internal address among
+public ones is enough to refuse."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from patchbay.config import Settings
+from patchbay.kit.dns import HostNotAllowed, ensure_public_host, is_internal_address, resolve_addresses
+from tests.support.dns_server import DNSTestServer
+
+INTERNAL = [
+    "127.0.0.1",  # loopback
+    "127.8.9.10",
+    "10.0.0.1",  # RFC 1918
+    "172.16.5.4",
+    "172.31.255.254",
+    "192.168.1.1",
+    "100.64.0.1",  # CGNAT 100.64.0.0/10
+    "100.127.255.254",
+    "169.254.1.1",  # link-local
+    "169.254.169.254",  # cloud metadata
+    "0.0.0.0",  # "this network" 0.0.0.0/8
+    "0.1.2.3",
+    "224.0.0.1",  # multicast
+    "239.255.255.250",
+    "240.0.0.1",  # reserved 240/4
+    "255.255.255.255",
+    "192.0.0.1",  # IETF protocol assignments
+    "192.0.2.1",  # documentation
+    "198.51.100.1",
+    "203.0.113.1",
+    "198.18.0.1",  # benchmarking
+    "::1",
+    "::",
+    "::ffff:10.0.0.1",  # IPv4-mapped
+    "::ffff:127.0.0.1",
+    "::ffff:169.254.169.254",
+    "::a00:1",  # IPv4-compatible (deprecated)
+    "2002:a00:1::1",  # 6to4 around 10.0.0.1
+    "2002:a9fe:a9fe::1",  # 6to4 around 169.254.169.254
+    "2002:7f00:1::",  # 6to4 around 127.0.0.1
+    "64:ff9b::a00:1",  # NAT64 around 10.0.0.1
+    "64:ff9b:1::7f00:1",
+    "2001::1",  # Teredo
+    "fc00::1",  # unique local fc00::/7
+    "fd12:3456::1",
+    "fd00:ec2::254",  # AWS metadata over IPv6
+    "fe80::1",  # link-local
+    "fec0::1",  # site-local (deprecated)
+    "ff02::1",  # multicast
+    "ff0e::1",
+    "2001:db8::1",  # documentation
+    "100::1",  # discard-only
+]
+PUBLIC = ["52.1.2.3", "8.8.8.8", "2606:4700::1111", "2002:808:808::1"]  # the last: 6to4 around 8.8.8.8
+
+
+def label(address: str) -> str:
+    return address.replace(":", "-").replace(".", "-").strip("-") or "zero"
+
+
+@pytest.fixture(scope="module")
+def zone() -> Iterator[DNSTestServer]:
+    with DNSTestServer() as server:
+        yield server
+
+
+def guard_settings(zone: DNSTestServer, **values: Any) -> Settings:
+    return Settings(_env_file=None, dns_nameservers=zone.address, **values)  # type: ignore[call-arg]
+
+
+def serve(zone: DNSTestServer, name: str, *addresses: str) -> None:
+    for rtype, version in (("A", 4), ("AAAA", 6)):
+        zone.replace(name, rtype, [a for a in addresses if ipaddress.ip_address(a).version == version])
+
+
+@pytest.mark.parametrize("address", INTERNAL)
+async def test_a_name_resolving_to_an_internal_address_is_refused(zone: DNSTestServer, address: str) -> None:
+    name = f"{label(address)}.internal.test"
+    serve(zone, name, address)
+    assert is_internal_address(address)
+    answer = await resolve_addresses(guard_settings(zone), name)
+    assert [ipaddress.ip_address(a) for a in answer] == [ipaddress.ip_address(address)]
+    with pytest.raises(HostNotAllowed):
+        await ensure_public_host(guard_settings(zone), name)
+    with pytest.raises(HostNotAllowed):
+        await ensure_public_host(guard_settings(zone), address)  # the literal too
+
+
+@pytest.mark.parametrize("address", PUBLIC)
+async def test_a_public_answer_is_accepted(zone: DNSTestServer, address: str) -> None:
+    name = f"{label(address)}.public.test"
+    serve(zone, name, address)
+    assert not is_internal_address(address)
+    assert await ensure_public_host(guard_settings(zone), name) == [address]
+
+
+async def test_one_internal_address_among_public_ones_refuses_the_name(zone: DNSTestServer) -> None:
+    serve(zone, "mixed.example.test", "52.1.2.3", "8.8.4.4")
+    assert await ensure_public_host(guard_settings(zone), "mixed.example.test") == ["52.1.2.3", "8.8.4.4"]
+    serve(zone, "mixed.example.test", "52.1.2.3", "fd00::5")
+    with pytest.raises(HostNotAllowed):
+        await ensure_public_host(guard_settings(zone), "mixed.example.test")
+    serve(zone, "mixed.example.test", "10.1.1.1", "52.1.2.3")
+    with pytest.raises(HostNotAllowed):
+        await ensure_public_host(guard_settings(zone), "mixed.example.test")
+
+
+async def test_a_name_without_addresses_is_refused(zone: DNSTestServer) -> None:
+    zone.replace("empty.example.test", "TXT", ["no addresses here"])
+    for name in ("empty.example.test", "missing.example.test", "bad..name", ""):
+        with pytest.raises(HostNotAllowed):
+            await ensure_public_host(guard_settings(zone), name)
+
+
+async def test_allowed_networks_open_only_what_they_name(zone: DNSTestServer) -> None:
+    settings = guard_settings(zone, user_host_allowed_networks="10.1.0.0/16, 169.254.0.0/16,fd00::/8")
+    serve(zone, "inside.corp.test", "10.1.2.3")
+    assert await ensure_public_host(settings, "inside.corp.test") == ["10.1.2.3"]
+    serve(zone, "inside6.corp.test", "fd00::7")
+    assert await ensure_public_host(settings, "inside6.corp.test") == ["fd00::7"]
+    for address in ("10.2.0.1", "127.0.0.1", "169.254.169.254", "fd00:ec2::254", "2002:a02:1::1"):
+        serve(zone, "outside.corp.test", address)
+        with pytest.raises(HostNotAllowed):
+            await ensure_public_host(settings, "outside.corp.test")
+    serve(zone, "inside-6to4.corp.test", "2002:a01:203::1")  # 6to4 around the allowed 10.1.2.3
+    assert await ensure_public_host(settings, "inside-6to4.corp.test") == ["2002:a01:203::1"]
+    # Without the setting the same name is refused.
+    with pytest.raises(HostNotAllowed):
+        await ensure_public_host(guard_settings(zone), "inside.corp.test")
+
+
+def test_what_is_not_an_address_is_internal() -> None:
+    for text in ("not-an-ip", "", "999.1.1.1", "10.0.0.1/8"):
+        assert is_internal_address(text)
+
+
+def test_allowed_networks_must_be_networks() -> None:
+    with pytest.raises(ValidationError, match="not a network in CIDR form"):
+        Settings(_env_file=None, user_host_allowed_networks="10.0.0.0/8,intranet")  # type: ignore[call-arg]
+    assert Settings(_env_file=None).user_host_networks() == []  # type: ignore[call-arg]
