@@ -13,8 +13,8 @@ import pytest
 
 from patchbay.oauth.refresh import FreshToken, ensure_fresh_token
 from patchbay.runtime import Runtime, build_runtime
-from patchbay.sandbox.providers import _oauth
 from patchbay.sandbox.server import SandboxServer
+from patchbay.simkit import oauth as _oauth
 from tests.oauth.helpers import row, secrets_of
 from tests.oauth.test_refresh_race import expired_linear
 from tests.support.factory import Tenant

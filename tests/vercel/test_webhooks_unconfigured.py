@@ -14,8 +14,8 @@ import pytest
 
 from patchbay.app import create_app
 from patchbay.models import OrganizationIntegration
+from patchbay.providers.vercel import simulator as sim
 from patchbay.runtime import build_runtime
-from patchbay.sandbox.providers import vercel as sim
 from tests.support.factory import Factory
 from tests.vercel.helpers import org_integration, rows
 

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from patchbay.config import Settings
 from patchbay.models import Integration, WebhookEvent
 from patchbay.oauth.refresh import refresh_integration
+from patchbay.providers.twilio import simulator as twilio
 from patchbay.runtime import Runtime
-from patchbay.sandbox.providers import twilio
 from patchbay.sandbox.server import SandboxServer
 from tests.oauth.helpers import connect, row, secrets_of
 from tests.support.factory import Factory, Tenant
