@@ -1,5 +1,5 @@
 """PATCHBAY_RATE_LIMIT_ANONYMOUS: requests without a valid key — no key, a bad key, OAuth callbacks,
-Vercel's routes — count per client address, in memory or shared through Redis; 429 with Retry-After."""
+Vercel's routes, the connect pages — count per client address, in memory or shared through Redis; 429 with Retry-After."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ ANONYMOUS_REQUESTS = [
     ("POST", "/api/vercel/v1/webhooks/", {"x-vercel-signature": "00"}),
     ("GET", "/api/vercel/v1/installations/icfg_1", {}),
     ("GET", "/connect/vercel/link?session=x", {}),
+    ("GET", "/connect/pcs_" + "x" * 43, {}),
+    ("POST", "/connect/pcs_" + "x" * 43 + "/kinds/twilio", {}),
 ]
 
 

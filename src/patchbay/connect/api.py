@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from patchbay.auth.service import anonymous_caller
 from patchbay.connect import csrf, flows, pages, service
 from patchbay.connect.kinds import card
 from patchbay.connect.schemas import ConnectSessionCreate, ConnectSessionCreated
@@ -23,7 +24,8 @@ from patchbay.tenancy.context import ProjectContext
 from patchbay.tenancy.dependencies import get_runtime, project_context
 
 router = APIRouter(tags=["connect"])
-page_router = APIRouter(include_in_schema=False)
+# The pages carry no key: the link token is their proof, and guesses cost a per-address slot.
+page_router = APIRouter(include_in_schema=False, dependencies=[Depends(anonymous_caller)])
 
 write = project_context("integration:write")
 POPUP = "popup"

@@ -59,7 +59,11 @@ def validate_next(runtime: Runtime, next_url: str | None) -> str:
     )
     if any(ch in value for ch in ("\\", "\r", "\n", "\t")) or any(ord(ch) < 32 for ch in value):
         raise bad
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - a malformed port or host ("http://[::1") raises here
+    except ValueError:
+        raise bad from None
     if not parts.scheme and not parts.netloc:
         if not value.startswith("/") or value.startswith("//"):
             raise bad
