@@ -16,7 +16,14 @@ from sqlalchemy import String, Text, select, update
 
 from patchbay.account.rotation import BATCH, ENCRYPTED_COLUMNS, rotate_encryption
 from patchbay.kit.crypto import KeyRing, UndecryptableSecret
-from patchbay.models import Base, Integration, LinkSession, OAuthState, OrganizationIntegration
+from patchbay.models import (
+    Base,
+    Integration,
+    LinkSession,
+    OAuthState,
+    OrganizationIntegration,
+    WebhookEndpoint,
+)
 from patchbay.runtime import Runtime, build_runtime
 from tests.support.factory import Factory, Tenant
 
@@ -26,7 +33,10 @@ EVERY_COLUMN = {
     ("organization_integrations", "sensitive_config"),
     ("oauth_states", "secret"),
     ("link_sessions", "payload"),
+    ("webhook_endpoints", "secret"),
+    ("webhook_endpoints (previous secrets)", "previous_secret"),
 }
+TABLES = {"integrations", "organization_integrations", "oauth_states", "link_sessions", "webhook_endpoints"}
 
 
 @dataclass
@@ -108,6 +118,18 @@ async def seed_every_column(
                 )
             )
             plain[("link_sessions", token)] = value
+            current, previous = {"secret": f"whsec_current{i}"}, {"secret": f"whsec_previous{i}"}
+            endpoint = WebhookEndpoint(
+                project_id=tenant.project.id,
+                url="https://hooks.example.com/",
+                secret=old.encrypt_json(current),
+                previous_secret=old.encrypt_json(previous),
+                previous_secret_expires_at=now + timedelta(hours=24),
+            )
+            session.add(endpoint)
+            await session.flush()
+            plain[("webhook_endpoints.secret", str(endpoint.id))] = current
+            plain[("webhook_endpoints.previous_secret", str(endpoint.id))] = previous
         # Rows without a secret stay as they are.
         session.add(
             Integration(
@@ -141,9 +163,12 @@ def assert_all_under(
     tokens: dict[tuple[str, str], str], keys: Keys, plain: dict[tuple[str, str], dict[str, Any]]
 ) -> None:
     new_only, old_only = keys.ring(keys.new), keys.ring(keys.old)
-    assert {where.split(".")[0] for where, _ in tokens} == {table for table, _ in EVERY_COLUMN}
+    assert {where.split(".")[0] for where, _ in tokens} == TABLES
     for (where, key), token in tokens.items():
-        assert new_only.decrypt_json(token) == plain[(where.split(".")[0], key)], where
+        meant = (
+            plain.get((where, key)) or plain[(where.split(".")[0], key)]
+        )  # by column where a table has two
+        assert new_only.decrypt_json(token) == meant, where
         with pytest.raises(UndecryptableSecret):
             old_only.decrypt_json(token)
 
@@ -156,14 +181,16 @@ async def test_every_encrypted_column_is_rotated(rotating: Runtime, factory: Fac
     tenant = await factory.tenant()
     plain = await seed_every_column(rotating, tenant, keys.ring(keys.old), 3)
     before = await stored_tokens(rotating)
-    assert {where for where, _ in before} == {f"{t}.{c}" for t, c in EVERY_COLUMN}, "seeded every column"
+    assert {where for where, _ in before} == {f"{t.split(' ')[0]}.{c}" for t, c in EVERY_COLUMN}, (
+        "seeded every column"
+    )
     report = await rotate_encryption(rotating, lambda _: None)
-    assert (report.examined, report.rotated, report.unreadable) == (12, 12, 0)
+    assert (report.examined, report.rotated, report.unreadable) == (18, 18, 0)
     after = await stored_tokens(rotating)
     assert after.keys() == before.keys()
     assert_all_under(after, keys, plain)
     again = await rotate_encryption(rotating, lambda _: None)
-    assert (again.examined, again.rotated) == (12, 0)
+    assert (again.examined, again.rotated) == (18, 0)
     assert await stored_tokens(rotating) == after, "a second run changes nothing"
 
 
@@ -216,7 +243,7 @@ async def test_a_value_changed_between_read_and_write_is_kept(
             )
 
     report = await rotate_encryption(rotating, lambda _: None, before_write=change_a_row)
-    assert report.rotated == 7 and report.examined == 8, "the changed row was not written"
+    assert report.rotated == 11 and report.examined == 12, "the changed row was not written"
     async with rotating.db.session() as session:
         stored = dict((await session.execute(select(Integration.id, Integration.sensitive_config))).all())
     assert stored[second_id] == newer_token, "the newer value survived the rotation"

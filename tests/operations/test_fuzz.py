@@ -259,6 +259,10 @@ def kinds_of(operation: Operation, target: Target) -> list[str | None]:
 def assert_sound(response: httpx.Response, request: str) -> None:
     assert response.status_code < 500, f"{request} -> {response.status_code} {response.text[:300]}"
     assert response.status_code != 422, request
+    if response.headers.get("content-type", "").startswith("text/html"):
+        # The connect pages answer people: their errors are pages, never the JSON envelope.
+        assert request.split(" ", 2)[1].startswith("/connect/"), request
+        return
     if response.status_code >= 400:
         body = response.json()
         assert isinstance(body, dict) and set(body) == {"type", "code", "detail", "attr"}, (request, body)

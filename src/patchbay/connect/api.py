@@ -41,6 +41,9 @@ POPUP = "popup"
 async def create_connect_session(
     body: ConnectSessionCreate | None = None, ctx: ProjectContext = Depends(write)
 ) -> Response:
+    """A connect session: a link (`url`) an end user opens to connect one of `kinds` to this project,
+    then returns to `next` with `integration_id` and `kind`. Needs `integration:write`; reconnecting
+    an `integration_id` needs a project admin. The token expires after 30 minutes and works once."""
     created = await service.create_session(ctx, body or ConnectSessionCreate.model_validate({}))
     return JSONResponse(created, status_code=201)
 

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 
 class ConnectSessionCreate(BaseModel):
+    """What a connect session offers: kinds, where to return, and optionally the integration to reconnect."""
+
     model_config = ConfigDict(extra="ignore")
 
     kinds: list[StrictStr] | None = Field(
@@ -28,6 +30,8 @@ class ConnectSessionCreate(BaseModel):
 
 
 class ConnectSessionCreated(BaseModel):
+    """A connect session: its token, the page URL to send the end user to, and when it expires."""
+
     token: str
     url: str
     expires_at: datetime

@@ -29,6 +29,7 @@ write = project_context("webhook:write")
 
 @router.get("/webhooks", name="webhooks_list", response_model=WebhookPage, openapi_extra=query_parameters())
 async def list_webhooks(request: Request, ctx: ProjectContext = Depends(read)) -> Response:
+    """The project's webhook endpoints, oldest first, paginated. Needs `webhook:read`."""
     params = PageParams.from_query(request.query_params)
     count, results = await service.list_endpoints(ctx, params)
     return JSONResponse(page_for_request(request, ctx.runtime.settings.site_origin, params, count, results))
@@ -42,21 +43,25 @@ async def list_webhooks(request: Request, ctx: ProjectContext = Depends(read)) -
     summary="Add an endpoint; the answer shows its signing secret, once.",
 )
 async def create_webhook(body: WebhookCreate, ctx: ProjectContext = Depends(write)) -> Response:
+    """Create an endpoint. Answers its `whsec_` secret, the only time it is shown. Needs `webhook:write` and a project admin; the URL must be https on a public address."""
     return JSONResponse(await service.create_endpoint(ctx, body), status_code=201)
 
 
 @router.get("/webhooks/{id}", name="webhooks_retrieve", response_model=WebhookOut)
 async def retrieve_webhook(id: str, ctx: ProjectContext = Depends(read)) -> Response:
+    """One endpoint (never its secret). Needs `webhook:read`."""
     return JSONResponse(await service.get_endpoint(ctx, id))
 
 
 @router.patch("/webhooks/{id}", name="webhooks_partial_update", response_model=WebhookOut)
 async def update_webhook(id: str, body: WebhookUpdate, ctx: ProjectContext = Depends(write)) -> Response:
+    """Change `url`, `events`, `description` or `enabled`; only the fields sent change. Needs `webhook:write` and a project admin."""
     return JSONResponse(await service.update_endpoint(ctx, id, body))
 
 
 @router.delete("/webhooks/{id}", name="webhooks_destroy", status_code=204)
 async def delete_webhook(id: str, ctx: ProjectContext = Depends(write)) -> Response:
+    """Delete an endpoint and its pending deliveries. Needs `webhook:write` and a project admin."""
     await service.delete_endpoint(ctx, id)
     return Response(status_code=204)
 
@@ -68,6 +73,7 @@ async def delete_webhook(id: str, ctx: ProjectContext = Depends(write)) -> Respo
     summary="A new secret, shown once; the old one keeps signing beside it for 24 hours.",
 )
 async def rotate_webhook_secret(id: str, ctx: ProjectContext = Depends(write)) -> Response:
+    """A new secret, shown once; the old one keeps signing beside it for 24 hours. Needs `webhook:write` and a project admin."""
     return JSONResponse(await service.rotate_secret(ctx, id))
 
 
@@ -79,6 +85,7 @@ async def rotate_webhook_secret(id: str, ctx: ProjectContext = Depends(write)) -
     summary="Queue a `ping` event to this endpoint.",
 )
 async def test_webhook(id: str, ctx: ProjectContext = Depends(write)) -> Response:
+    """Queue a `ping` event to this endpoint (202). Needs `webhook:write` and a project admin."""
     return JSONResponse(await service.send_test(ctx, id), status_code=202)
 
 
@@ -90,6 +97,7 @@ async def test_webhook(id: str, ctx: ProjectContext = Depends(write)) -> Respons
     summary="Deliveries to this endpoint, newest first.",
 )
 async def list_webhook_deliveries(id: str, request: Request, ctx: ProjectContext = Depends(read)) -> Response:
+    """Deliveries to this endpoint, newest first, paginated: status, attempts, last answer. Needs `webhook:read`."""
     params = PageParams.from_query(request.query_params)
     count, results = await service.list_deliveries(ctx, id, params)
     return JSONResponse(page_for_request(request, ctx.runtime.settings.site_origin, params, count, results))
@@ -103,4 +111,5 @@ async def list_webhook_deliveries(id: str, request: Request, ctx: ProjectContext
     summary="Deliver the event again (same webhook-id), now.",
 )
 async def redeliver_webhook(id: str, delivery_id: str, ctx: ProjectContext = Depends(write)) -> Response:
+    """Deliver an event again, as a new delivery with the same `webhook-id` (202). Needs `webhook:write` and a project admin."""
     return JSONResponse(await service.redeliver(ctx, id, delivery_id), status_code=202)

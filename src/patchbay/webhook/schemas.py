@@ -18,6 +18,8 @@ EVENTS_DESCRIPTION = (
 
 
 class WebhookCreate(BaseModel):
+    """An endpoint to create: where events go and which."""
+
     model_config = ConfigDict(extra="ignore")
 
     url: str = Field(description="An https URL on a public address.")
@@ -38,6 +40,8 @@ class WebhookUpdate(BaseModel):
 
 
 class WebhookOut(BaseModel):
+    """A webhook endpoint (its secret is never shown again after create or rotate-secret)."""
+
     id: UUID
     url: str
     events: list[str]
@@ -52,10 +56,14 @@ class WebhookOut(BaseModel):
 
 
 class WebhookWithSecret(WebhookOut):
+    """An endpoint with its `whsec_` secret: the answer to create and rotate-secret only."""
+
     secret: str = Field(description="`whsec_…`: shown in this answer only. Verify signatures with it.")
 
 
 class WebhookPage(BaseModel):
+    """A page of webhook endpoints."""
+
     count: int
     next: str | None
     previous: str | None
@@ -63,6 +71,8 @@ class WebhookPage(BaseModel):
 
 
 class DeliveryOut(BaseModel):
+    """One delivery of one event to one endpoint, with its attempts and last answer."""
+
     id: UUID
     event_id: str
     event_type: str
@@ -76,6 +86,8 @@ class DeliveryOut(BaseModel):
 
 
 class DeliveryPage(BaseModel):
+    """A page of deliveries, newest first."""
+
     count: int
     next: str | None
     previous: str | None
