@@ -256,12 +256,15 @@ def kinds_of(operation: Operation, target: Target) -> list[str | None]:
     return list(target.good_config) if "kind" in operation.body_fields else [None]
 
 
+HTML_PAGES = ("/connect/", "/api/docs")
+
+
 def assert_sound(response: httpx.Response, request: str) -> None:
     assert response.status_code < 500, f"{request} -> {response.status_code} {response.text[:300]}"
     assert response.status_code != 422, request
     if response.headers.get("content-type", "").startswith("text/html"):
-        # The connect pages answer people: their errors are pages, never the JSON envelope.
-        assert request.split(" ", 2)[1].startswith("/connect/"), request
+        # Pages for people (the connect pages, the API docs) answer HTML, errors included.
+        assert request.split(" ", 2)[1].startswith(HTML_PAGES), request
         return
     if response.status_code >= 400:
         body = response.json()
