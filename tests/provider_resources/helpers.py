@@ -84,13 +84,8 @@ async def linear_integration(
 async def browser_context(runtime: Runtime, tenant: Tenant) -> AsyncIterator[ProjectContext]:
     """The tenant's owner as a signed-in browser on their project. Patchbay authenticates API keys
     only, so the service rules that treat a browser differently are exercised through this context."""
-    user = tenant.user
     subject = AuthSubject(
-        user=AuthUser(
-            id=user.id, uuid=user.uuid, email=user.email, first_name=user.first_name, last_name=user.last_name,
-            distinct_id=user.distinct_id, is_email_verified=user.is_email_verified,
-            current_organization_id=user.current_organization_id, current_project_id=user.current_project_id,
-        ),
+        user=AuthUser.of(tenant.user),
         key_id="", scopes=["*"], scoped_projects=None, scoped_organizations=None, browser_session=True,
     )  # fmt: skip
     project = ProjectRef(

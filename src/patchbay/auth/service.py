@@ -18,6 +18,7 @@ from patchbay.kit.db import Row
 from patchbay.kit.errors import AuthenticationFailed, NotAuthenticated
 
 if TYPE_CHECKING:
+    from patchbay.models import User
     from patchbay.runtime import Runtime  # the runtime holds the caller cache: no import back
 
 _BEARER = re.compile(r"^Bearer\s+(\S.+)$")
@@ -35,6 +36,21 @@ class AuthUser:
     is_email_verified: bool
     current_organization_id: UUID | None
     current_project_id: int | None
+
+    @classmethod
+    def of(cls, user: User) -> AuthUser:
+        """The caller as a stored user (callers without a key: browser callbacks, connect pages)."""
+        return cls(
+            id=user.id,
+            uuid=user.uuid,
+            email=user.email,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            distinct_id=user.distinct_id,
+            is_email_verified=user.is_email_verified,
+            current_organization_id=user.current_organization_id,
+            current_project_id=user.current_project_id,
+        )
 
 
 @dataclass(frozen=True)

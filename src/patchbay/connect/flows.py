@@ -25,6 +25,7 @@ from patchbay.oauth.repository import OAuthStateRepository
 from patchbay.providers.registry import oauth_provider as get_provider
 from patchbay.runtime import Runtime
 from patchbay.tenancy.context import ProjectContext
+from patchbay.tenancy.service import project_context_for_user
 
 GONE_INTEGRATION = "The connection this link was made to repair no longer exists. Ask for a new link."
 DENIED = "You did not allow {name} to connect. Nothing was connected; you can try again."
@@ -56,7 +57,10 @@ def retry_url(token: str | None, popup: bool) -> str | None:
 
 async def _as_creator(runtime: Runtime, db: Any, row: ConnectSession) -> ProjectContext:
     try:
-        return await oauth.context_for_user(runtime, db, row.created_by_id, row.project_id)
+        # As strong as an `integration:write` key of the session's creator, limited to its project.
+        return await project_context_for_user(
+            runtime, db, user_id=row.created_by_id, project_id=row.project_id, scopes=["integration:write"]
+        )
     except APIError as exc:
         raise PageProblem(403, "This link can no longer connect", exc.detail) from None
 

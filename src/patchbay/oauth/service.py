@@ -262,19 +262,6 @@ for _kind in registry.oauth_providers():
     kind_builder(_kind, config=OAuthCodeConfig)(builder_for_kind(_kind))
 
 
-async def context_for_state(runtime: Runtime, session: Any, row: OAuthState) -> ProjectContext:
-    """The project context of the user who started the attempt (the browser callback has no key)."""
-    return await context_for_user(runtime, session, row.user_id, row.project_id)
-
-
-async def context_for_user(runtime: Runtime, session: Any, user_id: int, project_id: int) -> ProjectContext:
-    """A user's project context without a key (browser callbacks, connect pages), as strong as
-    an `integration:write` key of that user limited to the project."""
-    return await project_context_for_user(
-        runtime, session, user_id=user_id, project_id=project_id, scopes=["integration:write"]
-    )
-
-
 async def browser_callback(
     runtime: Runtime, kind: str, params: dict[str, str], browser_cookie: str | None = None
 ) -> str:

@@ -22,17 +22,7 @@ async def project_context_for_user(
     if user is None or project is None or project["level"] is None:
         raise PermissionDenied("You don't have access to the project.")
     subject = AuthSubject(
-        user=AuthUser(
-            id=user.id,
-            uuid=user.uuid,
-            email=user.email,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            distinct_id=user.distinct_id,
-            is_email_verified=user.is_email_verified,
-            current_organization_id=user.current_organization_id,
-            current_project_id=user.current_project_id,
-        ),
+        user=AuthUser.of(user),
         key_id="",
         scopes=scopes,
         scoped_projects=[project_id],
