@@ -12,7 +12,14 @@ import pytest
 from pydantic import ValidationError
 
 from patchbay.config import Settings
-from patchbay.kit.dns import HostNotAllowed, ensure_public_host, is_internal_address, resolve_addresses
+from patchbay.kit.dns import (
+    REFUSED_NETWORKS,
+    HostNotAllowed,
+    ensure_public_host,
+    is_internal_address,
+    make_resolver,
+    resolve_addresses,
+)
 from tests.support.dns_server import DNSTestServer
 
 INTERNAL = [
@@ -58,8 +65,40 @@ INTERNAL = [
     "ff0e::1",
     "2001:db8::1",  # documentation
     "100::1",  # discard-only
+    # Ranges Python's is_global lets through or that the registries added lately: each must stay refused.
+    "100.100.100.200",  # CGNAT, Alibaba Cloud's metadata
+    "192.0.0.9",  # PCP anycast (IETF protocol assignments, "globally reachable")
+    "192.0.0.10",  # TURN anycast
+    "192.31.196.1",  # AS112-v4
+    "192.52.193.1",  # AMT
+    "192.88.99.1",  # deprecated 6to4 relay anycast
+    "192.175.48.1",  # direct delegation AS112
+    "198.19.255.255",  # benchmarking, last address
+    "::ffff:8.8.8.8",  # IPv4-mapped, even around a public address
+    "::808:808",  # IPv4-compatible around 8.8.8.8
+    "64:ff9b::808:808",  # NAT64 around 8.8.8.8
+    "64:ff9b:1:ffff::1",  # local-use NAT64
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo (RFC 4380's example)
+    "2001:2::1",  # benchmarking
+    "2001:20::1",  # ORCHIDv2
+    "2620:4f:8000::1",  # direct delegation AS112
+    "3fff::1",  # documentation (RFC 9637)
+    "5f00::1",  # SRv6 SIDs
+    "100:0:0:1::1",  # dummy prefix
+    "4000::1",  # outside global unicast 2000::/3
+    "2002:6440:1::1",  # 6to4 around 100.64.0.1 (CGNAT)
+    "2002:c000:201::1",  # 6to4 around 192.0.2.1 (documentation)
+    "2002:c058:6301::1",  # 6to4 around the 6to4 relay anycast 192.88.99.1
 ]
-PUBLIC = ["52.1.2.3", "8.8.8.8", "2606:4700::1111", "2002:808:808::1"]  # the last: 6to4 around 8.8.8.8
+PUBLIC = [
+    "52.1.2.3",
+    "8.8.8.8",
+    "100.63.255.255",  # just below CGNAT
+    "100.128.0.1",  # just above
+    "2606:4700::1111",
+    "2a00:1450:4001::1",
+    "2002:808:808::1",  # 6to4 around 8.8.8.8
+]
 
 
 def label(address: str) -> str:
@@ -92,6 +131,57 @@ async def test_a_name_resolving_to_an_internal_address_is_refused(zone: DNSTestS
         await ensure_public_host(guard_settings(zone), name)
     with pytest.raises(HostNotAllowed):
         await ensure_public_host(guard_settings(zone), address)  # the literal too
+
+
+def edges() -> list[str]:
+    """The first and last address of every range of the guard's table."""
+    found: list[str] = []
+    for entry in REFUSED_NETWORKS:
+        for ip in (entry.network.network_address, entry.network.broadcast_address):
+            if str(ip) not in found:
+                found.append(str(ip))
+    return found
+
+
+@pytest.mark.parametrize("address", edges())
+async def test_every_range_of_the_table_is_refused_at_both_ends(zone: DNSTestServer, address: str) -> None:
+    name = f"{label(address)}.edge.test"
+    serve(zone, name, address)
+    with pytest.raises(HostNotAllowed):
+        await ensure_public_host(guard_settings(zone), name)
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in REFUSED_NETWORKS if e.network.version == 4], ids=lambda e: str(e.network)
+)
+async def test_6to4_around_every_refused_ipv4_range_is_refused(zone: DNSTestServer, entry: Any) -> None:
+    inner = int(entry.network.network_address)
+    wrapped = ipaddress.IPv6Address((0x2002 << 112) | (inner << 80) | 1)
+    assert wrapped.sixtofour == entry.network.network_address
+    name = f"{label(str(wrapped))}.sixtofour.test"
+    serve(zone, name, str(wrapped))
+    with pytest.raises(HostNotAllowed):
+        await ensure_public_host(guard_settings(zone), name)
+
+
+def test_the_table_covers_what_python_calls_non_global() -> None:
+    """A cross-check, not the rule: every sampled address the standard library does not call global
+    (one in each IPv4 /16 and IPv6 /16, and in each /32 of 2001::/16) is refused by the table too.
+    6to4 is left out: the table judges it by the IPv4 address it carries."""
+    samples = [ipaddress.IPv4Address((high << 16) | 1) for high in range(1 << 16)]
+    samples += [ipaddress.IPv6Address((high << 112) | 1) for high in range(1 << 16)]
+    samples += [ipaddress.IPv6Address((0x2001 << 112) | (low << 96) | 1) for low in range(1 << 16)]
+    missed = [
+        str(ip)
+        for ip in samples
+        if not ip.is_global and ip not in ipaddress.ip_network("2002::/16") and not is_internal_address(str(ip))
+    ]
+    assert missed == []
+
+
+def test_lookups_are_bounded_by_the_http_timeout(zone: DNSTestServer) -> None:
+    assert make_resolver(guard_settings(zone, http_timeout=1.5)).lifetime == 1.5
+    assert make_resolver(guard_settings(zone, http_timeout=1.5), lifetime=0.5).lifetime == 0.5
 
 
 @pytest.mark.parametrize("address", PUBLIC)

@@ -21,7 +21,7 @@ from cryptography.x509.oid import NameOID
 
 from patchbay.config import Settings
 from patchbay.kit.dns import HostNotAllowed
-from patchbay.kit.http import DEFAULT_TIMEOUT, USER_AGENT, guarded_client
+from patchbay.kit.http import DEFAULT_TIMEOUT, USER_AGENT, GuardedClient, guarded_client
 from tests.support.dns_server import DNSTestServer
 
 NAME = "workspace.example.test"
@@ -55,6 +55,10 @@ class Listener:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.do_GET()
 
             def log_message(self, *_: object) -> None:
                 pass
@@ -204,5 +208,46 @@ async def test_redirects_environment_proxies_and_timeouts(
         assert len(checked.hosts) == 2 and rebound.hosts == []
         assert checked.agents == [USER_AGENT, USER_AGENT]
     finally:
+        checked.stop()
+        rebound.stop()
+
+
+async def test_one_client_admits_hosts_one_by_one(zone: DNSTestServer) -> None:
+    """The webhook delivery loop's client: hosts admitted one by one, each checked again whenever it
+    is admitted again; a host refused now is no longer reachable through its earlier check."""
+    checked, rebound = listener_pair()
+    zone.add("second.example.test", "A", CHECKED)
+    guarded = GuardedClient(settings_for(zone))
+    try:
+        with pytest.raises(httpx.ConnectError, match="connects to no host only"):
+            await guarded.http.get(f"http://{NAME}:{checked.port}/")
+        await guarded.admit(NAME)
+        await guarded.admit("second.example.test")
+        for host in (NAME, "second.example.test"):
+            response = await guarded.http.get(f"http://{host}:{checked.port}/")
+            assert response.status_code == 200 and response.text == CHECKED
+        zone.replace(NAME, "A", [REBOUND])
+        with pytest.raises(HostNotAllowed):
+            await guarded.admit(NAME)
+        with pytest.raises(httpx.ConnectError, match="connects to second.example.test only"):
+            await guarded.http.get(f"http://{NAME}:{checked.port}/after")
+        assert rebound.hosts == [] and len(checked.hosts) == 2
+    finally:
+        await guarded.aclose()
+        checked.stop()
+        rebound.stop()
+
+
+async def test_allowing_internal_hosts_dials_them_by_name(zone: DNSTestServer) -> None:
+    checked, rebound = listener_pair()
+    guarded = GuardedClient(settings_for(zone), allow_internal=True)
+    try:
+        await guarded.admit(REBOUND)  # internal, and admitted only because the operator allows it
+        response = await guarded.http.get(f"http://{REBOUND}:{rebound.port}/")
+        assert response.status_code == 200 and response.text == REBOUND
+        with pytest.raises(httpx.ConnectError, match=f"connects to {REBOUND} only"):
+            await guarded.http.get(f"http://{CHECKED}:{checked.port}/")
+    finally:
+        await guarded.aclose()
         checked.stop()
         rebound.stop()

@@ -2,7 +2,8 @@
 one reading of a provider's "wait this long" headers.
 
 `outbound_client()` is for operator-configured provider URLs. A host a user typed in goes through
-`guarded_client()`: its name is resolved once, every address is checked by the address guard
+`guarded_client()` (one host) or a `GuardedClient` (hosts admitted one by one, the webhook
+delivery loop): its name is resolved once, every address is checked by the address guard
 (kit.dns), and the client connects to the checked address only."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import httpcore
 import httpx
 
 from patchbay.config import Settings
-from patchbay.kit.dns import ensure_public_host
+from patchbay.kit.dns import HostNotAllowed, ensure_public_host
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_RETRY_AFTER = 60
@@ -37,16 +38,22 @@ def outbound_client(
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
-    """Dials the address the guard checked whenever the client connects to the checked name.
+    """Dials, for each name the client was opened for, the address the guard checked.
 
     Only the TCP connection is redirected: TLS (SNI and the certificate's name check) and the Host
-    header still use the name from the URL. Any other name is refused, so a client of one checked
-    host cannot be pointed anywhere else."""
+    header still use the name from the URL. Any other name is refused, so a client of checked
+    hosts cannot be pointed anywhere else. A name pinned to None is dialled by name (only when the
+    operator allowed internal hosts: PATCHBAY_WEBHOOK_ALLOW_PRIVATE)."""
 
-    def __init__(self, host: str, address: str) -> None:
-        self.host = _normal(host)
-        self.address = address
+    def __init__(self) -> None:
+        self.pins: dict[str, str | None] = {}
         self._backend = httpcore.AnyIOBackend()
+
+    def pin(self, host: str, address: str | None) -> None:
+        self.pins[_normal(host)] = address
+
+    def unpin(self, host: str) -> None:
+        self.pins.pop(_normal(host), None)
 
     async def connect_tcp(
         self,
@@ -56,10 +63,16 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.AsyncNetworkStream:
-        if _normal(host) != self.host:
-            raise httpcore.ConnectError(f"this client connects to {self.host} only")
+        name = _normal(host)
+        if name not in self.pins:
+            admitted = ", ".join(sorted(self.pins)) or "no host"
+            raise httpcore.ConnectError(f"this client connects to {admitted} only")
         return await self._backend.connect_tcp(
-            self.address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+            self.pins[name] or host,
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
         )
 
     async def connect_unix_socket(
@@ -78,6 +91,55 @@ def _normal(host: str) -> str:
     return host.strip("[]").rstrip(".").lower()
 
 
+class GuardedClient:
+    """One httpx client (`http`) that reaches only the hosts admitted with `admit()`: each is
+    resolved, checked by the address guard and pinned to a checked address. Admitting a host again
+    checks it again (the webhook delivery loop does at every attempt, keeping its connections
+    pooled). Environment proxies (which would resolve the name again) are ignored."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        timeout: float | httpx.Timeout | None = None,  # noqa: ASYNC109 - the client's, as in outbound_client
+        headers: dict[str, str] | None = None,
+        verify: ssl.SSLContext | bool = True,
+        allow_internal: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.allow_internal = allow_internal
+        self.backend = PinnedBackend()
+        transport = httpx.AsyncHTTPTransport(verify=verify, trust_env=False)
+        # httpx has no option for the network backend: its pool is rebuilt around the pinned one.
+        transport._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            network_backend=self.backend,
+        )
+        self.http = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+            follow_redirects=False,
+            trust_env=False,
+            headers={"User-Agent": USER_AGENT, **(headers or {})},
+        )
+
+    async def admit(self, host: str) -> None:
+        """Check `host` now and pin it. Raises kit.dns.HostNotAllowed when any address it resolves
+        to is internal (never with `allow_internal`, where the name is dialled as it resolves)."""
+        if self.allow_internal:
+            self.backend.pin(host, None)
+            return
+        try:
+            addresses = await ensure_public_host(self.settings, host)
+        except HostNotAllowed:
+            self.backend.unpin(host)  # refused now: no longer reachable through an earlier check
+            raise
+        self.backend.pin(host, addresses[0])
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
 async def guarded_client(
     settings: Settings,
     host: str,
@@ -86,23 +148,16 @@ async def guarded_client(
     headers: dict[str, str] | None = None,
     verify: ssl.SSLContext | bool = True,
 ) -> httpx.AsyncClient:
-    """A client for a host a user typed in. Raises kit.dns.HostNotAllowed when any address the
+    """A client for one host a user typed in. Raises kit.dns.HostNotAllowed when any address the
     name resolves to is internal. The checked answer is pinned: a second DNS answer (rebinding)
-    is never looked up, and environment proxies (which would resolve the name again) are ignored."""
-    addresses = await ensure_public_host(settings, host)
-    transport = httpx.AsyncHTTPTransport(verify=verify, trust_env=False)
-    # httpx has no option for the network backend: its pool is rebuilt around the pinned one.
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
-        network_backend=PinnedBackend(host, addresses[0]),
-    )
-    return httpx.AsyncClient(
-        transport=transport,
-        timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
-        follow_redirects=False,
-        trust_env=False,
-        headers={"User-Agent": USER_AGENT, **(headers or {})},
-    )
+    is never looked up."""
+    guarded = GuardedClient(settings, timeout=timeout, headers=headers, verify=verify)
+    try:
+        await guarded.admit(host)
+    except BaseException:
+        await guarded.aclose()
+        raise
+    return guarded.http
 
 
 def retry_after_seconds(

@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 
 from patchbay.kit.crypto import UndecryptableSecret
-from patchbay.kit.http import outbound_client
 from patchbay.kit.notifications import listen
 from patchbay.kit.timefmt import iso
 from patchbay.runtime import Runtime
@@ -71,7 +70,7 @@ class DeliveryLoop:
         self._maintained_at = float("-inf")
         self._pruned_at = float("-inf")
         # One client for every attempt of this worker: connections to a receiver are reused.
-        self.client = outbound_client(timeout=self.settings.webhook_timeout)
+        self.client = egress.delivery_client(self.settings)
 
     async def run(self, stop: asyncio.Event) -> None:
         listener = None
@@ -157,8 +156,7 @@ class DeliveryLoop:
         try:
             headers = self.headers(row)
             async with asyncio.timeout(self.settings.webhook_timeout):
-                target = await egress.resolve(self.settings, row["url"])
-                status = await egress.post(self.client, target, headers, row["body"].encode())
+                status = await egress.post(self.client, row["url"], headers, row["body"].encode())
             if not 200 <= status < 300:
                 error = f"The endpoint answered {status}."
         except egress.URLRefused as exc:

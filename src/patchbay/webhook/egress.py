@@ -1,31 +1,24 @@
 """Where a webhook may go, and sending it there: `https` to public addresses only, the address
-checked and pinned for the connection (a DNS answer cannot change between check and use), no
-redirects, a bounded read of the answer. PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true lifts the address and
-scheme rules for local development and tests."""
+checked and pinned for the connection by kit.http's GuardedClient (a DNS answer cannot change
+between check and use), no redirects, a bounded read of the answer.
+PATCHBAY_WEBHOOK_ALLOW_PRIVATE=true lifts the address and scheme rules for local development and
+tests."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
-
-import httpx
 
 from patchbay.config import Settings
 from patchbay.kit.dns import HostNotAllowed, ensure_public_host
+from patchbay.kit.http import GuardedClient
 
 MAX_URL_LENGTH = 2000
 MAX_ANSWER_BYTES = 64 * 1024  # read and dropped: only the status matters
+PUBLIC_ONLY = "Webhook URLs must resolve to public internet addresses."
 
 
 class URLRefused(Exception):
     """The URL may not receive webhooks; the message says why (no secret in it)."""
-
-
-@dataclass(frozen=True)
-class Target:
-    url: str  # what the request is sent to (the pinned address in place of the host)
-    host_header: str | None  # the URL's own host, when pinned
-    sni_hostname: str | None
 
 
 def _parts(settings: Settings, url: str) -> SplitResult:
@@ -53,37 +46,42 @@ def normalized(settings: Settings, url: str) -> str:
     return urlunsplit(_parts(settings, url))
 
 
-async def resolve(settings: Settings, url: str) -> Target:
-    """Check `url` now (again at every delivery) and pin it to one of its checked addresses."""
+async def check(settings: Settings, url: str) -> None:
+    """Refuse `url` now when its host resolves to an internal address (at create and update)."""
     parts = _parts(settings, url)
     if settings.webhook_allow_private:
-        return Target(url, None, None)
-    host = parts.hostname
-    assert host is not None
+        return
+    assert parts.hostname is not None
     try:
-        addresses = await ensure_public_host(settings, host)
+        await ensure_public_host(settings, parts.hostname)
     except HostNotAllowed:
-        raise URLRefused("Webhook URLs must resolve to public internet addresses.") from None
-    address = addresses[0]
-    pinned_host = f"[{address}]" if ":" in address else address
-    netloc = pinned_host + (f":{parts.port}" if parts.port else "")
-    host_header = parts.netloc.rpartition("@")[2]
-    pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-    return Target(pinned, host_header, host)
+        raise URLRefused(PUBLIC_ONLY) from None
 
 
-async def post(client: httpx.AsyncClient, target: Target, headers: dict[str, str], body: bytes) -> int:
-    """POST `body`; the answer's status (the caller bounds the time). Raises httpx.HTTPError."""
-    request_headers = dict(headers)
-    extensions: dict[str, str] = {}
-    if target.host_header is not None:
-        request_headers["Host"] = target.host_header
-    if target.sni_hostname is not None:
-        extensions["sni_hostname"] = target.sni_hostname
-    request = client.build_request(
-        "POST", target.url, headers=request_headers, content=body, extensions=extensions
+def delivery_client(settings: Settings) -> GuardedClient:
+    """The delivery loop's one client: connections to a receiver are reused, and every host is
+    checked again, and pinned, at every attempt (kit.http's guard and pinned backend)."""
+    return GuardedClient(
+        settings, timeout=settings.webhook_timeout, allow_internal=settings.webhook_allow_private
     )
-    response = await client.send(request, stream=True)
+
+
+async def admit(client: GuardedClient, url: str) -> None:
+    parts = _parts(client.settings, url)
+    assert parts.hostname is not None
+    try:
+        await client.admit(parts.hostname)
+    except HostNotAllowed:
+        raise URLRefused(PUBLIC_ONLY) from None
+
+
+async def post(client: GuardedClient, url: str, headers: dict[str, str], body: bytes) -> int:
+    """Check and pin the URL's host, then POST `body`; the answer's status (the caller bounds the
+    time). Raises URLRefused, httpx.HTTPError."""
+    await admit(client, url)
+    response = await client.http.send(
+        client.http.build_request("POST", url, headers=headers, content=body), stream=True
+    )
     try:
         read = 0
         async for chunk in response.aiter_raw():

@@ -87,7 +87,7 @@ async def checked_url(ctx: ProjectContext, raw: str) -> str:
     settings = ctx.runtime.settings
     try:
         url = egress.normalized(settings, raw)
-        await egress.resolve(settings, url)
+        await egress.check(settings, url)
     except egress.URLRefused as exc:
         raise ValidationError(str(exc), attr="url") from None
     return url
