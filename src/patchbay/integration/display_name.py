@@ -56,6 +56,8 @@ def display_name(kind: str, integration_id: str | None, config: dict[str, Any]) 
         return f"{config.get('name', integration_id)} (account: {config.get('account')}, {auth} auth)"
     if kind == "email":
         return str(config.get("email", integration_id))
+    if kind == "posthog":  # PostHog shows the connected user's email
+        return str(config.get("email") or integration_id)
     if kind == "apns":
         return str(config.get("bundle_id", integration_id))
     return f"ID: {integration_id}"
