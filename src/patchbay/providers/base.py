@@ -141,6 +141,12 @@ class BuiltCredentials:
     integration_id: str | None
     config: dict[str, Any]
     sensitive_config: dict[str, Any] = field(default_factory=dict)
+    # The id is this prefix + the project's id (Anthropic's default "workspace-<project id>").
+    id_from_project: str | None = None
+    # Set: an existing row with this id is not overwritten; the create answers 400 with this
+    # detail ("{integration_id}" in it replaced by the id), attr "config" (PostHog's create-only
+    # kinds, e.g. Anthropic without `force`).
+    exists_detail: str | None = None
 
 
 class CredentialKind(Protocol):
