@@ -26,11 +26,17 @@ USER_AGENT = "Patchbay/0.1"
 
 
 def outbound_client(
-    *, timeout: float | httpx.Timeout | None = None, base_url: str = "", headers: dict[str, str] | None = None
+    *,
+    timeout: float | httpx.Timeout | None = None,
+    base_url: str = "",
+    headers: dict[str, str] | None = None,
+    http2: bool = False,
 ) -> httpx.AsyncClient:
-    """Operator-configured provider URLs only. Hosts typed in by users: `guarded_client`."""
+    """Operator-configured provider URLs only. Hosts typed in by users: `guarded_client`.
+    `http2`: offered over TLS (ALPN) for providers that speak nothing else (Apple's APNs)."""
     return httpx.AsyncClient(
         base_url=base_url,
+        http2=http2,
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT, **(headers or {})},
