@@ -21,8 +21,9 @@ def http_timeout(settings: Settings) -> float:
 
 def redirect_uri(settings: Settings, kind: str) -> str:
     """`{PATCHBAY_SITE_URL}/integrations/{kind}/callback`, with the scheme the operator configured
-    (PostHog forces https; a loopback http:// site must keep working here)."""
-    return f"{settings.site_origin}/integrations/{kind}/callback"
+    (PostHog forces https; a loopback http:// site must keep working here). A provider may name it
+    otherwise (eBay's RuName: `OAuthQuirks.redirect_uri`)."""
+    return registry.oauth_quirks(kind).redirect_uri(settings, f"{settings.site_origin}/integrations/{kind}/callback")
 
 
 def new_pkce_verifier() -> str:

@@ -106,6 +106,11 @@ class OAuthQuirks:
             **provider.extra_authorize_params,
         }
 
+    def redirect_uri(self, settings: Settings, default: str) -> str:
+        """The `redirect_uri` sent to the provider (authorize and code exchange); eBay wants its
+        RuName there, the name of the URL registered with it."""
+        return default
+
     def display_name(self, integration_id: str | None, config: dict[str, Any]) -> str | None:
         """The integration's display name; None: the catalogue entry's `name_path`."""
         return None
