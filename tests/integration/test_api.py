@@ -170,7 +170,7 @@ async def test_kind_messages(client: httpx.AsyncClient, tenant: Tenant, make_set
         "detail": "This integration kind is deprecated and can no longer be created.", "attr": "kind",
     }  # fmt: skip
     unsupported = await client.post(
-        url, json={"kind": "customerio-app", "config": {}}, headers=tenant.headers
+        url, json={"kind": "vercel", "config": {}}, headers=tenant.headers
     )
     assert unsupported.status_code == 400 and unsupported.json()["detail"] == "Kind not supported"
 
