@@ -112,6 +112,8 @@ async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegrati
         existing = await repo.find(kind, built.integration_id)
         try:
             if existing is not None:
+                if built.refuse_existing is not None:
+                    raise ValidationError(built.refuse_existing)
                 if not ctx.is_project_admin:
                     raise PermissionDenied("Editing an existing integration requires project admin access.")
                 existing.config = built.config

@@ -141,6 +141,12 @@ class BuiltCredentials:
     integration_id: str | None
     config: dict[str, Any]
     sensitive_config: dict[str, Any] = field(default_factory=dict)
+    # PostHog prefixes some ids with the project's id (PostgreSQL: "{team}-{host}-{port}-{user}");
+    # the builder, which knows the project, adds "{project_id}-" when this is set.
+    project_prefixed_id: bool = False
+    # Set for kinds whose id is a name the user chose (AWS, S3-compatible, Snowflake): a create that
+    # meets an existing row of the same name is refused with this detail instead of overwriting it.
+    refuse_existing: str | None = None
 
 
 class CredentialKind(Protocol):

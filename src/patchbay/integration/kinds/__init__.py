@@ -10,6 +10,7 @@ parameters in the OpenAPI schema (the builder still does the validating, with Po
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -53,7 +54,12 @@ def config_models() -> dict[str, type[BaseModel]]:
 
 def _credential_builder(kind: CredentialKind) -> KindBuilder:
     async def build(ctx: ProjectContext, config: dict[str, Any]) -> BuiltIntegration:
-        return await kind.build(ctx.runtime.settings, config)
+        built = await kind.build(ctx.runtime.settings, config)
+        if built.project_prefixed_id and built.integration_id is not None:
+            built = replace(
+                built, integration_id=f"{ctx.project.id}-{built.integration_id}", project_prefixed_id=False
+            )
+        return built
 
     return build
 
