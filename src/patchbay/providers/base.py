@@ -141,9 +141,10 @@ class BuiltCredentials:
     integration_id: str | None
     config: dict[str, Any]
     sensitive_config: dict[str, Any] = field(default_factory=dict)
-    # PostHog prefixes some ids with the project's id (PostgreSQL: "{team}-{host}-{port}-{user}");
-    # the builder, which knows the project, adds "{project_id}-" when this is set.
-    project_prefixed_id: bool = False
+    # PostHog puts the project's id into some ids (PostgreSQL "{team}-{host}-{port}-{user}", Google
+    # service accounts "{email}-{team}-{variant}"): the builder, which knows the project, calls this
+    # with the project's id and stores the answer as the integration_id.
+    scoped_id: Callable[[int], str] | None = None
     # Set for kinds whose id is a name the user chose (AWS, S3-compatible, Snowflake): a create that
     # meets an existing row of the same name is refused with this detail instead of overwriting it.
     refuse_existing: str | None = None

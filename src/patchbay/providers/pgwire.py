@@ -41,6 +41,10 @@ class ServerConfig:
     database: str | None
     address: str  # the checked address the connection goes to
 
+    def scoped_id(self, project_id: int) -> str:
+        """PostHog's id of a server connection: "{project}-{host}-{port}-{user}"."""
+        return f"{project_id}-{self.host}-{self.port}-{self.user}"
+
     def public_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {
             "host": self.host,

@@ -55,10 +55,8 @@ def config_models() -> dict[str, type[BaseModel]]:
 def _credential_builder(kind: CredentialKind) -> KindBuilder:
     async def build(ctx: ProjectContext, config: dict[str, Any]) -> BuiltIntegration:
         built = await kind.build(ctx.runtime.settings, config)
-        if built.project_prefixed_id and built.integration_id is not None:
-            built = replace(
-                built, integration_id=f"{ctx.project.id}-{built.integration_id}", project_prefixed_id=False
-            )
+        if built.scoped_id is not None:
+            built = replace(built, integration_id=built.scoped_id(ctx.project.id), scoped_id=None)
         return built
 
     return build

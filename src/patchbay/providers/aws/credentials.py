@@ -128,9 +128,9 @@ class AWSRedshiftCredentials:
             server = await read_server_config(settings, config, "aws-redshift")
             await check_connection(server, label="Redshift", timeout=settings.http_timeout)
             return BuiltCredentials(
-                integration_id=f"{server.host}-{server.port}-{server.user}",
+                integration_id=None,
                 config=server.public_config(),
                 sensitive_config={"password": server.password},
-                project_prefixed_id=True,
+                scoped_id=server.scoped_id,
             )
         raise ValidationError("Missing required inputs")

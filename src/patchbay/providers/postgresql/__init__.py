@@ -41,10 +41,10 @@ class PostgreSQLCredentials:
         server = await read_server_config(settings, config, KIND)
         await check_connection(server, label="PostgreSQL", timeout=settings.http_timeout)
         return BuiltCredentials(
-            integration_id=f"{server.host}-{server.port}-{server.user}",
+            integration_id=None,
             config=server.public_config(),
             sensitive_config={"password": server.password},
-            project_prefixed_id=True,
+            scoped_id=server.scoped_id,
         )
 
 
