@@ -25,7 +25,8 @@ THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooMa
 
 def _caller_account(settings: Settings, kind: str, access_key_id: str, secret_access_key: str) -> str:
     timeout = max(1.0, float(settings.http_timeout))
-    client = boto3.client(
+    # A session per call: boto3's default session must not create clients from several threads.
+    client = boto3.session.Session().client(
         "sts",
         region_name="us-east-1",
         endpoint_url=settings.kind_setting(kind, "STS_URL"),

@@ -62,7 +62,7 @@ async def exchange(settings: Settings, kind: str, key_info: dict[str, Any]) -> T
             "exp": now + 3600,
         }
         assertion = google_jwt.encode(credentials.signer, claims).decode()
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         raise KeyRefused() from None
     try:
         async with outbound_client(timeout=httpx.Timeout(settings.http_timeout)) as http:

@@ -33,6 +33,12 @@ def api_base(settings: Settings, account: str) -> tuple[str, bool]:
     return template.replace("{account}", account.lower()).rstrip("/"), "{account}" in template
 
 
+def account_name(account: str) -> str:
+    """The account as Snowflake's login and key-pair JWT name it: upper case, without the region of
+    an account locator (`xy12345.us-east-1` -> `XY12345`)."""
+    return account.partition(".")[0].upper()
+
+
 def keypair_jwt(account: str, user: str, private_key_pem: str, passphrase: str | None) -> str:
     try:
         key = serialization.load_pem_private_key(
@@ -44,7 +50,7 @@ def keypair_jwt(account: str, user: str, private_key_pem: str, passphrase: str |
         raise ValidationError("The private key must be an RSA key")
     der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     fingerprint = "SHA256:" + base64.b64encode(hashlib.sha256(der).digest()).decode()
-    qualified = f"{account.upper().replace('.', '-')}.{user.upper()}"
+    qualified = f"{account_name(account)}.{user.upper()}"
     now = int(time.time())
     claims = {"iss": f"{qualified}.{fingerprint}", "sub": qualified, "iat": now, "exp": now + 60}
     return jwt.encode(claims, key, algorithm="RS256")
@@ -83,7 +89,7 @@ def _message(response: httpx.Response) -> str:
 
 
 async def check_password(settings: Settings, account: str, user: str, password: str) -> None:
-    body = {"data": {"ACCOUNT_NAME": account.upper(), "LOGIN_NAME": user, "PASSWORD": password, "CLIENT_APP_ID": "Patchbay"}}
+    body = {"data": {"ACCOUNT_NAME": account_name(account), "LOGIN_NAME": user, "PASSWORD": password, "CLIENT_APP_ID": "Patchbay"}}
     response = await _post(settings, account, "/session/v1/login-request", json=body)
     _failed_upstream(response)
     try:
