@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # false: this process only writes events, other processes deliver them (API-only nodes).
     webhook_delivery: bool = True
     # Per-kind OAuth credentials and URLs are dynamic (PATCHBAY_<KIND>_CLIENT_ID ...): see kind_setting().
+    # The credential kinds' provider URLs are too (README's table): PATCHBAY_AWS_S3_STS_URL and
+    # PATCHBAY_AWS_REDSHIFT_STS_URL, PATCHBAY_<GOOGLE KIND>_TOKEN_URL (google-pubsub,
+    # google-cloud-storage, google-cloud-service-account, firebase), PATCHBAY_SNOWFLAKE_API_URL.
     kind_overrides: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @cached_property

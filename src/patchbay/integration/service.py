@@ -108,15 +108,13 @@ async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegrati
     """Upsert on (project, kind, integration_id): a reconnect keeps the row id, replaces config and
     secrets, clears errors. Overwriting an existing row needs project admin."""
     repo = repository(ctx)
-    if built.id_from_project is not None:
-        built.integration_id = f"{built.id_from_project}{ctx.project.id}"
     for attempt in (1, 2):
         existing = await repo.find(kind, built.integration_id)
         try:
             if existing is not None:
-                if built.exists_detail is not None:
-                    detail = built.exists_detail.replace("{integration_id}", built.integration_id or "")
-                    raise ValidationError(detail, attr="config")
+                if built.refuse_existing is not None:
+                    detail = built.refuse_existing.replace("{integration_id}", built.integration_id or "")
+                    raise ValidationError(detail, attr=built.refuse_existing_attr)
                 if not ctx.is_project_admin:
                     raise PermissionDenied("Editing an existing integration requires project admin access.")
                 existing.config = built.config

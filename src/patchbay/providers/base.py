@@ -146,12 +146,15 @@ class BuiltCredentials:
     integration_id: str | None
     config: dict[str, Any]
     sensitive_config: dict[str, Any] = field(default_factory=dict)
-    # The id is this prefix + the project's id (Anthropic's default "workspace-<project id>").
-    id_from_project: str | None = None
-    # Set: an existing row with this id is not overwritten; the create answers 400 with this
-    # detail ("{integration_id}" in it replaced by the id), attr "config" (PostHog's create-only
-    # kinds, e.g. Anthropic without `force`).
-    exists_detail: str | None = None
+    # PostHog puts the project's id into some ids (PostgreSQL "{team}-{host}-{port}-{user}", Google
+    # service accounts "{email}-{team}-{variant}", Anthropic's "workspace-{team}"): the builder, which
+    # knows the project, calls this with the project's id and stores the answer as the integration_id.
+    scoped_id: Callable[[int], str] | None = None
+    # Set for create-only kinds (a name the user chose: AWS, S3-compatible, Snowflake; Anthropic
+    # without `force`): a create that meets an existing row of the same id is refused with this
+    # detail ("{integration_id}" in it replaced by the id) instead of overwriting it.
+    refuse_existing: str | None = None
+    refuse_existing_attr: str | None = None
 
 
 class CredentialKind(Protocol):

@@ -10,6 +10,7 @@ parameters in the OpenAPI schema (the builder still does the validating, with Po
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -53,7 +54,10 @@ def config_models() -> dict[str, type[BaseModel]]:
 
 def _credential_builder(kind: CredentialKind) -> KindBuilder:
     async def build(ctx: ProjectContext, config: dict[str, Any]) -> BuiltIntegration:
-        return await kind.build(ctx.runtime.settings, config)
+        built = await kind.build(ctx.runtime.settings, config)
+        if built.scoped_id is not None:
+            built = replace(built, integration_id=built.scoped_id(ctx.project.id), scoped_id=None)
+        return built
 
     return build
 

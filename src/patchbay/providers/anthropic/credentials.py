@@ -96,9 +96,14 @@ async def build_anthropic(settings: Settings, config: dict[str, Any]) -> BuiltCr
         integration_id=label,
         config={"workspace_label": label} if label else {},
         sensitive_config={"api_key": api_key},
-        id_from_project=None if label else DEFAULT_ID_PREFIX,
-        exists_detail=None if force else EXISTS_DETAIL,
+        scoped_id=None if label else _default_id,
+        refuse_existing=None if force else EXISTS_DETAIL,
+        refuse_existing_attr="config",
     )
+
+
+def _default_id(project_id: int) -> str:
+    return f"{DEFAULT_ID_PREFIX}{project_id}"
 
 
 class AnthropicCredentials:

@@ -1,0 +1,28 @@
+"""Amazon Web Services: `aws-s3` and `aws-redshift`, access keys proved with STS (and Redshift's
+direct PostgreSQL-protocol variant), and the STS simulator. Two providers, one per kind, because
+each kind documents its own `config`."""
+
+from __future__ import annotations
+
+from patchbay.providers import registry
+from patchbay.providers.aws import simulator
+from patchbay.providers.aws.credentials import AWSRedshiftCredentials, AWSS3Credentials
+from patchbay.providers.base import Provider
+
+S3 = registry.register(
+    Provider(
+        name="aws-s3",
+        display_name="Amazon S3",
+        kinds=("aws-s3",),
+        credential_kind=AWSS3Credentials(),
+        simulators=(simulator,),
+    )
+)
+REDSHIFT = registry.register(
+    Provider(
+        name="aws-redshift",
+        display_name="Amazon Redshift",
+        kinds=("aws-redshift",),
+        credential_kind=AWSRedshiftCredentials(),
+    )
+)

@@ -1,0 +1,106 @@
+"""AWS Signature Version 4 as a simulator checks it, written from the specification (independently of
+botocore, which signs on Patchbay's side), and the access keys the AWS-style simulators know."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, quote
+
+from starlette.requests import Request
+
+from patchbay.simkit.state import SandboxState
+
+KEYS = "aws-keys"  # SandboxState.provider_data bucket shared by the STS and S3 simulators
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    access_key_id: str
+    secret_access_key: str
+    account: str
+    arn: str
+
+
+def add_access_key(
+    state: SandboxState,
+    *,
+    secret: str | None = None,
+    account: str = "123456789012",
+    user: str = "sandbox",
+    key_id: str | None = None,
+) -> AccessKey:
+    key = AccessKey(
+        access_key_id=key_id or "AKIA" + secrets.token_hex(8).upper(),
+        secret_access_key=secret or secrets.token_urlsafe(30),
+        account=account,
+        arn=f"arn:aws:iam::{account}:user/{user}",
+    )
+    state.provider_data(KEYS)[key.access_key_id] = key
+    return key
+
+
+def _hmac(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()
+
+
+def _canonical_query(query: str) -> str:
+    pairs = sorted(parse_qsl(query, keep_blank_values=True))
+    return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in pairs)
+
+
+class SignatureProblem(Exception):
+    """`code` is the AWS error code the service answers (InvalidClientTokenId, SignatureDoesNotMatch)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def verify(state: SandboxState, request: Request, body: bytes, service: str) -> AccessKey:
+    """The access key that signed this request, or SignatureProblem."""
+    header = request.headers.get("authorization", "")
+    if not header.startswith("AWS4-HMAC-SHA256 "):
+        raise SignatureProblem("MissingAuthenticationToken")
+    fields = dict(
+        part.strip().split("=", 1) for part in header[len("AWS4-HMAC-SHA256 ") :].split(",") if "=" in part
+    )
+    try:
+        key_id, date, region, signed_service, terminator = fields["Credential"].split("/")
+        signed_headers = fields["SignedHeaders"].split(";")
+        signature = fields["Signature"]
+    except (KeyError, ValueError):
+        raise SignatureProblem("IncompleteSignature") from None
+    key: AccessKey | None = state.provider_data(KEYS).get(key_id)
+    if key is None:
+        raise SignatureProblem("InvalidClientTokenId" if service == "sts" else "InvalidAccessKeyId")
+    amz_date = request.headers.get("x-amz-date", "")
+    if signed_service != service or terminator != "aws4_request" or not amz_date.startswith(date):
+        raise SignatureProblem("SignatureDoesNotMatch")
+    payload_hash = request.headers.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
+    canonical_headers = "".join(
+        f"{name}:{' '.join(request.headers.get(name, '').split())}\n" for name in signed_headers
+    )
+    canonical_request = "\n".join(
+        [
+            request.method,
+            quote(request.url.path, safe="/-_.~"),
+            _canonical_query(request.url.query),
+            canonical_headers,
+            ";".join(signed_headers),
+            payload_hash,
+        ]
+    )
+    scope = f"{date}/{region}/{service}/aws4_request"
+    to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
+    )
+    signing_key = _hmac(
+        _hmac(_hmac(_hmac(("AWS4" + key.secret_access_key).encode(), date), region), service), "aws4_request"
+    )
+    expected = hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature):
+        raise SignatureProblem("SignatureDoesNotMatch")
+    return key
