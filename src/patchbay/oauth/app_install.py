@@ -86,6 +86,7 @@ async def build_from_installation(ctx: ProjectContext, kind: str, config: dict[s
         raise ValidationError("Invalid installation_id", attr="installation_id")
     token = service.state_token(config.get("state"))
     require_configured(ctx.runtime.settings, kind, installer)
+    installer.validate(ctx.runtime.settings, config)
     row = await service.load_state(ctx.runtime, token, kind)
     if row.user_id != ctx.user.id:
         raise ValidationError(service.OTHER_USER, attr="state")

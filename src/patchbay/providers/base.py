@@ -177,6 +177,10 @@ class AppInstall(Protocol):
         """The create `config` the provider's redirect to the callback carries."""
         ...
 
+    def validate(self, settings: Settings, config: dict[str, Any]) -> None:
+        """The 400s for missing input, raised before the state is spent."""
+        ...
+
     async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
         """The installation (its id already checked against the state) as what to store."""
         ...

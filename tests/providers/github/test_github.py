@@ -151,7 +151,8 @@ async def test_uninstalled_app_asks_to_reconnect_and_marks_the_row(
         ({}, "An installation_id must be provided", "installation_id"),
         ({"installation_id": "12x"}, "Invalid installation_id", "installation_id"),
         ({"installation_id": "123"}, "A state token must be provided", "state"),
-        ({"installation_id": "123", "state": "token=nope"}, None, "state"),
+        ({"installation_id": "123", "state": "token=nope"}, "An OAuth code must be provided", "code"),
+        ({"installation_id": "123", "state": "token=nope", "code": "c"}, None, "state"),
     ],
 )
 async def test_create_refusals(
@@ -174,20 +175,23 @@ async def test_unknown_installation_and_single_use_state(
     client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer
 ) -> None:
     state = await state_for(client, tenant)
-    unknown = await create(client, tenant, {"installation_id": "999999999", "state": state})
+    code = github_sim.user_code(sandbox.state, ["999999999"])
+    unknown = await create(client, tenant, {"installation_id": "999999999", "state": state, "code": code})
     assert unknown.status_code == 400
-    assert unknown.json() == {
-        "type": "validation_error",
-        "code": "invalid_input",
-        "detail": "Invalid installation_id",
-        "attr": "installation_id",
-    }
+    assert unknown.json()["code"] == "installation_access_denied"  # nobody can see it
     installation_id = github_sim.add_installation(sandbox.state, "beta")
-    reused = await create(client, tenant, {"installation_id": installation_id, "state": state})
+    code = github_sim.user_code(sandbox.state, [installation_id])
+    reused = await create(client, tenant, {"installation_id": installation_id, "state": state, "code": code})
     assert reused.status_code == 400 and reused.json()["attr"] == "state"  # the state was spent
 
     fresh = await create(
-        client, tenant, {"installation_id": installation_id, "state": await state_for(client, tenant)}
+        client,
+        tenant,
+        {
+            "installation_id": installation_id,
+            "state": await state_for(client, tenant),
+            "code": github_sim.user_code(sandbox.state, [installation_id]),
+        },
     )
     assert fresh.status_code == 201, fresh.text
     assert fresh.json()["display_name"] == "beta"
@@ -211,9 +215,35 @@ async def test_not_configured_and_refused_app_credentials(
         ) as second:
             state = await state_for(second, tenant)
             installation_id = github_sim.add_installation(sandbox.state, "gamma")
-            refused = await create(second, tenant, {"installation_id": installation_id, "state": state})
+            code = github_sim.user_code(sandbox.state, [installation_id])
+            refused = await create(
+                second, tenant, {"installation_id": installation_id, "state": state, "code": code}
+            )
             assert refused.status_code == 502
             assert "refused the app's credentials" in refused.json()["detail"]
+    finally:
+        await runtime.close()
+
+    # Without the app's OAuth client, no person check (PostHog's older flow): the app's own answer.
+    unverified = make_settings(kind_overrides={"PATCHBAY_GITHUB_CLIENT_ID": ""})
+    runtime = build_runtime(unverified)
+    try:
+        transport = httpx.ASGITransport(app=create_app(unverified, runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as fourth:
+            unknown = await create(
+                fourth, tenant, {"installation_id": "999999999", "state": await state_for(fourth, tenant)}
+            )
+            assert unknown.json() == {
+                "type": "validation_error",
+                "code": "invalid_input",
+                "detail": "Invalid installation_id",
+                "attr": "installation_id",
+            }
+            installation_id = github_sim.add_installation(sandbox.state, "epsilon")
+            made = await create(
+                fourth, tenant, {"installation_id": installation_id, "state": await state_for(fourth, tenant)}
+            )
+            assert made.status_code == 201, made.text
     finally:
         await runtime.close()
 
@@ -237,10 +267,39 @@ async def test_provider_down_while_installing(
     sandbox.state.timeout_seconds = 3.0
     state = await state_for(client, tenant)
     installation_id = github_sim.add_installation(sandbox.state, "delta")
+    code = github_sim.user_code(sandbox.state, [installation_id])
     sandbox.state.inject("github", fault, count=5, path_contains="/app/installations")
-    response = await create(client, tenant, {"installation_id": installation_id, "state": state})
+    response = await create(
+        client, tenant, {"installation_id": installation_id, "state": state, "code": code}
+    )
     assert response.status_code == status, response.text
     assert set(response.json()) == {"type", "code", "detail", "attr"}
+
+
+async def test_the_person_installing_must_see_the_installation(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer
+) -> None:
+    """Without this check, anyone with an installation id of the app could attach another
+    organization's repositories to their project."""
+    theirs = github_sim.add_installation(sandbox.state, "victim-org")
+    mine = github_sim.add_installation(sandbox.state, "my-org")
+    code = github_sim.user_code(sandbox.state, [mine])
+    denied = await create(
+        client, tenant, {"installation_id": theirs, "state": await state_for(client, tenant), "code": code}
+    )
+    assert denied.status_code == 400
+    assert denied.json() == {
+        "type": "validation_error",
+        "code": "installation_access_denied",
+        "detail": "You do not have access to this GitHub installation",
+        "attr": "installation_id",
+    }
+    assert mints(sandbox) == 0
+    spent = await create(
+        client, tenant, {"installation_id": mine, "state": await state_for(client, tenant), "code": code}
+    )
+    assert spent.status_code == 400 and spent.json()["attr"] == "code"  # codes are single-use
+    assert spent.json()["detail"].startswith("Failed to exchange the OAuth code")
 
 
 async def test_github_repos_refuses_other_kinds(

@@ -162,3 +162,51 @@ def _is_repository(item: Any) -> bool:
 
 def _repository(item: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": item["id"], "name": item["name"], "full_name": item["full_name"]}
+
+
+# --- the installing person (user-to-server OAuth of the same app) ----------------------------------
+DEFAULT_WEB_URL = "https://github.com"
+
+
+def user_verification(settings: Settings) -> tuple[str, str] | None:
+    """The app's OAuth client (PATCHBAY_GITHUB_CLIENT_ID / _CLIENT_SECRET): when set, the person
+    installing must prove with the redirect's `code` that they can see the installation."""
+    client_id = settings.kind_setting(KIND, "CLIENT_ID")
+    client_secret = settings.kind_setting(KIND, "CLIENT_SECRET")
+    return (client_id, client_secret) if client_id and client_secret else None
+
+
+def web_url(settings: Settings) -> str:
+    return (settings.kind_setting(KIND, "WEB_URL") or DEFAULT_WEB_URL).rstrip("/")
+
+
+async def user_token(settings: Settings, code: str) -> str | None:
+    """Exchange the install redirect's code; None when GitHub refuses it (it answers 200 + `error`)."""
+    client = user_verification(settings)
+    if client is None:
+        return None
+    body = {"client_id": client[0], "client_secret": client[1], "code": code}
+    async with outbound_client(timeout=settings.http_timeout, headers={"Accept": "application/json"}) as http:
+        response = await send(http, KIND, "POST", f"{web_url(settings)}/login/oauth/access_token", json=body)
+    error = classify_status(KIND, response)
+    if error is not None and error.failure not in (Failure.AUTH, Failure.NOT_FOUND):
+        raise error
+    data = json_body(KIND, response) if error is None else {}
+    token = data.get("access_token") if isinstance(data, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
+async def user_can_see(settings: Settings, token: str, installation_id: str) -> bool:
+    """Whether the installation is among those the person can reach (`GET /user/installations`)."""
+    async with _client(settings, token) as http:
+        for page in range(1, MAX_PAGES + 1):
+            params = {"per_page": PER_PAGE, "page": page}
+            response = await send(http, KIND, "GET", "/user/installations", params=params)
+            found = _object(response).get("installations")
+            if not isinstance(found, list):
+                raise UpstreamError(KIND, Failure.UNAVAILABLE, "unexpected body shape")
+            if any(isinstance(i, Mapping) and str(i.get("id")) == installation_id for i in found):
+                return True
+            if not _has_next(response):
+                return False
+    return False

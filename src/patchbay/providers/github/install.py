@@ -27,6 +27,10 @@ from patchbay.providers.base import BuiltCredentials
 from patchbay.providers.github import app
 
 INVALID_INSTALLATION = "Invalid installation_id"
+NO_CODE = "An OAuth code must be provided"
+EXCHANGE_FAILED = "Failed to exchange the OAuth code — ensure PATCHBAY_GITHUB_CLIENT_SECRET is configured"
+ACCESS_DENIED = "You do not have access to this GitHub installation"
+VERIFY_FAILED = "Failed to verify installation access"
 TOKEN_LIFETIME_FALLBACK = 3600
 
 
@@ -37,6 +41,10 @@ class GitHubInstallConfig(BaseModel):
 
     installation_id: str = Field(description="The GitHub App installation's id.", examples=["12345678"])
     state: str = Field(description="The `state` of the install redirect (single-use, 10 minutes).")
+    code: str | None = Field(
+        None,
+        description="The redirect's user-authorization code; required when PATCHBAY_GITHUB_CLIENT_ID is set.",
+    )
 
 
 def expires_in_of(token: Mapping[str, Any], now: float) -> int:
@@ -93,10 +101,31 @@ class GitHubInstall:
             "installation_id": params.get("installation_id", ""),
             "state": params.get("state", ""),
             "setup_action": params.get("setup_action", ""),
+            "code": params.get("code", ""),
         }
+
+    def validate(self, settings: Settings, config: dict[str, Any]) -> None:
+        code = config.get("code")
+        if app.user_verification(settings) is not None and (not isinstance(code, str) or not code):
+            raise ValidationError(NO_CODE, attr="code")
+
+    async def _verify_person(self, settings: Settings, installation_id: str, code: str) -> None:
+        """PostHog's check that the person installing can see the installation: without it, anyone
+        with an installation id of the app could attach another organization's repositories."""
+        try:
+            token = await app.user_token(settings, code)
+            if token is None:
+                raise ValidationError(EXCHANGE_FAILED, attr="code")
+            visible = await app.user_can_see(settings, token, installation_id)
+        except UpstreamError:
+            raise ProviderUnavailable(VERIFY_FAILED, code="installation_verify_failed") from None
+        if not visible:
+            raise ValidationError(ACCESS_DENIED, code="installation_access_denied", attr="installation_id")
 
     async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
         installation_id = str(config["installation_id"])
+        if app.user_verification(settings) is not None:
+            await self._verify_person(settings, installation_id, str(config.get("code") or ""))
         try:
             installation = await app.get_installation(settings, installation_id)
             token = await app.create_installation_token(settings, installation_id)

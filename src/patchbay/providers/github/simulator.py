@@ -30,12 +30,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from patchbay.simkit.state import Fault, SandboxState
+from patchbay.simkit import oauth as _oauth
+from patchbay.simkit.state import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Fault, SandboxState
 
 NAME = "github"
 SLUG = "patchbay-sandbox"
 APP_ID = "424242"
-KIND_URLS = {"github": {"AUTHORIZE_URL": f"/apps/{SLUG}/installations/new", "API_URL": "/api"}}
+KIND_URLS = {"github": {"AUTHORIZE_URL": f"/apps/{SLUG}/installations/new", "API_URL": "/api", "WEB_URL": ""}}
 DEFAULT_SETUP_URL = "http://127.0.0.1:8000/integrations/github/callback"
 DOCS = "https://docs.github.com/rest"
 DEFAULT_PAGE = 30
@@ -60,7 +61,11 @@ def _keypair() -> tuple[str, str]:
 
 
 def extra_env(base_url: str) -> dict[str, str]:
-    return {"PATCHBAY_GITHUB_APP_ID": APP_ID, "PATCHBAY_GITHUB_APP_PRIVATE_KEY": _keypair()[0]}
+    # One line (`\\n` escapes): `patchbay sandbox` prints these as a .env file.
+    return {
+        "PATCHBAY_GITHUB_APP_ID": APP_ID,
+        "PATCHBAY_GITHUB_APP_PRIVATE_KEY": _keypair()[0].replace("\n", "\\n"),
+    }
 
 
 def _data(state: SandboxState) -> dict[str, Any]:
@@ -105,6 +110,11 @@ def uninstall(state: SandboxState, installation_id: str) -> None:
 
 def next_install(state: SandboxState, login: str, repositories: list[str] | None = None) -> None:
     _data(state)["next_install"] = {"login": login, "repositories": repositories}
+
+
+def user_code(state: SandboxState, installation_ids: list[str]) -> str:
+    """A user-authorization code for a person who can see these installations."""
+    return state.issue_code(NAME, "github-user", {"installations": list(installation_ids)})
 
 
 def set_setup_url(state: SandboxState, url: str) -> None:
@@ -157,7 +167,11 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             state, wanted.get("login", "sandbox-org"), repositories=wanted.get("repositories")
         )
         setup = _data(state).get("setup_url", DEFAULT_SETUP_URL)
-        params = {"installation_id": installation_id, "setup_action": "install"}
+        params = {
+            "installation_id": installation_id,
+            "setup_action": "install",
+            "code": user_code(state, [installation_id]),  # "request user authorization during installation"
+        }
         if request.query_params.get("state"):
             params["state"] = request.query_params["state"]
         return RedirectResponse(f"{setup}?{urlencode(params)}", status_code=302)
@@ -229,8 +243,48 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         }
         return JSONResponse(body, headers=headers)
 
+    async def user_token(request: Request) -> Response:
+        params = await _oauth.read_params(request)
+        if (params.get("client_id"), params.get("client_secret")) != (
+            SANDBOX_CLIENT_ID,
+            SANDBOX_CLIENT_SECRET,
+        ):
+            return JSONResponse(
+                {
+                    "error": "incorrect_client_credentials",
+                    "error_description": "The client_id and/or client_secret passed are incorrect.",
+                }
+            )
+        code = state.redeem_code(params.get("code", ""))
+        if code is None or code.get("provider") != NAME:
+            # GitHub answers these with 200 and an `error`.
+            return JSONResponse(
+                {
+                    "error": "bad_verification_code",
+                    "error_description": "The code passed is incorrect or expired.",
+                }
+            )
+        token, _ = state.issue_tokens(
+            NAME, "github-user", {"installations": code["installations"]}, prefix="ghu"
+        )
+        return JSONResponse({"access_token": token, "token_type": "bearer", "scope": ""})
+
+    async def user_installations(request: Request) -> Response:
+        issued = state.token(request.headers.get("authorization", "").removeprefix("Bearer ").strip())
+        if issued is None or issued.kind != "github-user":
+            return _error(401, "Bad credentials")
+        every = _data(state).get("installations", {})
+        visible = [
+            {k: v for k, v in every[i].items() if k not in {"repositories", "suspended"}}
+            for i in issued.account["installations"]
+            if i in every
+        ]
+        return JSONResponse({"total_count": len(visible), "installations": visible})
+
     return [
         Route(f"/apps/{SLUG}/installations/new", install_page, methods=["GET"]),
+        Route("/login/oauth/access_token", user_token, methods=["POST"]),
+        Route("/api/user/installations", user_installations, methods=["GET"]),
         Route("/api/app/installations/{installation_id}", get_installation, methods=["GET"]),
         Route("/api/app/installations/{installation_id}", delete_installation, methods=["DELETE"]),
         Route("/api/app/installations/{installation_id}/access_tokens", access_token, methods=["POST"]),
