@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import itertools
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -19,6 +20,10 @@ import orjson
 from patchbay.models import MembershipLevel, Organization, Project, ProxyRecord
 from patchbay.providers.asana import simulator as asana_sim
 from patchbay.providers.clickup import simulator_api as clickup_api
+from patchbay.providers.github import simulator as github_sim
+from patchbay.providers.google_ads import simulator as ads_sim
+from patchbay.providers.jira import simulator as jira_sim
+from patchbay.providers.linkedin import simulator as linkedin_sim
 from patchbay.providers.twilio import simulator as twilio
 from patchbay.providers.vercel import simulator as vercel_sim
 from patchbay.sandbox.server import SandboxServer
@@ -126,6 +131,43 @@ class World:
 
     async def use_slack(self) -> Use:
         row, _ = await slack_integration(self.factory, self.sandbox, self.owner)
+        return Use(params={"id": str(row.id)})
+
+    async def use_github(self) -> Use:
+        installation_id = github_sim.add_installation(self.sandbox.state, "matrix-org")
+        token, _ = self.sandbox.state.issue_tokens(
+            "github", "github", {"installation_id": installation_id}, expires=False, prefix="ghs"
+        )
+        config = {"installation_id": installation_id, "expires_in": 3600, "refreshed_at": int(time.time())}
+        row = await self.factory.integration(
+            self.owner.project, "github", installation_id, config, {"access_token": token}, self.owner.user
+        )
+        return Use(params={"id": str(row.id)})
+
+    async def use_jira(self) -> Use:
+        jira_sim.add_project(self.sandbox.state, "MAT", "Matrix")
+        cloud_id = f"matrix-cloud-{next(_serial)}"
+        token, _ = self.sandbox.state.issue_tokens("oauth", "jira", {"cloud_id": cloud_id}, expires=False)
+        row = await self.factory.integration(
+            self.owner.project, "jira", cloud_id, {"cloud_id": cloud_id}, {"access_token": token}, self.owner.user
+        )
+        return Use(params={"id": str(row.id)})
+
+    async def use_linkedin_ads(self) -> Use:
+        linkedin_sim.add_ad_account(self.sandbox.state, "Matrix")
+        token, _ = self.sandbox.state.issue_tokens("oauth", "linkedin-ads", {}, expires=False)
+        row = await self.factory.integration(
+            self.owner.project, "linkedin-ads", None, {"sub": "m"}, {"access_token": token}, self.owner.user
+        )
+        return Use(params={"id": str(row.id)})
+
+    async def use_google_ads(self) -> Use:
+        ads_sim.add_account(self.sandbox.state, "4242", "4242", "Matrix")
+        ads_sim.add_conversion_action(self.sandbox.state, "4242", "Sign-up")
+        token, _ = self.sandbox.state.issue_tokens("google", "google-ads", {}, expires=False)
+        row = await self.factory.integration(
+            self.owner.project, "google-ads", None, {"sub": "g"}, {"access_token": token}, self.owner.user
+        )
         return Use(params={"id": str(row.id)})
 
     async def use_clickup(self) -> Use:

@@ -84,6 +84,11 @@ TABLE: list[Entry] = [
     Entry("GET", P + "/integrations/{id}/linear_teams", READ, 200, "linear"),
     Entry("GET", P + "/integrations/{id}/twilio_phone_numbers", READ, 200, "twilio"),
     Entry("GET", P + "/integrations/{id}/asana_workspaces", READ, 200, "asana"),
+    Entry("GET", P + "/integrations/{id}/github_repos", READ, 200, "github"),
+    Entry("GET", P + "/integrations/{id}/jira_projects", READ, 200, "jira"),
+    Entry("GET", P + "/integrations/{id}/linkedin_ads_accounts", READ, 200, "linkedin_ads"),
+    Entry("GET", P + "/integrations/{id}/google_accessible_accounts", READ, 200, "google_ads"),
+    Entry("GET", P + "/integrations/{id}/google_conversion_actions", READ, 200, "google_ads", {"customerId": "4242"}),
     # OAuth, Domain Connect, email senders
     Entry("GET", P + "/integrations/authorize", WRITE, 302, query={"kind": "slack", "next": "/done"}),
     Entry("GET", P + "/integrations/domain-connect/check", READ, 200, query={"domain": "matrix.example"}),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 
 from patchbay.integration import service
-from patchbay.integration.schemas import IntegrationCreate, IntegrationOut, IntegrationPage
+from patchbay.integration.schemas import CREATE_REQUEST_BODY, IntegrationOut, IntegrationPage, create_request
 from patchbay.kit.pagination import PageParams, page_for_request, query_parameter, query_parameters
+from patchbay.kit.request_body import read_body, read_raw_body
 from patchbay.kit.responses import JSONResponse
 from patchbay.tenancy.context import ProjectContext
 from patchbay.tenancy.dependencies import project_context
@@ -36,15 +37,27 @@ async def list_integrations(request: Request, ctx: ProjectContext = Depends(read
     return JSONResponse(page_for_request(request, ctx.runtime.settings.site_origin, params, count, results))
 
 
-@router.post("/integrations", name="integrations_create", status_code=201, response_model=IntegrationOut)
-async def create_integration(body: IntegrationCreate, ctx: ProjectContext = Depends(write)) -> Response:
-    """Connect a non-OAuth kind (twilio, databricks, email) from its `config`, or finish an OAuth
-    flow from `{"code", "state"}`.
+@router.post(
+    "/integrations",
+    name="integrations_create",
+    status_code=201,
+    response_model=IntegrationOut,
+    openapi_extra={"requestBody": CREATE_REQUEST_BODY},
+)
+async def create_integration(
+    request: Request, _body: bytes = Depends(read_raw_body), ctx: ProjectContext = Depends(write)
+) -> Response:
+    """Connect a non-OAuth kind (twilio, databricks, email, gitlab ...) from its `config`, finish an
+    OAuth flow from `{"code", "state"}`, or a GitHub App installation from `{"installation_id", "state"}`.
 
     Needs `integration:write`. An upsert on (project, kind, account): connecting the same account again
     updates the row, which needs project admin when the row exists. Each kind's `config` is described by
-    its own schema (TwilioConfig, DatabricksConfig, EmailConfig, OAuthCodeConfig).
+    its own schema (TwilioConfig, DatabricksConfig, EmailConfig, OAuthCodeConfig ...).
+
+    The body may be JSON, form-encoded or multipart, as PostHog's API takes it: in a form, `config` is a
+    JSON string, and an uploaded `key` file (a Google service-account JSON key) becomes the `config`.
     """
+    body = create_request(await read_body(request))
     created = await service.create_integration(ctx, body.kind, body.config)
     return JSONResponse(created, status_code=201)
 

@@ -45,12 +45,14 @@ def serialize(row: Row, creators: dict[int, dict[str, Any] | None] | None = None
         "display_name": display_name(
             row["kind"], row["integration_id"], config if isinstance(config, dict) else {}
         ),
-        # PostHog's newest fields. Slack: whether the connection asks for files:write. The other two
-        # describe GitHub App installations, which Patchbay does not connect: null, as PostHog
-        # answers for every kind but GitHub.
+        # PostHog's newest fields. Slack: whether the connection asks for files:write. GitHub App
+        # installations: whether their token can still be minted (`installation_shared` stays null:
+        # no row here reads another project's rows). Null for every other kind, as in PostHog.
         "files_write_requestable": row["kind"] == "slack" and SLACK_REQUESTS_FILES_WRITE,
         "installation_shared": None,
-        "installation_status": None,
+        "installation_status": (
+            ("unavailable" if row["errors"] else "connected") if row["kind"] == "github" else None
+        ),
     }
 
 

@@ -35,7 +35,7 @@ from patchbay.kit.errors import (
     ValidationError,
 )
 from patchbay.models import TOKEN_REFRESH_FAILED, Integration
-from patchbay.oauth import repository
+from patchbay.oauth import minting, repository
 from patchbay.oauth.token_requests import RefreshAnswer, request_refresh
 from patchbay.providers import registry
 from patchbay.providers.catalog import OAuthProvider
@@ -196,6 +196,11 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
                 await publish_health_change(session, row, health_before, "unreadable")
             return FreshToken(row.kind, {}, dict(row.config), TOKEN_REFRESH_FAILED, failure="unreadable")
         current = FreshToken(row.kind, secrets, config, row.errors or "")
+        minter = registry.token_minter(row.kind)
+        if minter is not None:  # GitHub App installations: a new token, not a refresh grant
+            return await minting.mint_locked(
+                runtime, session, row, minter, secrets, force=force, health_before=health_before
+            )
         if provider is None or not secrets.get("refresh_token"):
             return current
         # Re-read under the lock: another request or process may have refreshed meanwhile.
@@ -280,6 +285,8 @@ async def ensure_fresh_token(runtime: Any, integration: Integration) -> FreshTok
     config = dict(integration.config or {})
     errors = integration.errors or ""
     current = FreshToken(integration.kind, secrets, config, errors)
+    if registry.token_minter(integration.kind) is not None:
+        return await _ensure_minted(runtime, integration, current)
     if registry.oauth_provider(integration.kind) is None:
         return current
     if not secrets.get("refresh_token"):
@@ -297,6 +304,19 @@ async def ensure_fresh_token(runtime: Any, integration: Integration) -> FreshTok
         return result
     if result.access_token and not hard_expired(integration.kind, result.config, time.time()):
         return result
+    _raise_for(integration.kind, result)
+    return result  # pragma: no cover - _raise_for always raises
+
+
+async def _ensure_minted(runtime: Any, integration: Integration, current: FreshToken) -> FreshToken:
+    """A minted-token kind's token: minted again (single-flight, row lock) once half-life passed."""
+    if not minting.mint_due(current.config, current.secrets, current.errors, time.time()):
+        return current
+    result = await refresh_integration(runtime, integration.id, integration.project_id)
+    if result.failure is None:
+        return result
+    if result.access_token and not hard_expired(integration.kind, result.config, time.time()):
+        return result  # a transient failure while the old token still works
     _raise_for(integration.kind, result)
     return result  # pragma: no cover - _raise_for always raises
 

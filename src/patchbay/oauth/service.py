@@ -17,7 +17,7 @@ from patchbay.kit import browser_binding
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.kit.errors import ValidationError
 from patchbay.models import OAuthState
-from patchbay.oauth import authorize, exchange
+from patchbay.oauth import app_install, authorize, exchange
 from patchbay.oauth.repository import OAuthStateRepository
 from patchbay.oauth.schemas import OAuthCodeConfig
 from patchbay.providers import registry
@@ -137,6 +137,9 @@ class ConnectLink:
 async def start_authorization(
     ctx: ProjectContext, kind: str | None, next_url: str | None, browser_cookie: str | None = None
 ) -> AuthorizationStart:
+    installer = registry.app_install(kind or "")
+    if kind and installer is not None:  # GitHub: the app's install page instead of a consent page
+        return await app_install.start(ctx, kind, installer, validate_next(ctx.runtime, next_url), browser_cookie)
     provider = provider_to_authorize(kind)
     authorize.client_credentials(ctx.runtime.settings, provider.kind)  # "Kind not configured"
     next_value = validate_next(ctx.runtime, next_url)
@@ -266,9 +269,10 @@ async def browser_callback(
     runtime: Runtime, kind: str, params: dict[str, str], browser_cookie: str | None = None
 ) -> str:
     """`/integrations/{kind}/callback`: finish the attempt and answer where to send the browser."""
-    provider = provider_for(kind)
+    installed = app_install.callback_config(kind, params)
+    provider_kind = kind if installed is not None else provider_for(kind).kind
     token = state_token(params.get("state"))
-    row = await load_state(runtime, token, provider.kind)
+    row = await load_state(runtime, token, provider_kind)
     if not browser_binding.matches(row.browser_binding, browser_cookie):
         raise ValidationError(OTHER_BROWSER, attr="state")
     if params.get("error"):
@@ -279,7 +283,6 @@ async def browser_callback(
         ctx = await project_context_for_user(
             runtime, session, user_id=row.user_id, project_id=row.project_id, scopes=["integration:write"]
         )
-        created = await integrations.create_integration(
-            ctx, provider.kind, {"code": params.get("code", ""), "state": params.get("state", "")}
-        )
+        config = installed if installed is not None else {"code": params.get("code", ""), "state": params.get("state", "")}
+        created = await integrations.create_integration(ctx, provider_kind, config)
     return with_query(row.next_url or DEFAULT_NEXT, integration_id=str(created["id"]))

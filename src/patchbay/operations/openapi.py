@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from patchbay.integration.kinds import config_models
+from patchbay.integration.schemas import IntegrationCreate
 
 API_DESCRIPTION = """\
 Patchbay stores the connections of organizations and projects to third-party services and speaks
@@ -72,6 +73,10 @@ PROBES = {"health", "ready"}
 def document(schema: dict[str, Any]) -> None:
     schema["info"]["description"] = API_DESCRIPTION
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    # The create route reads its own body (JSON, form or multipart): its model is added here.
+    schemas.setdefault(
+        "IntegrationCreate", IntegrationCreate.model_json_schema(ref_template="#/components/schemas/{model}")
+    )
     _kind_configs(schemas)
     if "IntegrationOut" in schemas:
         schemas["IntegrationOut"]["examples"] = [INTEGRATION_EXAMPLE]

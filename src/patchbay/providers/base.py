@@ -14,6 +14,10 @@ Capabilities:
   ProxyAuth       the API base URL and how stored credentials are put on a request (declared for
                   the proxy)
   HealthCheck     the cheapest call proving the stored credentials still work
+  AppInstall      a kind connected by installing the provider's app (GitHub App): install page,
+                  then the provider's redirect with an installation id, checked against the state
+  TokenMinter     a kind whose short-lived token is minted from the platform's own credentials (a
+                  GitHub App's JWT) rather than refreshed with a refresh token
   OrgKind         an organization-level kind (install, environment mapping, delete, webhooks)
   Simulator       the provider's loopback simulator, mounted by the sandbox
 """
@@ -166,6 +170,44 @@ class CredentialKind(Protocol):
     def config_model(self) -> type[BaseModel] | None: ...
 
     async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials: ...
+
+
+# --- app installations and minted tokens ----------------------------------------------------------
+class AppInstall(Protocol):
+    """A kind connected by installing the provider's app (a GitHub App). The OAuth domain owns the
+    flow: it stores the `state`, sends the browser to `install_url`, and on the way back checks the
+    state before `build` runs with what `callback_config` read from the provider's redirect."""
+
+    @property
+    def config_model(self) -> type[BaseModel] | None: ...
+
+    def configured(self, settings: Settings) -> bool:
+        """Whether the operator configured the app (otherwise "Kind not configured")."""
+        ...
+
+    def install_url(self, settings: Settings, state: str) -> str: ...
+
+    def callback_config(self, params: Mapping[str, str]) -> dict[str, Any]:
+        """The create `config` the provider's redirect to the callback carries."""
+        ...
+
+    def validate(self, settings: Settings, config: dict[str, Any]) -> None:
+        """The 400s for missing input, raised before the state is spent."""
+        ...
+
+    async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
+        """The installation (its id already checked against the state) as what to store."""
+        ...
+
+
+class TokenMinter(Protocol):
+    """Mints a fresh access token for a stored integration (GitHub: POST
+    /app/installations/{id}/access_tokens with the app's JWT). Raises `UpstreamError`. Answers the
+    config keys to update (`expires_in`, `refreshed_at` ...) and the secrets to store."""
+
+    async def mint(
+        self, settings: Settings, config: Mapping[str, Any], secrets: Mapping[str, Any]
+    ) -> BuiltCredentials: ...
 
 
 # --- resource lists ----------------------------------------------------------------------------
@@ -349,4 +391,6 @@ class Provider:
     proxy: ProxyAuth | None = None
     health: HealthCheck | None = None
     org_kind: OrgKind | None = None
+    app_install: AppInstall | None = None
+    token_minter: TokenMinter | None = None
     simulators: tuple[Any, ...] = ()  # modules satisfying `Simulator`

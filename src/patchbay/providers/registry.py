@@ -16,6 +16,7 @@ from patchbay.providers import catalog
 from patchbay.providers.base import (
     STANDARD_OAUTH,
     TOKEN_AUTH_STYLES,
+    AppInstall,
     CredentialKind,
     OAuthQuirks,
     OrgKind,
@@ -23,6 +24,7 @@ from patchbay.providers.base import (
     ResourceLister,
     ResourceRoute,
     TokenAuthStyle,
+    TokenMinter,
 )
 from patchbay.providers.catalog import OAuthProvider
 
@@ -132,6 +134,20 @@ def route_owner(route: ResourceRoute) -> Provider:
         if provider.resources is not None and route in provider.resources.routes:
             return provider
     raise LookupError(route.path)
+
+
+def app_install(kind: str) -> AppInstall | None:
+    provider = for_kind(kind)
+    return provider.app_install if provider is not None else None
+
+
+def app_install_kinds() -> list[str]:
+    return [kind for provider in providers() if provider.app_install is not None for kind in provider.kinds]
+
+
+def token_minter(kind: str) -> TokenMinter | None:
+    provider = for_kind(kind)
+    return provider.token_minter if provider is not None else None
 
 
 def org_kind(kind: str) -> OrgKind | None:

@@ -45,7 +45,9 @@ async def test_other_kinds_are_refused(
     client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
 ) -> None:
     slack, _ = await slack_integration(factory, sandbox, tenant)
-    response = await client.get(f"{tenant.base}/integrations/{slack.id}/asana_workspaces", headers=tenant.headers)
+    response = await client.get(
+        f"{tenant.base}/integrations/{slack.id}/asana_workspaces", headers=tenant.headers
+    )
     assert response.status_code == 400
     assert response.json() == {
         "type": "validation_error",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from patchbay.kit.errors import ValidationError
 from patchbay.providers import registry
 from patchbay.providers.base import OAuthQuirks, Provider
+from patchbay.providers.jira import simulator
+from patchbay.providers.jira.resources import RESOURCES
 from patchbay.providers.oauth_helpers import Exchange, json_or_none
 
 ACCESSIBLE_RESOURCES = "https://api.atlassian.com/oauth/token/accessible-resources"
@@ -25,4 +27,13 @@ class JiraOAuth(OAuthQuirks):
         exchange.config["site_url"] = site.get("url")
 
 
-PROVIDER = registry.register(Provider(name="jira", display_name="Jira", kinds=("jira",), oauth=JiraOAuth()))
+PROVIDER = registry.register(
+    Provider(
+        name="jira",
+        display_name="Jira",
+        kinds=("jira",),
+        oauth=JiraOAuth(),
+        resources=RESOURCES,
+        simulators=(simulator,),
+    )
+)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from patchbay.providers import registry
 from patchbay.providers.base import OAuthQuirks, Provider
+from patchbay.providers.linkedin import simulator
+from patchbay.providers.linkedin.resources import RESOURCES
 from patchbay.providers.oauth_helpers import Exchange, jwt_claims
 
 
@@ -15,5 +17,12 @@ class LinkedInOAuth(OAuthQuirks):
 
 
 PROVIDER = registry.register(
-    Provider(name="linkedin", display_name="LinkedIn Ads", kinds=("linkedin-ads",), oauth=LinkedInOAuth())
+    Provider(
+        name="linkedin",
+        display_name="LinkedIn Ads",
+        kinds=("linkedin-ads",),
+        oauth=LinkedInOAuth(),
+        resources=RESOURCES,
+        simulators=(simulator,),
+    )
 )

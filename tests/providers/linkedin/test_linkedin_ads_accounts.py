@@ -1,0 +1,71 @@
+"""`linkedin_ads_accounts` against the sandbox's LinkedIn Marketing API."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from patchbay.kit import retry
+from patchbay.models import Integration
+from patchbay.providers.linkedin import simulator as linkedin_sim
+from patchbay.runtime import Runtime
+from patchbay.sandbox.server import SandboxServer
+from tests.providers.resource_checks import check_failure_policy, check_wrong_kind
+from tests.support.factory import Factory, Tenant
+
+
+@pytest.fixture(autouse=True)
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retry, "BACKOFF_SECONDS", 0.01)
+
+
+async def linkedin_row(factory: Factory, sandbox: SandboxServer, tenant: Tenant) -> Integration:
+    token, _ = sandbox.state.issue_tokens("oauth", "linkedin-ads", {"sub": "m1"}, expires=False, prefix="li")
+    return await factory.integration(
+        tenant.project, "linkedin-ads", None, {"sub": "m1", "email": "m@example.com"}, {"access_token": token}
+    )
+
+
+async def test_lists_ad_accounts(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
+) -> None:
+    first = linkedin_sim.add_ad_account(sandbox.state, "Brand")
+    second = linkedin_sim.add_ad_account(sandbox.state, "Performance", reference="urn:li:person:abc")
+    linkedin_sim.set_page_size(sandbox.state, 1)
+    integration = await linkedin_row(factory, sandbox, tenant)
+    response = await client.get(
+        f"{tenant.base}/integrations/{integration.id}/linkedin_ads_accounts/", headers=tenant.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "adAccounts": [
+            {"id": first, "name": "Brand", "reference": "urn:li:organization:2414183"},
+            {"id": second, "name": "Performance", "reference": "urn:li:person:abc"},
+        ]
+    }
+    assert sandbox.state.count_calls("oauth", "/rest/adAccounts") == 2
+
+
+async def test_failures(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, factory: Factory, sandbox: SandboxServer
+) -> None:
+    async def make_row() -> Integration:
+        return await linkedin_row(factory, sandbox, tenant)
+
+    await check_failure_policy(
+        client,
+        tenant,
+        runtime,
+        sandbox,
+        make_row,
+        path="linkedin_ads_accounts",
+        provider="oauth",
+        path_contains="/rest/adAccounts",
+    )
+    await check_wrong_kind(
+        client,
+        tenant,
+        factory,
+        "linkedin_ads_accounts",
+        "linkedin_ads_accounts endpoint is only supported for LinkedIn Ads integrations",
+    )
