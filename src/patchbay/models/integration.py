@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from patchbay.models.base import Base, JSONType, utcnow
@@ -36,3 +36,8 @@ class Integration(Base):
     created_by_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    # Health (patchbay.integration.health): kept on the row so a page of integrations is one query.
+    # healthy | unknown | refresh_failed | reauthorization_required; the detail is safe to show.
+    health_status: Mapped[str] = mapped_column(String(32), default="unknown", server_default=text("'unknown'"))
+    health_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    health_checked_at: Mapped[datetime | None] = mapped_column(nullable=True)

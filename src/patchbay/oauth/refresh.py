@@ -9,8 +9,9 @@ Public entry points (used by provider_resources and `patchbay serve`):
         502/503/429 when the provider failed transiently and the old token is already unusable.
 
     await refresh_due_integrations(runtime) -> int
-        One pass of the background refresher: refreshes every row past its half-life that is not
-        in backoff or terminal. Returns how many were refreshed.
+        One pass of the background refresher: refreshes every row past its half-life, and every
+        refreshable row whose token is a day old however long it lives (providers expire idle
+        grants), that is not in backoff or terminal. Returns how many were refreshed.
 
     await run_background_refresher(runtime, interval=60.0, stop=None)
         The loop `patchbay serve` runs (unless disabled).
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from patchbay.integration.health import publish_health_change, status_of
+from patchbay.integration.health import HEALTHY, REFRESH_DETAILS, set_health
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.kit.errors import (
     NotFound,
@@ -34,8 +35,10 @@ from patchbay.kit.errors import (
     ProviderUnreachable,
     ValidationError,
 )
+from patchbay.kit.provider_errors import health_after, refresh_failure
 from patchbay.models import TOKEN_REFRESH_FAILED, Integration
 from patchbay.oauth import repository
+from patchbay.oauth.metrics import count_refresh
 from patchbay.oauth.token_requests import RefreshAnswer, request_refresh
 from patchbay.providers import registry
 from patchbay.providers.catalog import OAuthProvider
@@ -54,6 +57,9 @@ TERMINAL_INVALID_GRANTS = 5
 # A token this close to its real expiry is treated as expired.
 EXPIRY_MARGIN = 30
 STATE_RETENTION = timedelta(days=1)
+# Every refreshable grant is refreshed at least this often, used or not: some providers expire a
+# refresh token that has not been used for a while (Google after six months idle, others sooner).
+IDLE_REFRESH_SECONDS = 24 * 3600
 
 RECONNECT = (
     "This integration's authentication token could not be refreshed. Please reconnect or disconnect "
@@ -108,6 +114,17 @@ def hard_expired(kind: str, config: dict[str, Any], now: float) -> bool:
     if not expires_in or refreshed_at is None:
         return False
     return now > float(refreshed_at) + expires_in - EXPIRY_MARGIN
+
+
+def idle_too_long(config: dict[str, Any], secrets: dict[str, Any], now: float) -> bool:
+    """A refreshable token last issued a day or more ago (the background refresher's daily rule)."""
+    if not secrets.get("refresh_token"):
+        return False
+    refreshed_at = config.get("refreshed_at")
+    try:
+        return refreshed_at is None or now - float(refreshed_at) >= IDLE_REFRESH_SECONDS
+    except (TypeError, ValueError):
+        return True
 
 
 def in_backoff(config: dict[str, Any], now: float) -> bool:
@@ -178,14 +195,15 @@ async def _call_provider(
     return answer, False
 
 
-async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: bool) -> FreshToken:
+async def _refresh_under_lock(
+    runtime: Any, pk: int, project_id: int, force: bool, daily: bool = False
+) -> FreshToken:
     async with runtime.db.session() as session, session.begin():
         row = await repository.lock_integration(session, pk, project_id, sqlite=runtime.db.is_sqlite)
         if row is None:
             raise NotFound()
         provider = registry.oauth_provider(row.kind)
         config: dict[str, Any] = dict(row.config or {})
-        health_before = status_of(row.errors, config)
         now = time.time()
         try:
             secrets: dict[str, Any] = runtime.keyring.decrypt_json(row.sensitive_config)
@@ -193,13 +211,17 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
             if not config.get("refresh_terminal"):
                 row.config = record_failure(config, "unreadable", now)
                 row.errors = TOKEN_REFRESH_FAILED
-                await publish_health_change(session, row, health_before, "unreadable")
+                count_refresh(row.kind, "unreadable")
+                await _record_failure_health(session, row, "unreadable")
             return FreshToken(row.kind, {}, dict(row.config), TOKEN_REFRESH_FAILED, failure="unreadable")
         current = FreshToken(row.kind, secrets, config, row.errors or "")
         if provider is None or not secrets.get("refresh_token"):
             return current
         # Re-read under the lock: another request or process may have refreshed meanwhile.
-        if not force and not wants_refresh(row.kind, config, secrets, row.errors or "", now):
+        due = wants_refresh(row.kind, config, secrets, row.errors or "", now) or (
+            daily and idle_too_long(config, secrets, now)
+        )
+        if not force and not due:
             return current
         if config.get("refresh_terminal"):
             return FreshToken(row.kind, secrets, config, row.errors or "", failure="terminal")
@@ -217,7 +239,8 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
             row.config = new_config
             row.sensitive_config = runtime.keyring.encrypt_json(new_secrets)
             row.errors = ""
-            await publish_health_change(session, row, health_before)
+            count_refresh(row.kind, "success")
+            await set_health(session, row, HEALTHY)
             log.info("oauth token refreshed", extra={"kind": row.kind, "integration": pk})
             return FreshToken(row.kind, new_secrets, new_config, "", refreshed=True)
         # A failed refresh touches only errors and the bookkeeping in config; secrets stay as they were.
@@ -225,7 +248,8 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
         new_config = record_failure(config, failure, now)
         row.config = new_config
         row.errors = TOKEN_REFRESH_FAILED
-        await publish_health_change(session, row, health_before, failure)
+        count_refresh(row.kind, failure)
+        await _record_failure_health(session, row, failure)
         log.warning(
             "oauth token refresh failed",
             extra={"kind": row.kind, "integration": pk, "failure": failure, "status": answer.status},
@@ -240,12 +264,22 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
         )
 
 
-async def refresh_integration(runtime: Any, pk: int, project_id: int, *, force: bool = False) -> FreshToken:
+async def _record_failure_health(session: Any, row: Integration, failure: str) -> None:
+    """The health a failed refresh leaves (kit.provider_errors' taxonomy), with its event."""
+    status = health_after(refresh_failure(failure), row.health_status)
+    await set_health(session, row, status, detail=REFRESH_DETAILS[status], code=failure)
+
+
+async def refresh_integration(
+    runtime: Any, pk: int, project_id: int, *, force: bool = False, daily: bool = False
+) -> FreshToken:
     """Refresh one row now if it still needs it: single-flight in this process, row lock across
-    processes, decision re-made on the row read under the lock."""
-    key = f"oauth-refresh:{pk}:{'force' if force else 'due'}"
+    processes, decision re-made on the row read under the lock. `daily` also counts a token issued
+    a day ago as due (the background refresher's rule for idle grants)."""
+    mode = "force" if force else "daily" if daily else "due"
+    key = f"oauth-refresh:{pk}:{mode}"
     result: FreshToken = await runtime.single_flight.run(
-        key, lambda: _refresh_under_lock(runtime, pk, project_id, force)
+        key, lambda: _refresh_under_lock(runtime, pk, project_id, force, daily)
     )
     return result
 
@@ -303,7 +337,8 @@ async def ensure_fresh_token(runtime: Any, integration: Integration) -> FreshTok
 
 # --- background refresher ----------------------------------------------------------------------------
 async def refresh_due_integrations(runtime: Any) -> int:
-    """Refresh every OAuth row past its half-life (or failed and out of backoff). Returns the count."""
+    """Refresh every OAuth row past its half-life, failed and out of backoff, or holding a token
+    issued a day ago (so idle grants stay alive). Returns the count."""
     async with runtime.db.transaction() as session:
         # Spent and abandoned OAuth attempts are kept a day (for support), then dropped.
         await repository.OAuthStateRepository(session).purge_expired(datetime.now(UTC) - STATE_RETENTION)
@@ -319,10 +354,11 @@ async def refresh_due_integrations(runtime: Any) -> int:
             secrets = runtime.keyring.decrypt_json(row.sensitive_config)
         except UndecryptableSecret:
             secrets = {"refresh_token": "?"}  # let the locked path mark it terminal
-        if not wants_refresh(row.kind, config, secrets, row.errors or "", now):
+        due = wants_refresh(row.kind, config, secrets, row.errors or "", now)
+        if not due and not idle_too_long(config, secrets, now):
             continue
         try:
-            result = await refresh_integration(runtime, row.id, row.project_id)
+            result = await refresh_integration(runtime, row.id, row.project_id, daily=not due)
         except Exception:  # noqa: BLE001 - one bad row never stops the pass
             log.exception("background refresh failed", extra={"integration": row.id})
             continue

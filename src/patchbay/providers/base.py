@@ -141,6 +141,9 @@ class BuiltCredentials:
     integration_id: str | None
     config: dict[str, Any]
     sensitive_config: dict[str, Any] = field(default_factory=dict)
+    # Whether building proved the credentials with the provider (a code exchange, Twilio's account
+    # fetch): the row starts `healthy` rather than `unknown`.
+    verified: bool = False
 
 
 class CredentialKind(Protocol):

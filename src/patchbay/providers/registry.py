@@ -17,6 +17,7 @@ from patchbay.providers.base import (
     STANDARD_OAUTH,
     TOKEN_AUTH_STYLES,
     CredentialKind,
+    HealthCheck,
     OAuthQuirks,
     OrgKind,
     Provider,
@@ -25,6 +26,7 @@ from patchbay.providers.base import (
     TokenAuthStyle,
 )
 from patchbay.providers.catalog import OAuthProvider
+from patchbay.providers.token_info_health import TokenInfoHealth
 
 _PROVIDERS: dict[str, Provider] = {}
 _BY_KIND: dict[str, Provider] = {}
@@ -132,6 +134,24 @@ def route_owner(route: ResourceRoute) -> Provider:
         if provider.resources is not None and route in provider.resources.routes:
             return provider
     raise LookupError(route.path)
+
+
+_TOKEN_INFO_CHECKS: dict[str, HealthCheck] = {}
+
+
+def health_check(kind: str) -> HealthCheck | None:
+    """The kind's verification call: its provider's own `HealthCheck`, else, for an OAuth kind, its
+    catalogue token-info call; None when Patchbay has no way to verify the kind."""
+    provider = for_kind(kind)
+    if provider is not None and provider.health is not None:
+        return provider.health
+    if kind in _TOKEN_INFO_CHECKS:
+        return _TOKEN_INFO_CHECKS[kind]
+    entry = oauth_provider(kind)
+    if entry is None or not entry.token_info_url:
+        return None
+    check = _TOKEN_INFO_CHECKS[kind] = TokenInfoHealth(entry)
+    return check
 
 
 def org_kind(kind: str) -> OrgKind | None:
