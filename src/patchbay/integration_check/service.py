@@ -37,7 +37,7 @@ def _failure_detail(name: str, error: UpstreamError) -> str:
 
 
 async def _verify(ctx: ProjectContext, row: Integration, check: HealthCheck) -> Outcome | None:
-    """What the call says; None when a failed refresh already recorded the health."""
+    """What the call says; None when the refresher's record of a failed refresh stands."""
     name = registry.display_name(row.kind)
     try:
         fresh = await ensure_fresh_token(ctx.runtime, row)
@@ -60,7 +60,7 @@ async def _verify(ctx: ProjectContext, row: Integration, check: HealthCheck) -> 
         return Outcome(health_after(error.failure, row.health_status), _failure_detail(name, error), code)
     if fresh.errors == TOKEN_REFRESH_FAILED:
         # The token works, the refresh does not: the refresher's verdict stands until it succeeds.
-        return Outcome(row.health_status, row.health_detail)
+        return None
     return Outcome(HEALTHY)
 
 
