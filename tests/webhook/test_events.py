@@ -43,7 +43,7 @@ async def test_each_integration_event_reaches_the_endpoint(
     pk = await connect(client, tenant, "linear")  # the OAuth callback creates it
     secrets_seen += [v for v in secrets_of(runtime, await row(runtime, pk)).values() if isinstance(v, str)]
     await _age(runtime, pk)
-    sandbox.state.inject("linear", "500", path_contains="/oauth/token")
+    sandbox.state.inject("linear", "500", count=2, path_contains="/oauth/token")  # retried once in the call
     assert (await refresh_integration(runtime, pk, tenant.project.id)).failure == "http_5xx"
     await refresh_integration(runtime, pk, tenant.project.id, force=True)  # works again: recovered
     secrets_seen += [v for v in secrets_of(runtime, await row(runtime, pk)).values() if isinstance(v, str)]

@@ -39,7 +39,7 @@ from patchbay.kit.provider_errors import health_after, refresh_failure
 from patchbay.models import TOKEN_REFRESH_FAILED, Integration
 from patchbay.oauth import repository
 from patchbay.oauth.metrics import count_refresh
-from patchbay.oauth.token_requests import RefreshAnswer, request_refresh
+from patchbay.oauth.token_requests import refresh_with_fallback
 from patchbay.providers import registry
 from patchbay.providers.catalog import OAuthProvider
 
@@ -176,25 +176,6 @@ def record_success(
 
 
 # --- the refresh itself ------------------------------------------------------------------------------
-async def _call_provider(
-    runtime: Any, provider: OAuthProvider, config: dict[str, Any], refresh_token: str
-) -> tuple[RefreshAnswer, bool]:
-    """(answer, used the fallback client). A configured fallback client is tried when the primary fails."""
-    settings = runtime.settings
-    client_id = settings.kind_setting(provider.kind, "CLIENT_ID") or ""
-    client_secret = settings.kind_setting(provider.kind, "CLIENT_SECRET") or ""
-    answer = await request_refresh(settings, provider, config, refresh_token, client_id, client_secret)
-    if answer.ok:
-        return answer, False
-    fb_id = settings.kind_setting(provider.kind, "FALLBACK_CLIENT_ID")
-    fb_secret = settings.kind_setting(provider.kind, "FALLBACK_CLIENT_SECRET")
-    if fb_id and fb_secret:
-        retry = await request_refresh(settings, provider, config, refresh_token, fb_id, fb_secret)
-        if retry.ok:
-            return retry, True
-    return answer, False
-
-
 async def _refresh_under_lock(
     runtime: Any, pk: int, project_id: int, force: bool, daily: bool = False
 ) -> FreshToken:
@@ -228,7 +209,9 @@ async def _refresh_under_lock(
         if not force and in_backoff(config, now):
             return FreshToken(row.kind, secrets, config, row.errors or "", failure="backoff")
 
-        answer, used_fallback = await _call_provider(runtime, provider, config, str(secrets["refresh_token"]))
+        answer, used_fallback = await refresh_with_fallback(
+            runtime.settings, provider, config, str(secrets["refresh_token"])
+        )
         now = time.time()
         if answer.ok:
             new_config, new_secrets = record_success(provider, config, secrets, answer.data, now)
