@@ -99,6 +99,14 @@ async def test_twilio_check_outage_then_recovery(
         "integration.recovered",
     ]
 
+    log = (await client.get(f"{tenant.base}/integrations/{pk}/activity/", headers=tenant.headers)).json()
+    assert [(r["action"], r["outcome"]) for r in log["results"]] == [
+        ("check", "healthy"),  # newest first
+        ("check", "refresh_failed"),
+    ]
+    key_ids = {r["api_key_id"] for r in log["results"]}
+    assert len(key_ids) == 1 and None not in key_ids and tenant.key not in str(log)  # the id, not the key
+
     sandbox.state.provider_data("twilio")["accounts"][sid]["auth_token"] = "rotated-by-the-owner"
     body = await check(client, tenant, pk)
     assert body["health"]["status"] == "reauthorization_required"

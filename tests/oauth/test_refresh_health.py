@@ -90,6 +90,11 @@ async def test_a_5xx_storm_is_refresh_failed_never_reauthorization_required(
     events = await health_events(runtime)
     assert [e["type"] for e in events] == ["integration.refresh_failed", "integration.recovered"]
     assert "error" not in events[-1]["data"]
+    log = (await client.get(f"{tenant.base}/integrations/{pk}/activity/", headers=tenant.headers)).json()
+    outcomes = [(r["action"], r["outcome"], r["status_code"]) for r in log["results"]]
+    assert outcomes[0] == ("refresh", "success", 200)
+    assert ("refresh", "http_5xx", 503) in outcomes[1:]
+    assert all(r["duration_ms"] is not None and r["path"] is None for r in log["results"])
 
 
 async def test_reconnecting_the_same_account_clears_the_failure(

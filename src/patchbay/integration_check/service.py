@@ -9,8 +9,10 @@ the outcome written under the row lock.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
+from patchbay.activity.service import record_activity
 from patchbay.integration import service as integrations
 from patchbay.integration.health import HEALTHY, UNKNOWN, set_health
 from patchbay.integration_check.repository import lock_for_health
@@ -73,12 +75,23 @@ async def check_integration(ctx: ProjectContext, pk: int) -> dict[str, Any]:
         if answer["health"]["status"] == UNKNOWN:
             answer["health"]["detail"] = NO_CHECK.format(name=registry.display_name(row.kind))
         return answer
+    started = time.monotonic()
     outcome = await _verify(ctx, row, check)
+    elapsed_ms = (time.monotonic() - started) * 1000
     locked = await lock_for_health(ctx.session, ctx.project.id, pk)
     if locked is None:
         raise NotFound()  # deleted while the provider answered
     if outcome is None:
         outcome = Outcome(locked.health_status, locked.health_detail)
     await set_health(ctx.session, locked, outcome.status, detail=outcome.detail, code=outcome.code, checked=True)
+    await record_activity(
+        ctx.session,
+        integration_id=pk,
+        team_id=ctx.project.id,
+        action="check",
+        outcome=outcome.status,
+        duration_ms=elapsed_ms,
+        api_key_id=ctx.subject.key_id,
+    )
     await ctx.session.commit()
     return await integrations.get_integration(ctx, pk)

@@ -23,6 +23,7 @@ class Integration(Base):
         # must not reach another account's connection). PostgreSQL sequences never reuse anyway.
         {"sqlite_autoincrement": True},
     )
+    __mapper_args__ = {"eager_defaults": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     project_id: Mapped[int] = mapped_column(Integer, ForeignKey("projects.id", ondelete="CASCADE"))
@@ -38,6 +39,8 @@ class Integration(Base):
     )
     # Health (patchbay.integration.health): kept on the row so a page of integrations is one query.
     # healthy | unknown | refresh_failed | reauthorization_required; the detail is safe to show.
-    health_status: Mapped[str] = mapped_column(String(32), default="unknown", server_default=text("'unknown'"))
+    # A server default only (no Python one), fetched back on insert (eager_defaults below), so an
+    # INSERT that names no health column stays valid against databases from before migration 0007.
+    health_status: Mapped[str] = mapped_column(String(32), server_default=text("'unknown'"))
     health_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     health_checked_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from patchbay.activity.service import record_activity
 from patchbay.integration.health import HEALTHY, REFRESH_DETAILS, set_health
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.kit.errors import (
@@ -209,10 +210,20 @@ async def _refresh_under_lock(
         if not force and in_backoff(config, now):
             return FreshToken(row.kind, secrets, config, row.errors or "", failure="backoff")
 
+        started = time.monotonic()
         answer, used_fallback = await refresh_with_fallback(
             runtime.settings, provider, config, str(secrets["refresh_token"])
         )
         now = time.time()
+        await record_activity(
+            session,
+            integration_id=row.id,
+            team_id=row.project_id,
+            action="refresh",
+            outcome="success" if answer.ok else answer.failure or "other",
+            status_code=answer.status,
+            duration_ms=(time.monotonic() - started) * 1000,
+        )
         if answer.ok:
             new_config, new_secrets = record_success(provider, config, secrets, answer.data, now)
             if used_fallback:

@@ -6,7 +6,7 @@ Rows already marked TOKEN_REFRESH_FAILED start as refresh_failed, or reauthoriza
 the refresh bookkeeping says the provider refused the grant; every other row starts unknown.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
