@@ -21,10 +21,11 @@ from tests.provider_resources.helpers import slack_integration
 from tests.support.factory import Factory, Tenant
 
 SENTINEL = "SENTINEL-health-check-twilio-token-77c1"
-# OAuth kinds checked with their catalogue token-info call, connected through the sandbox.
+# OAuth kinds checked with their catalogue token-info call (Asana: its own check), connected
+# through the sandbox.
 TOKEN_INFO_KINDS = [
     "linear", "clickup", "hubspot", "google-sheets", "intercom", "snapchat", "pinterest-ads",
-    "meta-ads", "instagram",
+    "meta-ads", "instagram", "asana",
 ]  # fmt: skip
 
 
