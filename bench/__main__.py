@@ -221,9 +221,11 @@ class Bench:
         self.servers.append(server.start())
         return server
 
-    def start_baseline(self, url: str) -> Server:
+    def start_baseline(self, url: str, *, health: bool = True) -> Server:
         port = free_port()
         env = self.server_env(url, port)
+        # A tree from before issue 12 (--src) answers no `health`: the baseline then serves none either.
+        env["BENCH_BASELINE_HEALTH"] = "1" if health else "0"
         env["BENCH_BASELINE_DSN"] = driver_dsn(url)
         env["BENCH_SITE_URL"] = f"http://127.0.0.1:{port}"
         server = Server("baseline", baseline_command(port, self.args.workers), env, port, self.workdir)
@@ -519,7 +521,8 @@ class Bench:
         patchbay_list_body = httpx.get(list_target.url, headers=auth, timeout=30).json()
         self.stop(server)
 
-        baseline = self.start_baseline(url)
+        results = patchbay_list_body.get("results") or [{}]
+        baseline = self.start_baseline(url, health="health" in results[0])
         baseline_target = Target("baseline list", baseline.base_url + base)
         baseline_body = httpx.get(baseline_target.url, timeout=30).json()
         if (

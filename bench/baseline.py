@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -21,9 +22,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from patchbay.integration.display_name import display_name
+from patchbay.providers.catalog import get_provider
 
-LIST_SQL = """
-SELECT i.id, i.kind, i.integration_id, i.config, i.errors, i.created_at, i.created_by_id,
+_LIST_SQL = """
+SELECT i.id, i.kind, i.integration_id, i.config, i.errors, i.created_at, i.created_by_id,{health}
        u.uuid AS cb_uuid, u.distinct_id AS cb_distinct_id, u.first_name AS cb_first_name,
        u.last_name AS cb_last_name, u.email AS cb_email, u.is_email_verified AS cb_is_email_verified,
        count(*) OVER () AS total
@@ -32,6 +34,14 @@ WHERE i.project_id = $1
 ORDER BY i.created_at, i.id
 LIMIT $2 OFFSET $3
 """
+# Patchbay answers a `health` object on every integration (issue 12): the baseline serves it too,
+# unless the bench compares a tree from before it (BENCH_BASELINE_HEALTH=0).
+WITH_HEALTH = os.environ.get("BENCH_BASELINE_HEALTH", "1") != "0"
+LIST_SQL = _LIST_SQL.format(
+    health="\n       i.health_status, i.health_detail, i.health_checked_at," if WITH_HEALTH else ""
+)
+_slack = get_provider("slack")
+SLACK_REQUESTS_FILES_WRITE = _slack is not None and "files:write" in _slack.scope.split(",")
 SITE = os.environ.get("BENCH_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The session settings of Patchbay's engine (patchbay.kit.db.SERVER_SETTINGS, so the same plans),
 # written out: importing kit.db would load SQLAlchemy into the baseline (~20 MB a worker).
@@ -54,7 +64,7 @@ def _row(r: asyncpg.Record) -> dict[str, Any]:
             "role_at_organization": None,
         }
     config = r["config"] if r["config"] is not None else {}
-    return {
+    body = {
         "id": r["id"],
         "kind": r["kind"],
         "config": config,
@@ -64,6 +74,31 @@ def _row(r: asyncpg.Record) -> dict[str, Any]:
         "display_name": display_name(
             r["kind"], r["integration_id"], config if isinstance(config, dict) else {}
         ),
+        "files_write_requestable": r["kind"] == "slack" and SLACK_REQUESTS_FILES_WRITE,
+        "installation_shared": None,
+        "installation_status": None,
+    }
+    if WITH_HEALTH:
+        body["health"] = _health(r, config if isinstance(config, dict) else {})
+    return body
+
+
+def _iso(value: float) -> str:
+    return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _health(r: asyncpg.Record, config: dict[str, Any]) -> dict[str, Any]:
+    refreshed_at, expires_in = config.get("refreshed_at"), config.get("expires_in")
+    refreshed = float(refreshed_at) if isinstance(refreshed_at, int | float) else None
+    checked = r["health_checked_at"]
+    return {
+        "status": r["health_status"],
+        "detail": r["health_detail"],
+        "expires_at": _iso(refreshed + float(expires_in))
+        if refreshed is not None and isinstance(expires_in, int | float)
+        else None,
+        "last_refreshed_at": _iso(refreshed) if refreshed is not None else None,
+        "last_checked_at": checked.isoformat().replace("+00:00", "Z") if checked is not None else None,
     }
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from patchbay.activity.api import router as activity_router
 from patchbay.connect.api import page_router as connect_page_router
 from patchbay.connect.api import router as connect_router
 from patchbay.domain_connect.api import router as domain_connect_router
 from patchbay.email_sender.api import router as email_sender_router
 from patchbay.integration.api import router as integration_router
+from patchbay.integration_check.api import router as integration_check_router
 from patchbay.oauth.api import callback_router as oauth_callback_router
 from patchbay.oauth.api import router as oauth_router
 from patchbay.operations.api import router as operations_router
@@ -29,6 +31,8 @@ PROJECT_ROUTERS: list[APIRouter] = [
     email_sender_router,
     connect_router,
     webhook_router,
+    integration_check_router,
+    activity_router,
 ]
 
 # Mounted under /api/organizations/{organization_id}.

@@ -257,6 +257,7 @@ async def test_patch_renames_and_changes_mail_from(
         "files_write_requestable",
         "installation_shared",
         "installation_status",
+        "health",
     ]
     blank = await client.patch(url, headers=tenant.headers, json={"config": {"name": ""}})
     assert blank.status_code == 400 and blank.json()["attr"] == "name"

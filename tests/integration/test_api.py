@@ -34,8 +34,13 @@ async def test_integration_object_shape(client: httpx.AsyncClient, tenant: Tenan
     body = (await client.get(f"{tenant.base}/integrations/{row.id}/", headers=tenant.headers)).json()
     assert list(body) == [
         "id", "kind", "config", "created_at", "created_by", "errors", "display_name",
-        "files_write_requestable", "installation_shared", "installation_status",
+        "files_write_requestable", "installation_shared", "installation_status", "health",
     ]  # fmt: skip
+    # Patchbay's own field comes last; a row made outside the API was never verified.
+    assert body["health"] == {
+        "status": "unknown", "detail": None, "expires_at": None, "last_refreshed_at": None,
+        "last_checked_at": None,
+    }  # fmt: skip
     assert (body["files_write_requestable"], body["installation_shared"], body["installation_status"]) == (
         False, None, None,
     )  # fmt: skip

@@ -137,7 +137,7 @@ async def test_transient_failures_with_dead_token(
 ) -> None:  # fmt: skip
     pk = await connect(client, tenant, "linear")
     aged = await age(runtime, pk, 4000)  # past the real expiry: the old token is no use
-    sandbox.state.inject("linear", mode, path_contains="/oauth/token")
+    sandbox.state.inject("linear", mode, count=2, path_contains="/oauth/token")  # 5xx is retried once
     with pytest.raises(error):
         await ensure_fresh_token(runtime, aged)
     stored = await row(runtime, pk)
@@ -163,12 +163,24 @@ async def test_failure_with_still_valid_token_keeps_serving_it(
 ) -> None:
     pk = await connect(client, tenant, "linear")
     aged = await age(runtime, pk, 2000)  # past half-life, not past expiry
-    sandbox.state.inject("linear", "500", path_contains="/oauth/token")
+    sandbox.state.inject("linear", "500", count=2, path_contains="/oauth/token")
     fresh = await ensure_fresh_token(runtime, aged)
     assert fresh.access_token == secrets_of(runtime, aged)["access_token"]
     # In backoff now: no second provider call until the backoff ends.
     await ensure_fresh_token(runtime, await row(runtime, pk))
-    assert sandbox.state.count_calls("linear", "/oauth/token", "POST") == 2  # the exchange and one refresh
+    # The exchange and one refresh (its 5xx retried once in the call).
+    assert sandbox.state.count_calls("linear", "/oauth/token", "POST") == 3
+
+
+async def test_one_5xx_is_retried_in_the_call(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    pk = await connect(client, tenant, "linear")
+    await age(runtime, pk, 3000)
+    sandbox.state.inject("linear", "503", count=1, path_contains="/oauth/token")
+    assert (await refresh_integration(runtime, pk, tenant.project.id)).refreshed
+    assert sandbox.state.count_calls("linear", "/oauth/token", "POST") == 3  # exchange, 503, success
+    assert (await row(runtime, pk)).health_status == "healthy"
 
 
 async def test_success_after_failure_clears_errors(
@@ -176,7 +188,7 @@ async def test_success_after_failure_clears_errors(
 ) -> None:
     pk = await connect(client, tenant, "linear")
     await age(runtime, pk, 3000)
-    sandbox.state.inject("linear", "500", path_contains="/oauth/token")
+    sandbox.state.inject("linear", "500", count=2, path_contains="/oauth/token")
     await refresh_integration(runtime, pk, tenant.project.id)
     assert (await row(runtime, pk)).errors == TOKEN_REFRESH_FAILED
     result = await refresh_integration(runtime, pk, tenant.project.id, force=True)

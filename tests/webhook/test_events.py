@@ -43,7 +43,7 @@ async def test_each_integration_event_reaches_the_endpoint(
     pk = await connect(client, tenant, "linear")  # the OAuth callback creates it
     secrets_seen += [v for v in secrets_of(runtime, await row(runtime, pk)).values() if isinstance(v, str)]
     await _age(runtime, pk)
-    sandbox.state.inject("linear", "500", path_contains="/oauth/token")
+    sandbox.state.inject("linear", "500", count=2, path_contains="/oauth/token")  # retried once in the call
     assert (await refresh_integration(runtime, pk, tenant.project.id)).failure == "http_5xx"
     await refresh_integration(runtime, pk, tenant.project.id, force=True)  # works again: recovered
     secrets_seen += [v for v in secrets_of(runtime, await row(runtime, pk)).values() if isinstance(v, str)]
@@ -73,6 +73,7 @@ async def test_each_integration_event_reaches_the_endpoint(
         ("integration.refresh_failed", pk),
         ("integration.recovered", pk),
         ("integration.reauthorization_required", pk),
+        ("integration.recovered", pk),  # reconnecting the same account clears the failure
         ("integration.updated", pk),
         ("integration.created", made.json()["id"]),
         ("integration.deleted", pk),
@@ -81,12 +82,16 @@ async def test_each_integration_event_reaches_the_endpoint(
     assert by_type["integration.refresh_failed"]["data"]["error"]["code"] == "http_5xx"
     assert by_type["integration.reauthorization_required"]["data"]["error"]["code"] == "invalid_grant"
     assert "error" not in by_type["integration.recovered"]["data"]
+    assert by_type["integration.reauthorization_required"]["data"]["integration"]["health"]["status"] == (
+        "reauthorization_required"
+    )
+    assert by_type["integration.updated"]["data"]["integration"]["health"]["status"] == "healthy"
     assert by_type["integration.refresh_failed"]["data"]["integration"]["errors"] == "TOKEN_REFRESH_FAILED"
     created = by_type["integration.created"]["data"]["integration"]
     api_object = (
         await client.get(f"{tenant.base}/integrations/{made.json()['id']}/", headers=tenant.headers)
     ).json()
-    assert payloads[5]["data"]["integration"] == api_object  # the object the API returns
+    assert payloads[6]["data"]["integration"] == api_object  # the object the API returns
     assert list(created) == list(api_object)
     assert len({p["id"] for p in payloads}) == len(payloads)
     assert all(p["id"].startswith("evt_") and p["project_id"] == tenant.project.id for p in payloads)

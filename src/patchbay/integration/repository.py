@@ -25,6 +25,9 @@ _COLUMNS = (
     Integration.errors,
     Integration.created_at,
     Integration.created_by_id,
+    Integration.health_status,
+    Integration.health_detail,
+    Integration.health_checked_at,
     *CREATED_BY_COLUMNS,
 )
 

@@ -31,6 +31,19 @@ class UserBasic(BaseModel):
     role_at_organization: str | None = None
 
 
+class IntegrationHealth(BaseModel):
+    """Whether the connection works, as Patchbay last learnt it (docs/health.md). `detail` says
+    why in words safe to show; `expires_at` is when the stored access token stops working (null
+    when it does not expire), `last_refreshed_at` when it was issued (connect or refresh),
+    `last_checked_at` when `POST …/check/` last ran the kind's verification call."""
+
+    status: Literal["healthy", "unknown", "refresh_failed", "reauthorization_required"]
+    detail: str | None
+    expires_at: datetime | None
+    last_refreshed_at: datetime | None
+    last_checked_at: datetime | None
+
+
 class IntegrationOut(BaseModel):
     """A project integration. `config` holds the non-secret settings; secrets never leave the server."""
 
@@ -48,6 +61,7 @@ class IntegrationOut(BaseModel):
     installation_status: Literal["connected", "unavailable"] | None = Field(
         description="GitHub installations only; null otherwise."
     )
+    health: IntegrationHealth = Field(description="Patchbay's own: the connection's health.")
 
 
 class IntegrationPage(BaseModel):

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from patchbay.account.user_basic import created_by
 from patchbay.integration import events
 from patchbay.integration.display_name import display_name
+from patchbay.integration.health import HEALTHY, UNKNOWN, health_object, set_health
 from patchbay.integration.kind_names import DEPRECATED_KINDS, known_kinds
 from patchbay.integration.kinds import BuiltIntegration, builder_for
 from patchbay.integration.repository import IntegrationRepository
@@ -53,6 +54,8 @@ def serialize(row: Row, creators: dict[int, dict[str, Any] | None] | None = None
         "installation_status": (
             ("unavailable" if row["errors"] else "connected") if row["kind"] == "github" else None
         ),
+        # Patchbay's own (CONTRACT §6.3): read from the row's columns, no query of its own.
+        "health": health_object(row),
     }
 
 
@@ -124,6 +127,9 @@ async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegrati
                 existing.created_by_id = ctx.user.id
                 existing.errors = ""
                 row = existing
+                # Reconnecting the same account clears any failure state (`integration.recovered`
+                # when it was failing, besides `integration.updated`).
+                await set_health(ctx.session, row, HEALTHY if built.verified else UNKNOWN)
                 # Before the flush: the UPDATE takes the row lock, and concurrent reconnects of the same
                 # row wait for it only until the commit, not through the webhook outbox's writes too.
                 await events.integration_changed(ctx.session, events.INTEGRATION_UPDATED, row)
@@ -136,6 +142,7 @@ async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegrati
                     sensitive_config=encrypt_secrets(ctx.runtime, built.sensitive_config),
                     errors="",
                     created_by_id=ctx.user.id,
+                    health_status=HEALTHY if built.verified else UNKNOWN,
                 )
                 await events.integration_changed(ctx.session, events.INTEGRATION_CREATED, row)
             await ctx.session.commit()

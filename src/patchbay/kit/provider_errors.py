@@ -11,6 +11,14 @@
 | UNREACHABLE    | 503 (timeout, connection refused/reset)                                 |
 
 A provider can answer some failures in its own words (Slack does): see `providers.base`.
+
+The same model is the failure taxonomy of a connection's health (docs/health.md), shared by the
+token refresher, resource lists, checks and the proxy: a *transient* failure (UNAVAILABLE,
+UNREACHABLE, RATE_LIMITED: timeouts, connection errors, 5xx, 429) leaves the grant alone, is retried
+with back-off and makes the health `refresh_failed`; a *permanent* one (AUTH, PERMISSION,
+NOT_FOUND from a verification call: invalid_grant, a revoked token, refused credentials) makes it
+`reauthorization_required`: only a person connecting again repairs it. `health_after` and
+`refresh_failure` are the only places that decide this.
 """
 
 from __future__ import annotations
@@ -87,6 +95,49 @@ def to_api_error(error: UpstreamError, name: str) -> APIError:
     if error.failure is Failure.NOT_FOUND:
         return ValidationError(f"{name} could not find the requested resource.")
     return ProviderUnavailable(f"{name} answered with an error. Please try again later.")
+
+
+# --- the failure taxonomy of a connection's health ---------------------------------------------
+HEALTHY = "healthy"
+UNKNOWN = "unknown"
+REFRESH_FAILED = "refresh_failed"
+REAUTHORIZATION_REQUIRED = "reauthorization_required"
+HEALTH_STATUSES = (HEALTHY, UNKNOWN, REFRESH_FAILED, REAUTHORIZATION_REQUIRED)
+
+TRANSIENT = frozenset({Failure.UNAVAILABLE, Failure.UNREACHABLE, Failure.RATE_LIMITED})
+PERMANENT = frozenset({Failure.AUTH, Failure.PERMISSION, Failure.NOT_FOUND})
+
+# The refresher's failure codes (oauth.token_requests.RefreshAnswer.failure, plus "unreadable"
+# secrets and a "terminal" row) in the model. invalid_client and other 4xx answers say our client
+# registration or the request is wrong, not that the user's grant is: transient for the grant,
+# retried with back-off while an operator fixes the client.
+_REFRESH_FAILURES = {
+    "invalid_grant": Failure.AUTH,
+    "unreadable": Failure.AUTH,
+    "terminal": Failure.AUTH,
+    "rate_limited": Failure.RATE_LIMITED,
+    "network": Failure.UNREACHABLE,
+    "http_5xx": Failure.UNAVAILABLE,
+    "invalid_client": Failure.UNAVAILABLE,
+    "other": Failure.UNAVAILABLE,
+}
+
+
+def refresh_failure(code: str) -> Failure:
+    """The model's class of a refresher failure code (unknown codes are transient)."""
+    return _REFRESH_FAILURES.get(code, Failure.UNAVAILABLE)
+
+
+def is_transient(failure: Failure) -> bool:
+    return failure in TRANSIENT
+
+
+def health_after(failure: Failure, current: str) -> str:
+    """The health status a failure leaves a connection in. A transient failure never overrules a
+    permanent verdict: an outage says nothing about a grant the provider already refused."""
+    if failure in PERMANENT:
+        return REAUTHORIZATION_REQUIRED
+    return REAUTHORIZATION_REQUIRED if current == REAUTHORIZATION_REQUIRED else REFRESH_FAILED
 
 
 # --- helpers shared by the httpx-based clients ------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from patchbay.models.base import Base, JSONType, utcnow
@@ -23,6 +23,7 @@ class Integration(Base):
         # must not reach another account's connection). PostgreSQL sequences never reuse anyway.
         {"sqlite_autoincrement": True},
     )
+    __mapper_args__ = {"eager_defaults": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     project_id: Mapped[int] = mapped_column(Integer, ForeignKey("projects.id", ondelete="CASCADE"))
@@ -36,3 +37,10 @@ class Integration(Base):
     created_by_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    # Health (patchbay.integration.health): kept on the row so a page of integrations is one query.
+    # healthy | unknown | refresh_failed | reauthorization_required; the detail is safe to show.
+    # A server default only (no Python one), fetched back on insert (eager_defaults below), so an
+    # INSERT that names no health column stays valid against databases from before migration 0007.
+    health_status: Mapped[str] = mapped_column(String(32), server_default=text("'unknown'"))
+    health_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    health_checked_at: Mapped[datetime | None] = mapped_column(nullable=True)

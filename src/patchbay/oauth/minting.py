@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from patchbay.integration.health import publish_health_change
-from patchbay.kit.provider_errors import Failure, UpstreamError
+from patchbay.integration.health import HEALTHY, REFRESH_DETAILS, set_health
+from patchbay.kit.provider_errors import Failure, UpstreamError, health_after, refresh_failure
 from patchbay.models import TOKEN_REFRESH_FAILED, Integration
+from patchbay.oauth.metrics import count_refresh
 from patchbay.providers.base import TokenMinter
 
 log = logging.getLogger("patchbay.oauth.minting")
@@ -51,7 +52,6 @@ async def mint_locked(
     secrets: dict[str, Any],
     *,
     force: bool,
-    health_before: str,
 ) -> Any:
     """Inside `refresh._refresh_under_lock`'s transaction, the row locked and read fresh."""
     from patchbay.oauth.refresh import BACKOFF_KEYS, FreshToken, in_backoff, record_failure
@@ -71,7 +71,9 @@ async def mint_locked(
         failure = FAILURE_NAMES[exc.failure]
         row.config = record_failure(config, failure, time.time())
         row.errors = TOKEN_REFRESH_FAILED
-        await publish_health_change(session, row, health_before, failure)
+        count_refresh(row.kind, failure)
+        status = health_after(refresh_failure(failure), row.health_status)
+        await set_health(session, row, status, detail=REFRESH_DETAILS[status], code=failure)
         log.warning(
             "token mint failed",
             extra={"kind": row.kind, "integration": row.id, "failure": failure, "reason": exc.reason},
@@ -90,6 +92,7 @@ async def mint_locked(
     row.config = new_config
     row.sensitive_config = runtime.keyring.encrypt_json(new_secrets)
     row.errors = ""
-    await publish_health_change(session, row, health_before)
+    count_refresh(row.kind, "success")
+    await set_health(session, row, HEALTHY)
     log.info("token minted", extra={"kind": row.kind, "integration": row.id})
     return FreshToken(row.kind, new_secrets, new_config, "", refreshed=True)

@@ -9,8 +9,9 @@ Public entry points (used by provider_resources and `patchbay serve`):
         502/503/429 when the provider failed transiently and the old token is already unusable.
 
     await refresh_due_integrations(runtime) -> int
-        One pass of the background refresher: refreshes every row past its half-life that is not
-        in backoff or terminal. Returns how many were refreshed.
+        One pass of the background refresher: refreshes every row past its half-life, and every
+        refreshable row whose token is a day old however long it lives (providers expire idle
+        grants), that is not in backoff or terminal. Returns how many were refreshed.
 
     await run_background_refresher(runtime, interval=60.0, stop=None)
         The loop `patchbay serve` runs (unless disabled).
@@ -25,7 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from patchbay.integration.health import publish_health_change, status_of
+from patchbay.activity.service import record_activity
+from patchbay.integration.health import HEALTHY, REFRESH_DETAILS, set_health
 from patchbay.kit.crypto import UndecryptableSecret
 from patchbay.kit.errors import (
     NotFound,
@@ -34,9 +36,11 @@ from patchbay.kit.errors import (
     ProviderUnreachable,
     ValidationError,
 )
+from patchbay.kit.provider_errors import health_after, refresh_failure
 from patchbay.models import TOKEN_REFRESH_FAILED, Integration
 from patchbay.oauth import minting, repository
-from patchbay.oauth.token_requests import RefreshAnswer, request_refresh
+from patchbay.oauth.metrics import count_refresh
+from patchbay.oauth.token_requests import refresh_with_fallback
 from patchbay.providers import registry
 from patchbay.providers.catalog import OAuthProvider
 
@@ -54,6 +58,9 @@ TERMINAL_INVALID_GRANTS = 5
 # A token this close to its real expiry is treated as expired.
 EXPIRY_MARGIN = 30
 STATE_RETENTION = timedelta(days=1)
+# Every refreshable grant is refreshed at least this often, used or not: some providers expire a
+# refresh token that has not been used for a while (Google after six months idle, others sooner).
+IDLE_REFRESH_SECONDS = 24 * 3600
 
 RECONNECT = (
     "This integration's authentication token could not be refreshed. Please reconnect or disconnect "
@@ -110,6 +117,17 @@ def hard_expired(kind: str, config: dict[str, Any], now: float) -> bool:
     return now > float(refreshed_at) + expires_in - EXPIRY_MARGIN
 
 
+def idle_too_long(config: dict[str, Any], secrets: dict[str, Any], now: float) -> bool:
+    """A refreshable token last issued a day or more ago (the background refresher's daily rule)."""
+    if not secrets.get("refresh_token"):
+        return False
+    refreshed_at = config.get("refreshed_at")
+    try:
+        return refreshed_at is None or now - float(refreshed_at) >= IDLE_REFRESH_SECONDS
+    except (TypeError, ValueError):
+        return True
+
+
 def in_backoff(config: dict[str, Any], now: float) -> bool:
     next_at = config.get("refresh_next_attempt_at")
     return next_at is not None and float(next_at) > now
@@ -159,33 +177,15 @@ def record_success(
 
 
 # --- the refresh itself ------------------------------------------------------------------------------
-async def _call_provider(
-    runtime: Any, provider: OAuthProvider, config: dict[str, Any], refresh_token: str
-) -> tuple[RefreshAnswer, bool]:
-    """(answer, used the fallback client). A configured fallback client is tried when the primary fails."""
-    settings = runtime.settings
-    client_id = settings.kind_setting(provider.kind, "CLIENT_ID") or ""
-    client_secret = settings.kind_setting(provider.kind, "CLIENT_SECRET") or ""
-    answer = await request_refresh(settings, provider, config, refresh_token, client_id, client_secret)
-    if answer.ok:
-        return answer, False
-    fb_id = settings.kind_setting(provider.kind, "FALLBACK_CLIENT_ID")
-    fb_secret = settings.kind_setting(provider.kind, "FALLBACK_CLIENT_SECRET")
-    if fb_id and fb_secret:
-        retry = await request_refresh(settings, provider, config, refresh_token, fb_id, fb_secret)
-        if retry.ok:
-            return retry, True
-    return answer, False
-
-
-async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: bool) -> FreshToken:
+async def _refresh_under_lock(
+    runtime: Any, pk: int, project_id: int, force: bool, daily: bool = False
+) -> FreshToken:
     async with runtime.db.session() as session, session.begin():
         row = await repository.lock_integration(session, pk, project_id, sqlite=runtime.db.is_sqlite)
         if row is None:
             raise NotFound()
         provider = registry.oauth_provider(row.kind)
         config: dict[str, Any] = dict(row.config or {})
-        health_before = status_of(row.errors, config)
         now = time.time()
         try:
             secrets: dict[str, Any] = runtime.keyring.decrypt_json(row.sensitive_config)
@@ -193,26 +193,42 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
             if not config.get("refresh_terminal"):
                 row.config = record_failure(config, "unreadable", now)
                 row.errors = TOKEN_REFRESH_FAILED
-                await publish_health_change(session, row, health_before, "unreadable")
+                count_refresh(row.kind, "unreadable")
+                await _record_failure_health(session, row, "unreadable")
             return FreshToken(row.kind, {}, dict(row.config), TOKEN_REFRESH_FAILED, failure="unreadable")
         current = FreshToken(row.kind, secrets, config, row.errors or "")
         minter = registry.token_minter(row.kind)
         if minter is not None:  # GitHub App installations: a new token, not a refresh grant
             return await minting.mint_locked(
-                runtime, session, row, minter, secrets, force=force, health_before=health_before
+                runtime, session, row, minter, secrets, force=force
             )
         if provider is None or not secrets.get("refresh_token"):
             return current
         # Re-read under the lock: another request or process may have refreshed meanwhile.
-        if not force and not wants_refresh(row.kind, config, secrets, row.errors or "", now):
+        due = wants_refresh(row.kind, config, secrets, row.errors or "", now) or (
+            daily and idle_too_long(config, secrets, now)
+        )
+        if not force and not due:
             return current
         if config.get("refresh_terminal"):
             return FreshToken(row.kind, secrets, config, row.errors or "", failure="terminal")
         if not force and in_backoff(config, now):
             return FreshToken(row.kind, secrets, config, row.errors or "", failure="backoff")
 
-        answer, used_fallback = await _call_provider(runtime, provider, config, str(secrets["refresh_token"]))
+        started = time.monotonic()
+        answer, used_fallback = await refresh_with_fallback(
+            runtime.settings, provider, config, str(secrets["refresh_token"])
+        )
         now = time.time()
+        await record_activity(
+            session,
+            integration_id=row.id,
+            team_id=row.project_id,
+            action="refresh",
+            outcome="success" if answer.ok else answer.failure or "other",
+            status_code=answer.status,
+            duration_ms=(time.monotonic() - started) * 1000,
+        )
         if answer.ok:
             new_config, new_secrets = record_success(provider, config, secrets, answer.data, now)
             if used_fallback:
@@ -222,7 +238,8 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
             row.config = new_config
             row.sensitive_config = runtime.keyring.encrypt_json(new_secrets)
             row.errors = ""
-            await publish_health_change(session, row, health_before)
+            count_refresh(row.kind, "success")
+            await set_health(session, row, HEALTHY)
             log.info("oauth token refreshed", extra={"kind": row.kind, "integration": pk})
             return FreshToken(row.kind, new_secrets, new_config, "", refreshed=True)
         # A failed refresh touches only errors and the bookkeeping in config; secrets stay as they were.
@@ -230,7 +247,8 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
         new_config = record_failure(config, failure, now)
         row.config = new_config
         row.errors = TOKEN_REFRESH_FAILED
-        await publish_health_change(session, row, health_before, failure)
+        count_refresh(row.kind, failure)
+        await _record_failure_health(session, row, failure)
         log.warning(
             "oauth token refresh failed",
             extra={"kind": row.kind, "integration": pk, "failure": failure, "status": answer.status},
@@ -245,12 +263,22 @@ async def _refresh_under_lock(runtime: Any, pk: int, project_id: int, force: boo
         )
 
 
-async def refresh_integration(runtime: Any, pk: int, project_id: int, *, force: bool = False) -> FreshToken:
+async def _record_failure_health(session: Any, row: Integration, failure: str) -> None:
+    """The health a failed refresh leaves (kit.provider_errors' taxonomy), with its event."""
+    status = health_after(refresh_failure(failure), row.health_status)
+    await set_health(session, row, status, detail=REFRESH_DETAILS[status], code=failure)
+
+
+async def refresh_integration(
+    runtime: Any, pk: int, project_id: int, *, force: bool = False, daily: bool = False
+) -> FreshToken:
     """Refresh one row now if it still needs it: single-flight in this process, row lock across
-    processes, decision re-made on the row read under the lock."""
-    key = f"oauth-refresh:{pk}:{'force' if force else 'due'}"
+    processes, decision re-made on the row read under the lock. `daily` also counts a token issued
+    a day ago as due (the background refresher's rule for idle grants)."""
+    mode = "force" if force else "daily" if daily else "due"
+    key = f"oauth-refresh:{pk}:{mode}"
     result: FreshToken = await runtime.single_flight.run(
-        key, lambda: _refresh_under_lock(runtime, pk, project_id, force)
+        key, lambda: _refresh_under_lock(runtime, pk, project_id, force, daily)
     )
     return result
 
@@ -323,7 +351,8 @@ async def _ensure_minted(runtime: Any, integration: Integration, current: FreshT
 
 # --- background refresher ----------------------------------------------------------------------------
 async def refresh_due_integrations(runtime: Any) -> int:
-    """Refresh every OAuth row past its half-life (or failed and out of backoff). Returns the count."""
+    """Refresh every OAuth row past its half-life, failed and out of backoff, or holding a token
+    issued a day ago (so idle grants stay alive). Returns the count."""
     async with runtime.db.transaction() as session:
         # Spent and abandoned OAuth attempts are kept a day (for support), then dropped.
         await repository.OAuthStateRepository(session).purge_expired(datetime.now(UTC) - STATE_RETENTION)
@@ -339,10 +368,11 @@ async def refresh_due_integrations(runtime: Any) -> int:
             secrets = runtime.keyring.decrypt_json(row.sensitive_config)
         except UndecryptableSecret:
             secrets = {"refresh_token": "?"}  # let the locked path mark it terminal
-        if not wants_refresh(row.kind, config, secrets, row.errors or "", now):
+        due = wants_refresh(row.kind, config, secrets, row.errors or "", now)
+        if not due and not idle_too_long(config, secrets, now):
             continue
         try:
-            result = await refresh_integration(runtime, row.id, row.project_id)
+            result = await refresh_integration(runtime, row.id, row.project_id, daily=not due)
         except Exception:  # noqa: BLE001 - one bad row never stops the pass
             log.exception("background refresh failed", extra={"integration": row.id})
             continue

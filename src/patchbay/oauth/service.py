@@ -247,7 +247,7 @@ async def build_from_code(ctx: ProjectContext, kind: str, config: dict[str, Any]
         raise ValidationError("An OAuth code must be provided", attr="code")
     verifier = await consume_state(ctx.runtime, row)
     account = await exchange.exchange_code(ctx.runtime.settings, provider, code, verifier)
-    return BuiltIntegration(account.integration_id, account.config, account.secrets)
+    return BuiltIntegration(account.integration_id, account.config, account.secrets, verified=True)
 
 
 def builder_for_kind(

@@ -9,6 +9,8 @@ import httpx
 
 from patchbay.config import Settings
 from patchbay.kit.http import outbound_client
+from patchbay.kit.provider_errors import Failure, UpstreamError
+from patchbay.kit.retry import RetryPolicy, with_retries
 from patchbay.oauth.authorize import http_timeout
 from patchbay.oauth.token_endpoint import TokenAnswer, post_token
 from patchbay.providers import registry
@@ -63,6 +65,55 @@ async def request_refresh(
     if answer.ok:
         return RefreshAnswer(True, answer.data, status=answer.status)
     return RefreshAnswer(False, answer.data, classify(provider, answer), answer.status, answer.retry_after)
+
+
+# In-call retries of a refresh answered 5xx (short: a request may be waiting on it).
+REFRESH_RETRY = RetryPolicy(attempts=2, backoff=0.2)
+
+
+async def _request_with_retries(
+    settings: Settings, provider: OAuthProvider, config: dict[str, Any], refresh_token: str, client_id: str,
+    client_secret: str,
+) -> RefreshAnswer:
+    """One refresh, a 5xx answer retried under kit.retry's policy (the provider issued nothing, so
+    the same refresh token is still good). A timeout is not retried here: the provider may have
+    rotated the token before the answer was lost, and a second try would read as invalid_grant.
+    The row's own back-off (record_failure) takes it from there."""
+
+    async def attempt() -> RefreshAnswer:
+        answer = await request_refresh(settings, provider, config, refresh_token, client_id, client_secret)
+        if answer.failure == "http_5xx":
+            raise _RetryableRefresh(answer)
+        return answer
+
+    try:
+        return await with_retries(attempt, REFRESH_RETRY)
+    except _RetryableRefresh as exc:
+        return exc.answer
+
+
+class _RetryableRefresh(UpstreamError):
+    def __init__(self, answer: RefreshAnswer) -> None:
+        super().__init__("oauth", Failure.UNAVAILABLE, f"http {answer.status}")
+        self.answer = answer
+
+
+async def refresh_with_fallback(
+    settings: Settings, provider: OAuthProvider, config: dict[str, Any], refresh_token: str
+) -> tuple[RefreshAnswer, bool]:
+    """(answer, used the fallback client). A configured fallback client is tried when the primary fails."""
+    client_id = settings.kind_setting(provider.kind, "CLIENT_ID") or ""
+    client_secret = settings.kind_setting(provider.kind, "CLIENT_SECRET") or ""
+    answer = await _request_with_retries(settings, provider, config, refresh_token, client_id, client_secret)
+    if answer.ok:
+        return answer, False
+    fb_id = settings.kind_setting(provider.kind, "FALLBACK_CLIENT_ID")
+    fb_secret = settings.kind_setting(provider.kind, "FALLBACK_CLIENT_SECRET")
+    if fb_id and fb_secret:
+        retry = await request_refresh(settings, provider, config, refresh_token, fb_id, fb_secret)
+        if retry.ok:
+            return retry, True
+    return answer, False
 
 
 def revoke_url(settings: Settings, provider: OAuthProvider, config: dict[str, Any]) -> str | None:

@@ -63,6 +63,13 @@ INTEGRATION_EXAMPLE: dict[str, Any] = {
     "files_write_requestable": False,
     "installation_shared": None,
     "installation_status": None,
+    "health": {
+        "status": "healthy",
+        "detail": None,
+        "expires_at": None,
+        "last_refreshed_at": None,
+        "last_checked_at": "2026-02-01T08:00:00Z",
+    },
 }
 
 # The probes answer without an API key (/metrics too, unless the operator gives it a token).

@@ -13,8 +13,9 @@ from typing import Any, NoReturn, TypeVar
 from patchbay.config import Settings
 from patchbay.integration import events
 from patchbay.integration import service as integrations
+from patchbay.integration.health import REAUTHORIZATION_REQUIRED, set_health
 from patchbay.kit.errors import APIError, Throttled, ValidationError
-from patchbay.kit.provider_errors import Failure, UpstreamError
+from patchbay.kit.provider_errors import AUTH_INVALID_DETAIL, Failure, UpstreamError
 from patchbay.models import TOKEN_REFRESH_FAILED, Integration
 from patchbay.oauth.refresh import FreshToken, ensure_fresh_token
 from patchbay.provider_resources.failures import marks_integration, to_api_error
@@ -200,9 +201,22 @@ class IntegrationResources:
             "provider read failed",
             extra={"kind": row.kind, "integration": row.id, "failure": error.failure.value, "reason": error.reason},
         )
-        if marks_integration(row.kind, error.failure) and row.errors != TOKEN_REFRESH_FAILED:
-            # Only `errors` changes: config, secrets and cached lists stay as they were.
-            await integrations.repository(self.ctx).update_fields(row.id, errors=TOKEN_REFRESH_FAILED)
+        marks = marks_integration(row.kind, error.failure) and row.errors != TOKEN_REFRESH_FAILED
+        # The shared taxonomy: a refused token means a person must reconnect, whatever the kind; a
+        # transient failure of one list says nothing about the connection and changes nothing.
+        refused = error.failure is Failure.AUTH and row.health_status != REAUTHORIZATION_REQUIRED
+        if marks or refused:
+            # Only `errors` and the health change: config, secrets and cached lists stay as they were.
+            if marks:
+                row.errors = TOKEN_REFRESH_FAILED
+            if refused:
+                await set_health(
+                    self.ctx.session,
+                    row,
+                    REAUTHORIZATION_REQUIRED,
+                    detail=AUTH_INVALID_DETAIL,
+                    code=error.provider_code or error.failure.value,
+                )
             await self.ctx.session.commit()
         raise self.api_error(error, action=action)
 

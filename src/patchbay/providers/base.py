@@ -159,6 +159,9 @@ class BuiltCredentials:
     # detail ("{integration_id}" in it replaced by the id) instead of overwriting it.
     refuse_existing: str | None = None
     refuse_existing_attr: str | None = None
+    # Whether building proved the credentials with the provider (a code exchange, Twilio's account
+    # fetch): the row starts `healthy` rather than `unknown`.
+    verified: bool = False
 
 
 class CredentialKind(Protocol):

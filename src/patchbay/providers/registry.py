@@ -18,6 +18,7 @@ from patchbay.providers.base import (
     TOKEN_AUTH_STYLES,
     AppInstall,
     CredentialKind,
+    HealthCheck,
     OAuthQuirks,
     OrgKind,
     Provider,
@@ -27,6 +28,7 @@ from patchbay.providers.base import (
     TokenMinter,
 )
 from patchbay.providers.catalog import OAuthProvider
+from patchbay.providers.token_info_health import TokenInfoHealth
 
 _PROVIDERS: dict[str, Provider] = {}
 _BY_KIND: dict[str, Provider] = {}
@@ -148,6 +150,22 @@ def app_install_kinds() -> list[str]:
 def token_minter(kind: str) -> TokenMinter | None:
     provider = for_kind(kind)
     return provider.token_minter if provider is not None else None
+_TOKEN_INFO_CHECKS: dict[str, HealthCheck] = {}
+
+
+def health_check(kind: str) -> HealthCheck | None:
+    """The kind's verification call: its provider's own `HealthCheck`, else, for an OAuth kind, its
+    catalogue token-info call; None when Patchbay has no way to verify the kind."""
+    provider = for_kind(kind)
+    if provider is not None and provider.health is not None:
+        return provider.health
+    if kind in _TOKEN_INFO_CHECKS:
+        return _TOKEN_INFO_CHECKS[kind]
+    entry = oauth_provider(kind)
+    if entry is None or not entry.token_info_url:
+        return None
+    check = _TOKEN_INFO_CHECKS[kind] = TokenInfoHealth(entry)
+    return check
 
 
 def org_kind(kind: str) -> OrgKind | None:

@@ -80,6 +80,9 @@ async def integration_object(
     }
     if isinstance(row, Integration):
         values["errors"] = row.errors
+        values["health_status"] = row.health_status
+        values["health_detail"] = row.health_detail
+        values["health_checked_at"] = row.health_checked_at
         return integrations.serialize(_with_creator(values, creator))
     values["updated_at"] = row.updated_at or row.created_at
     return org_integrations.serialize(_with_creator(values, creator))

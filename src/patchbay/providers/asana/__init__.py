@@ -1,12 +1,12 @@
 """Asana, the worked example of `docs/ARCHITECTURE.md` ("How to add a provider"): an OAuth kind
-whose catalogue entry lives here, one resource list (the workspaces the token can see) and the
-simulator the sandbox serves. Nothing outside this folder names Asana."""
+whose catalogue entry lives here, one resource list (the workspaces the token can see), its health
+check (one workspace) and the simulator the sandbox serves. Nothing outside this folder names Asana."""
 
 from __future__ import annotations
 
 from patchbay.providers import registry
 from patchbay.providers.asana import simulator
-from patchbay.providers.asana.resources import RESOURCES
+from patchbay.providers.asana.resources import RESOURCES, AsanaHealth
 from patchbay.providers.base import Provider
 from patchbay.providers.catalog import OAuthProvider
 
@@ -29,6 +29,7 @@ PROVIDER = registry.register(
         kinds=("asana",),
         oauth_providers=(OAUTH,),
         resources=RESOURCES,
+        health=AsanaHealth(),
         simulators=(simulator,),
     )
 )

@@ -3,6 +3,7 @@ organizations) the connected user belongs to, read from `GET /api/1.0/workspaces
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -45,6 +46,22 @@ async def _page(http: httpx.AsyncClient, offset: str | None) -> dict[str, Any]:
         return body
 
     return await read_with_retries(once)
+
+
+class AsanaHealth:
+    """`HealthCheck`: one workspace (`limit=1`), the cheapest call the granted scopes allow."""
+
+    async def check(self, settings: Settings, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
+        token = secrets.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise UpstreamError("asana", Failure.AUTH, "no access token")
+        headers = {"Authorization": f"Bearer {token}"}
+        async with outbound_client(timeout=float(settings.http_timeout), headers=headers) as http:
+            response = await send(http, "asana", "GET", f"{api_url(settings)}/api/1.0/workspaces", params={"limit": 1})
+        error = classify_status("asana", response)
+        if error is not None:
+            raise error
+        json_object("asana", response, "data")
 
 
 async def list_workspaces(settings: Settings, token: str, *, http_timeout: float) -> list[dict[str, Any]]:

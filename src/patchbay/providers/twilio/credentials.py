@@ -71,5 +71,8 @@ class TwilioCredentials:
         account = await fetch_account(settings, account_sid, auth_token)
         sid = account["sid"]
         return BuiltCredentials(
-            integration_id=sid, config={"account_sid": sid}, sensitive_config={"auth_token": auth_token}
+            integration_id=sid,
+            config={"account_sid": sid},
+            sensitive_config={"auth_token": auth_token},
+            verified=True,
         )
