@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from patchbay import __version__
+from patchbay.activity.service import run_pruner as run_activity_pruner
 from patchbay.auth.cache import keep_fresh as keep_caller_cache_fresh
 from patchbay.config import Settings
 from patchbay.kit.body_limit import BodyLimitMiddleware
@@ -174,10 +175,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         deliveries = (
             asyncio.create_task(run_delivery_loop(runtime, stop)) if settings.webhook_delivery else None
         )
+        # The activity log's retention: every worker prunes hourly (a DELETE any of them may run).
+        pruner = asyncio.create_task(run_activity_pruner(runtime, stop))
         try:
             yield
         finally:
             stop.set()
+            await pruner
             if deliveries is not None:
                 await deliveries
             if refresher is not None:

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     # false: this process only writes events, other processes deliver them (API-only nodes).
     webhook_delivery: bool = True
+    # The integrations' activity logs (patchbay.activity): rows older than this are not shown and
+    # are deleted by the hourly prune every worker runs.
+    activity_retention_days: int = Field(default=30, ge=1)
     # Per-kind OAuth credentials and URLs are dynamic (PATCHBAY_<KIND>_CLIENT_ID ...): see kind_setting().
     kind_overrides: dict[str, str] = Field(default_factory=dict, exclude=True)
 

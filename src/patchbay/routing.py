@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from patchbay.activity.api import router as activity_router
 from patchbay.connect.api import page_router as connect_page_router
 from patchbay.connect.api import router as connect_router
 from patchbay.domain_connect.api import router as domain_connect_router
@@ -29,6 +30,7 @@ PROJECT_ROUTERS: list[APIRouter] = [
     email_sender_router,
     connect_router,
     webhook_router,
+    activity_router,
 ]
 
 # Mounted under /api/organizations/{organization_id}.

@@ -76,6 +76,7 @@ TABLE: list[Entry] = [
     Entry("GET", P + "/integrations/{id}", READ, 200, "twilio"),
     Entry("DELETE", P + "/integrations/{id}", DELETE_INTEGRATION, 204, "twilio"),
     # provider resources
+    Entry("GET", P + "/integrations/{id}/activity", READ, 200, "twilio"),
     Entry("GET", P + "/integrations/{id}/channels", READ, 200, "slack"),
     Entry("GET", P + "/integrations/{id}/users", READ, 200, "slack"),
     Entry("GET", P + "/integrations/{id}/clickup_workspaces", READ, 200, "clickup"),

@@ -1,5 +1,6 @@
 """Every table, importable from one place (Alembic reads Base.metadata from here)."""
 
+from patchbay.models.activity import IntegrationActivity
 from patchbay.models.base import Base
 from patchbay.models.connect_session import ConnectSession
 from patchbay.models.integration import TOKEN_REFRESH_FAILED, Integration
@@ -18,6 +19,7 @@ __all__ = [
     "Base",
     "ConnectSession",
     "Integration",
+    "IntegrationActivity",
     "LinkSession",
     "MembershipLevel",
     "OAuthState",

@@ -1,0 +1,60 @@
+"""All SQL of the activity log. Reads start from `readable_statement`: one integration of one project
+(the integration itself was found through the integration domain's tenant filter first)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, bindparam, delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from patchbay.kit.db import Row
+from patchbay.kit.pagination import PageParams, PageQuery
+from patchbay.models import IntegrationActivity
+
+_COLUMNS: tuple[Any, ...] = (
+    IntegrationActivity.id,
+    IntegrationActivity.action,
+    IntegrationActivity.outcome,
+    IntegrationActivity.method,
+    IntegrationActivity.path,
+    IntegrationActivity.status_code,
+    IntegrationActivity.duration_ms,
+    IntegrationActivity.api_key_id,
+    IntegrationActivity.created_at,
+)
+
+
+def readable_statement(project_id: Any, integration_id: Any, since: Any) -> Select[Any]:
+    """One integration's rows inside the retention window."""
+    return select(*_COLUMNS).where(
+        IntegrationActivity.project_id == project_id,
+        IntegrationActivity.integration_id == integration_id,
+        IntegrationActivity.created_at >= since,
+    )
+
+
+_PAGE = PageQuery(
+    readable_statement(bindparam("project_id"), bindparam("integration_id"), bindparam("since")),
+    order_by=(IntegrationActivity.created_at.desc(), IntegrationActivity.id.desc()),
+)
+_INSERT = insert(IntegrationActivity)
+
+
+async def page(
+    session: AsyncSession, *, project_id: int, integration_id: int, since: datetime, params: PageParams
+) -> tuple[int, list[Row]]:
+    return await _PAGE.fetch(
+        session, params, project_id=project_id, integration_id=integration_id, since=since
+    )
+
+
+async def insert_row(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(_INSERT, values)
+
+
+async def delete_older_than(session: AsyncSession, cutoff: datetime) -> int:
+    """System task across every tenant: the retention prune."""
+    result = await session.execute(delete(IntegrationActivity).where(IntegrationActivity.created_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)
