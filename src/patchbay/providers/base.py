@@ -28,7 +28,7 @@ import httpx
 from pydantic import BaseModel
 
 from patchbay.kit.errors import APIError
-from patchbay.kit.provider_errors import UpstreamError
+from patchbay.kit.provider_errors import Failure, UpstreamError
 
 if TYPE_CHECKING:
     from patchbay.config import Settings
@@ -254,13 +254,39 @@ class ResourceLister:
 
 # --- proxy, health -----------------------------------------------------------------------------
 class ProxyAuth(Protocol):
-    """For the proxy (a later issue): where the provider's API is and how credentials go on a call."""
+    """For the proxy (patchbay.provider_proxy): where the provider's API is and how credentials go on
+    a call. `refreshable`: the credentials are an OAuth access token (refreshed before a call when it
+    expires soon, and once more after the provider answered 401)."""
+
+    @property
+    def refreshable(self) -> bool: ...
 
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str: ...
 
     def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
-        """Put the stored credentials on an outgoing request (header, Basic auth, query ...)."""
+        """Put the stored credentials on an outgoing request (header, Basic auth, query ...). Raises
+        `UpstreamError` (Failure.AUTH) when the integration holds none."""
         ...
+
+
+@dataclass(frozen=True)
+class BearerProxy:
+    """The proxy of an OAuth kind, from data: the API base is PATCHBAY_<KIND>_API_URL or the catalogue
+    entry's `api_url`; the access token goes in `Authorization: Bearer`. Every OAuth kind without a
+    ProxyAuth of its own gets one (registry.proxy_auth)."""
+
+    kind: str
+    default_api_url: str
+    refreshable: bool = True
+
+    def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
+        return settings.kind_setting(self.kind, "API_URL") or self.default_api_url
+
+    def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
+        token = secrets.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise UpstreamError(self.kind, Failure.AUTH, "no access token")
+        request.headers["Authorization"] = f"Bearer {token}"
 
 
 class HealthCheck(Protocol):

@@ -16,10 +16,12 @@ from patchbay.providers import catalog
 from patchbay.providers.base import (
     STANDARD_OAUTH,
     TOKEN_AUTH_STYLES,
+    BearerProxy,
     CredentialKind,
     OAuthQuirks,
     OrgKind,
     Provider,
+    ProxyAuth,
     ResourceLister,
     ResourceRoute,
     TokenAuthStyle,
@@ -132,6 +134,18 @@ def route_owner(route: ResourceRoute) -> Provider:
         if provider.resources is not None and route in provider.resources.routes:
             return provider
     raise LookupError(route.path)
+
+
+def proxy_auth(kind: str) -> ProxyAuth | None:
+    """How the proxy calls this kind's API: the provider's own ProxyAuth, else a bearer proxy built
+    from the catalogue entry of an OAuth kind; None for a kind without an API to proxy."""
+    provider = for_kind(kind)
+    if provider is not None and provider.proxy is not None:
+        return provider.proxy
+    entry = oauth_provider(kind)
+    if entry is None or not entry.api_url:
+        return None
+    return BearerProxy(kind=kind, default_api_url=entry.api_url)
 
 
 def org_kind(kind: str) -> OrgKind | None:

@@ -17,6 +17,8 @@ from patchbay.providers.slack.resources import RESOURCES
 
 
 class SlackProxy:
+    refreshable = True  # bot tokens with rotation on expire and refresh
+
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
         return api_url(settings)
 

@@ -27,6 +27,8 @@ def _credentials(config: Mapping[str, Any], secrets: Mapping[str, Any]) -> tuple
 
 
 class TwilioProxy:
+    refreshable = False  # HTTP Basic account_sid:auth_token, nothing to refresh
+
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
         return api_url(settings)
 
