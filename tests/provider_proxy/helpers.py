@@ -13,7 +13,9 @@ from tests.support.factory import Factory, Tenant
 TWILIO_TOKEN = "sentinel-twilio-auth-token-5c1b"
 
 
-async def slack_integration(factory: Factory, tenant: Tenant, sandbox: SandboxServer, **account: Any) -> Integration:
+async def slack_integration(
+    factory: Factory, tenant: Tenant, sandbox: SandboxServer, **account: Any
+) -> Integration:
     slack_api.seed_workspace(sandbox.state)
     token = slack_api.issue_token(sandbox.state, **account)
     return await factory.integration(
@@ -25,7 +27,9 @@ async def slack_integration(factory: Factory, tenant: Tenant, sandbox: SandboxSe
     )
 
 
-async def twilio_integration(factory: Factory, tenant: Tenant, sandbox: SandboxServer) -> tuple[Integration, str]:
+async def twilio_integration(
+    factory: Factory, tenant: Tenant, sandbox: SandboxServer
+) -> tuple[Integration, str]:
     sid = twilio_sim.add_account(sandbox.state, auth_token=TWILIO_TOKEN)
     row = await factory.integration(
         tenant.project,

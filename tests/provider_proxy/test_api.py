@@ -138,7 +138,9 @@ async def test_another_projects_integration_is_404(
 ) -> None:
     other = await factory.tenant()
     theirs = await slack_integration(factory, other, sandbox)
-    answer = await client.get(f"{tenant.base}/integrations/{theirs.id}/proxy/auth.test", headers=tenant.headers)
+    answer = await client.get(
+        f"{tenant.base}/integrations/{theirs.id}/proxy/auth.test", headers=tenant.headers
+    )
     assert answer.status_code == 404 and _calls(sandbox, "slack") == []
 
 
@@ -157,7 +159,11 @@ async def test_every_call_is_in_the_activity_log_without_its_query(
         "proxy", "GET", 200, "success"
     )  # fmt: skip
     assert fetched["path"] == f"/2010-04-01/Accounts/{sid}.json" and fetched["duration_ms"] > 0
-    assert (deleted["method"], deleted["status_code"], deleted["outcome"]) == ("DELETE", 405, "upstream_error")
+    assert (deleted["method"], deleted["status_code"], deleted["outcome"]) == (
+        "DELETE",
+        405,
+        "upstream_error",
+    )
     assert (refused["status_code"], refused["outcome"], refused["path"]) == (400, "invalid_input", None)
     key_id = fetched["api_key_id"]
     assert key_id and key_id not in tenant.key and tenant.key not in str(log)

@@ -54,7 +54,10 @@ def test_build_target_refuses(raw: bytes) -> None:
 
 
 def test_build_target_keeps_what_is_meant() -> None:
-    assert build_target("https://slack.com/api", b"/chat.postMessage", b"") == "https://slack.com/api/chat.postMessage"
+    assert (
+        build_target("https://slack.com/api", b"/chat.postMessage", b"")
+        == "https://slack.com/api/chat.postMessage"
+    )
     assert build_target("https://api.example.com/", b"/v1/a%20b/c/", b"x=1&y=%2F") == (
         "https://api.example.com/v1/a%20b/c/?x=1&y=%2F"
     )
@@ -93,7 +96,9 @@ async def test_a_trailing_slash_and_encoded_characters_reach_the_provider(
 ) -> None:
     row = await slack_integration(factory, tenant, sandbox)
     prefix = f"{tenant.base}/integrations/{row.id}/proxy".encode()
-    status, headers, _ = await raw_asgi_request(app, "GET", prefix + b"/auth.test/", tenant.headers, b"a=%20b")
+    status, headers, _ = await raw_asgi_request(
+        app, "GET", prefix + b"/auth.test/", tenant.headers, b"a=%20b"
+    )
     assert headers.get("patchbay-proxy") == "upstream"
     call = [c for c in sandbox.state.calls if c.provider == "slack"][-1]
     assert call.path == "/slack/api/auth.test/" and call.query == "a=%20b"
@@ -101,7 +106,9 @@ async def test_a_trailing_slash_and_encoded_characters_reach_the_provider(
     assert status == 307 and headers["location"].endswith("/slack/api/auth.test?a=%20b")
 
 
-async def test_http_client_forms(client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer) -> None:
+async def test_http_client_forms(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
+) -> None:
     row = await slack_integration(factory, tenant, sandbox)
     base = f"{tenant.base}/integrations/{row.id}/proxy"
     for path in ("%2e%2e/%2e%2e/oauth.v2.access", "a%2F..%2F..%2Fx", "%40evil", "a%5Cb"):
