@@ -19,6 +19,7 @@ import orjson
 from patchbay.models import MembershipLevel, Organization, Project, ProxyRecord
 from patchbay.providers.asana import simulator as asana_sim
 from patchbay.providers.clickup import simulator_api as clickup_api
+from patchbay.providers.slack import simulator_api as slack_api
 from patchbay.providers.twilio import simulator as twilio
 from patchbay.providers.vercel import simulator as vercel_sim
 from patchbay.sandbox.server import SandboxServer
@@ -56,6 +57,8 @@ class World:
     # A second owner of organization A holds the keys with narrowed scopes (one user may hold only
     # ten keys; the owner holds the scoped-project and scoped-organization ones).
     co_owner: Tenant
+    # A third owner holds the keys naming explicit-only scopes (integration_credentials:read).
+    explicit_owner: Tenant
     _keys: dict[tuple[Any, ...], dict[str, str]] = field(default_factory=dict)
     _shared: dict[str, Use] = field(default_factory=dict)
 
@@ -72,6 +75,7 @@ class World:
             sibling_project=await factory.project(owner.organization),
             second_organization=await factory.organization(owner.user),
             co_owner=await factory.member_of(owner, MembershipLevel.OWNER),
+            explicit_owner=await factory.member_of(owner, MembershipLevel.OWNER),
         )
 
     async def owner_key(
@@ -93,6 +97,17 @@ class World:
             )
             self._keys[marker] = {"Authorization": f"Bearer {value}"}
         return self._keys[marker]
+
+    async def scoped_key(
+        self, who: Tenant, scopes: list[str], scoped_projects: list[int] | None = None
+    ) -> dict[str, str]:
+        """Headers of a key of `who` with `scopes` (made once per combination: a user may hold ten
+        keys)."""
+        marker = (who.user.id, tuple(scopes), tuple(scoped_projects or ()))
+        if marker not in self._keys:
+            value = await self.factory.key(who.user, scopes, scoped_projects=scoped_projects)
+            self._keys[marker] = {"Authorization": f"Bearer {value}"}  # type: ignore[index]
+        return self._keys[marker]  # type: ignore[index]
 
     @property
     def runtime(self) -> Any:
@@ -127,6 +142,15 @@ class World:
     async def use_slack(self) -> Use:
         row, _ = await slack_integration(self.factory, self.sandbox, self.owner)
         return Use(params={"id": str(row.id)})
+
+    async def use_slack_proxy(self) -> Use:
+        team = f"T0MATRIX{next(_serial)}"
+        slack_api.seed_workspace(self.sandbox.state, team)
+        token = slack_api.issue_token(self.sandbox.state, team_id=team)
+        row = await self.factory.integration(
+            self.owner.project, "slack", team, {"team": {"id": team}}, {"access_token": token}, self.owner.user
+        )
+        return Use(params={"id": str(row.id), "path": "auth.test"})
 
     async def use_clickup(self) -> Use:
         workspace = clickup_api.add_workspace(self.sandbox.state, "Matrix", workspace_id="9001")

@@ -11,8 +11,9 @@ Capabilities:
                   classification, refresh/revoke URLs)
   CredentialKind  a kind created from credentials typed in by the user (validate, then build)
   ResourceLister  routes listing what lives on the provider side of an integration
-  ProxyAuth       the API base URL and how stored credentials are put on a request (declared for
-                  the proxy)
+  ProxyAuth       the API base URL and how stored credentials are put on a request (the proxy;
+                  every OAuth kind gets a BearerProxy from its catalogue entry)
+  CredentialHandover  what the credentials route hands over for a non-OAuth kind (Twilio: basic)
   HealthCheck     the cheapest call proving the stored credentials still work
   OrgKind         an organization-level kind (install, environment mapping, delete, webhooks)
   Simulator       the provider's loopback simulator, mounted by the sandbox
@@ -289,6 +290,14 @@ class BearerProxy:
         request.headers["Authorization"] = f"Bearer {token}"
 
 
+class CredentialHandover(Protocol):
+    """What the credentials route hands a non-OAuth kind's owner (OAuth kinds are handed over as
+    `oauth2` access tokens by the platform): (`auth_type`, `credentials`). Never a secret the
+    provider does not need on a call (a refresh token, a client secret for another flow)."""
+
+    def hand_over(self, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> tuple[str, dict[str, Any]]: ...
+
+
 class HealthCheck(Protocol):
     """The cheapest provider call that proves stored credentials work; raises `UpstreamError`."""
 
@@ -359,6 +368,7 @@ class Provider:
     credential_kind: CredentialKind | None = None
     resources: ResourceLister | None = None
     proxy: ProxyAuth | None = None
+    handover: CredentialHandover | None = None
     health: HealthCheck | None = None
     org_kind: OrgKind | None = None
     simulators: tuple[Any, ...] = ()  # modules satisfying `Simulator`

@@ -17,6 +17,7 @@ from patchbay.providers.base import (
     STANDARD_OAUTH,
     TOKEN_AUTH_STYLES,
     BearerProxy,
+    CredentialHandover,
     CredentialKind,
     OAuthQuirks,
     OrgKind,
@@ -146,6 +147,11 @@ def proxy_auth(kind: str) -> ProxyAuth | None:
     if entry is None or not entry.api_url:
         return None
     return BearerProxy(kind=kind, default_api_url=entry.api_url)
+
+
+def credential_handover(kind: str) -> CredentialHandover | None:
+    provider = for_kind(kind)
+    return provider.handover if provider is not None else None
 
 
 def org_kind(kind: str) -> OrgKind | None:

@@ -37,6 +37,12 @@ class TwilioProxy:
         request.headers["Authorization"] = "Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode()
 
 
+class TwilioHandover:
+    def hand_over(self, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        sid, token = _credentials(config, secrets)
+        return "basic", {"account_sid": sid, "auth_token": token}
+
+
 class TwilioHealth:
     """GET the account: the one call every valid SID/token pair may make."""
 
@@ -54,6 +60,7 @@ PROVIDER = registry.register(
         credential_kind=TwilioCredentials(),
         resources=RESOURCES,
         proxy=TwilioProxy(),
+        handover=TwilioHandover(),
         health=TwilioHealth(),
         simulators=(simulator,),
     )
