@@ -20,7 +20,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from patchbay.activity.service import record_activity
+from patchbay.activity.service import record_activity, relax_durability
 from patchbay.integration.service import get_integration_model
 from patchbay.kit.errors import APIError, InvalidRequest, ProviderUnreachable, ValidationError
 from patchbay.kit.provider_errors import UpstreamError
@@ -59,6 +59,7 @@ class _Record:
             self.row.kind, self.status, self.upstream_seconds or time.perf_counter() - self.started
         )
         session = self.ctx.session
+        await relax_durability(session)  # a log row is not worth a disk flush per proxied call
         await record_activity(
             session,
             integration_id=self.row.id,
