@@ -54,6 +54,10 @@ async def insert_row(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(_INSERT, values)
 
 
+async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    await session.execute(_INSERT, rows)
+
+
 async def commit_without_flush_wait(session: AsyncSession) -> None:
     """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk (a crash
     may lose the last fraction of a second of it, never corrupt anything). SQLite: nothing."""

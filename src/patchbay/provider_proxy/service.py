@@ -20,7 +20,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
 
-from patchbay.activity.service import record_activity, relax_durability
+from patchbay.activity.service import record_activity_grouped
 from patchbay.integration.service import get_integration_model
 from patchbay.kit.errors import APIError, InvalidRequest, ProviderUnreachable, ValidationError
 from patchbay.kit.provider_errors import UpstreamError
@@ -58,10 +58,8 @@ class _Record:
         metrics.observe(
             self.row.kind, self.status, self.upstream_seconds or time.perf_counter() - self.started
         )
-        session = self.ctx.session
-        await relax_durability(session)  # a log row is not worth a disk flush per proxied call
-        await record_activity(
-            session,
+        await record_activity_grouped(
+            self.ctx.runtime,
             integration_id=self.row.id,
             team_id=self.row.project_id,
             action="proxy",
@@ -72,7 +70,6 @@ class _Record:
             path=self.path,
             api_key_id=self.ctx.subject.key_id,
         )
-        await session.commit()
 
 
 def _key_in_header(request: Request) -> bool:
