@@ -583,6 +583,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import webhooks
 
         return webhooks.main(argv[1:])
+    if argv[:1] == ["proxy"]:  # the proxy against the provider called directly (bench/proxy.py)
+        from bench import proxy
+
+        return proxy.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--quick", action="store_true", help="smaller seed (20,000 rows; scaling 1,000 vs 100,000), 5 s runs"

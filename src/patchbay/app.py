@@ -19,7 +19,7 @@ from patchbay import __version__
 from patchbay.activity.service import run_pruner as run_activity_pruner
 from patchbay.auth.cache import keep_fresh as keep_caller_cache_fresh
 from patchbay.config import Settings
-from patchbay.kit.body_limit import BodyLimitMiddleware
+from patchbay.kit.body_limit import BodyLimit, BodyLimitMiddleware
 from patchbay.kit.errors import APIError, MethodNotAllowed, NotFound
 from patchbay.kit.responses import JSONResponse
 from patchbay.kit.validation import reject_unsafe_input, translate
@@ -27,6 +27,7 @@ from patchbay.operations.logging import configure_logging
 from patchbay.operations.middleware import RequestMiddleware
 from patchbay.operations.openapi import document
 from patchbay.operations.options import answer_options
+from patchbay.provider_proxy.target import PROXY_PATH_PATTERN
 from patchbay.routing import ORGANIZATION_ROUTERS, PROJECT_ROUTERS, ROOT_ROUTERS
 from patchbay.runtime import Runtime, build_runtime
 from patchbay.webhook.delivery import run_delivery_loop
@@ -230,6 +231,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Outermost last: RequestMiddleware logs and ids every answer, the body limit's 413 included.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        overrides=[BodyLimit(PROXY_PATH_PATTERN, settings.proxy_max_body_bytes)],
+    )
     app.add_middleware(RequestMiddleware)
     return app

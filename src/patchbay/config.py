@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # The integrations' activity logs (patchbay.activity): rows older than this are not shown and
     # are deleted by the hourly prune every worker runs.
     activity_retention_days: int = Field(default=30, ge=1)
+    # The proxy (patchbay.provider_proxy): the largest request body it forwards (larger -> 413).
+    proxy_max_body_bytes: int = 10 * 1024 * 1024
     # Per-kind OAuth credentials and URLs are dynamic (PATCHBAY_<KIND>_CLIENT_ID ...): see kind_setting().
     # The credential kinds' provider URLs are too (README's table): PATCHBAY_AWS_S3_STS_URL and
     # PATCHBAY_AWS_REDSHIFT_STS_URL, PATCHBAY_<GOOGLE KIND>_TOKEN_URL (google-pubsub,

@@ -16,6 +16,7 @@ from patchbay.oauth.api import router as oauth_router
 from patchbay.operations.api import router as operations_router
 from patchbay.operations.docs import router as docs_router
 from patchbay.org_integration.api import router as org_integration_router
+from patchbay.provider_proxy.api import router as provider_proxy_router
 from patchbay.provider_resources.api import router as provider_resources_router
 from patchbay.proxy_record.api import router as proxy_record_router
 from patchbay.vercel.api import router as vercel_router
@@ -33,6 +34,7 @@ PROJECT_ROUTERS: list[APIRouter] = [
     webhook_router,
     integration_check_router,
     activity_router,
+    provider_proxy_router,
 ]
 
 # Mounted under /api/organizations/{organization_id}.

@@ -9,6 +9,7 @@ from patchbay.config import Settings
 from patchbay.kit.cache import MemoryCache, RedisCache, make_cache
 from patchbay.kit.crypto import KeyRing, key_file_for_sqlite, load_or_create_key_file
 from patchbay.kit.db import Database
+from patchbay.kit.http import SharedClient
 from patchbay.kit.locks import SingleFlight
 from patchbay.kit.ratelimit import RateLimiter, parse_rates
 
@@ -44,8 +45,11 @@ class Runtime:
     single_flight: SingleFlight = field(default_factory=SingleFlight)
     # Set with PostgreSQL (and PATCHBAY_AUTH_CACHE on); serves once the app's listener runs.
     caller_cache: CallerCache | None = None
+    # The proxy's outbound client, one per event loop (kit.http.SharedClient).
+    http: SharedClient = field(default_factory=SharedClient)
 
     async def close(self) -> None:
+        await self.http.aclose()
         await self.cache.close()
         await self.db.dispose()
 

@@ -260,6 +260,8 @@ HTML_PAGES = ("/connect/", "/api/docs")
 
 
 def assert_sound(response: httpx.Response, request: str) -> None:
+    if response.headers.get("patchbay-proxy") == "upstream":
+        return  # the provider's own answer, passed on by the proxy (status, body and all)
     assert response.status_code < 500, f"{request} -> {response.status_code} {response.text[:300]}"
     assert response.status_code != 422, request
     if response.headers.get("content-type", "").startswith("text/html"):

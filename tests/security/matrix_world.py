@@ -24,6 +24,7 @@ from patchbay.providers.github import simulator as github_sim
 from patchbay.providers.google_ads import simulator as ads_sim
 from patchbay.providers.jira import simulator as jira_sim
 from patchbay.providers.linkedin import simulator as linkedin_sim
+from patchbay.providers.slack import simulator_api as slack_api
 from patchbay.providers.twilio import simulator as twilio
 from patchbay.providers.vercel import simulator as vercel_sim
 from patchbay.sandbox.server import SandboxServer
@@ -61,6 +62,8 @@ class World:
     # A second owner of organization A holds the keys with narrowed scopes (one user may hold only
     # ten keys; the owner holds the scoped-project and scoped-organization ones).
     co_owner: Tenant
+    # A third owner holds the keys naming explicit-only scopes (integration_credentials:read).
+    explicit_owner: Tenant
     _keys: dict[tuple[Any, ...], dict[str, str]] = field(default_factory=dict)
     _shared: dict[str, Use] = field(default_factory=dict)
 
@@ -77,6 +80,7 @@ class World:
             sibling_project=await factory.project(owner.organization),
             second_organization=await factory.organization(owner.user),
             co_owner=await factory.member_of(owner, MembershipLevel.OWNER),
+            explicit_owner=await factory.member_of(owner, MembershipLevel.OWNER),
         )
 
     async def owner_key(
@@ -98,6 +102,17 @@ class World:
             )
             self._keys[marker] = {"Authorization": f"Bearer {value}"}
         return self._keys[marker]
+
+    async def scoped_key(
+        self, who: Tenant, scopes: list[str], scoped_projects: list[int] | None = None
+    ) -> dict[str, str]:
+        """Headers of a key of `who` with `scopes` (made once per combination: a user may hold ten
+        keys)."""
+        marker = (who.user.id, tuple(scopes), tuple(scoped_projects or ()))
+        if marker not in self._keys:
+            value = await self.factory.key(who.user, scopes, scoped_projects=scoped_projects)
+            self._keys[marker] = {"Authorization": f"Bearer {value}"}  # type: ignore[index]
+        return self._keys[marker]  # type: ignore[index]
 
     @property
     def runtime(self) -> Any:
@@ -169,6 +184,14 @@ class World:
             self.owner.project, "google-ads", None, {"sub": "g"}, {"access_token": token}, self.owner.user
         )
         return Use(params={"id": str(row.id)})
+    async def use_slack_proxy(self) -> Use:
+        team = f"T0MATRIX{next(_serial)}"
+        slack_api.seed_workspace(self.sandbox.state, team)
+        token = slack_api.issue_token(self.sandbox.state, team_id=team)
+        row = await self.factory.integration(
+            self.owner.project, "slack", team, {"team": {"id": team}}, {"access_token": token}, self.owner.user
+        )
+        return Use(params={"id": str(row.id), "path": "auth.test"})
 
     async def use_clickup(self) -> Use:
         workspace = clickup_api.add_workspace(self.sandbox.state, "Matrix", workspace_id="9001")

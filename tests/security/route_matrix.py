@@ -22,6 +22,7 @@ from tests.security.rules import (
     VERCEL_CODE,
     VERCEL_SIGNATURE,
     ConnectToken,
+    ExplicitScopeRule,
     LinkRule,
     OrganizationRule,
     OwnCredential,
@@ -38,6 +39,8 @@ WRITE = ProjectRule("integration:write")
 PROJECT_ADMIN = ProjectRule("integration:write", admin=NOT_PROJECT_ADMIN)
 # Deleting needs project admin or the integration's creator; the matrix's member is neither.
 DELETE_INTEGRATION = ProjectRule("integration:write", admin=NOT_PROJECT_ADMIN)
+# Handing out provider tokens: the scope named on the key (`*` does not grant it) and a project admin.
+CREDENTIALS = ExplicitScopeRule("integration_credentials:read", admin=NOT_PROJECT_ADMIN)
 ORG_READ = OrganizationRule("organization_integration:read")
 ORG_ADMIN = OrganizationRule("organization_integration:write", admin=NOT_ORG_ADMIN)
 WEBHOOK_READ = ProjectRule("webhook:read")
@@ -78,6 +81,13 @@ TABLE: list[Entry] = [
     Entry("POST", P + "/integrations/{id}/check", WRITE, 200, "twilio"),
     # provider resources
     Entry("GET", P + "/integrations/{id}/activity", READ, 200, "twilio"),
+    Entry("GET", P + "/integrations/{id}/credentials", CREDENTIALS, 200, "twilio"),
+    # The proxy answers what Slack's simulator answers: auth.test takes GET and POST, other methods 405.
+    Entry("GET", P + "/integrations/{id}/proxy/{path}", WRITE, 200, "slack_proxy"),
+    Entry("POST", P + "/integrations/{id}/proxy/{path}", WRITE, 200, "slack_proxy"),
+    Entry("PUT", P + "/integrations/{id}/proxy/{path}", WRITE, 405, "slack_proxy"),
+    Entry("PATCH", P + "/integrations/{id}/proxy/{path}", WRITE, 405, "slack_proxy"),
+    Entry("DELETE", P + "/integrations/{id}/proxy/{path}", WRITE, 405, "slack_proxy"),
     Entry("GET", P + "/integrations/{id}/channels", READ, 200, "slack"),
     Entry("GET", P + "/integrations/{id}/users", READ, 200, "slack"),
     Entry("GET", P + "/integrations/{id}/clickup_workspaces", READ, 200, "clickup"),

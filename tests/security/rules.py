@@ -19,7 +19,7 @@ NOT_PROJECT_ADMIN = "You don't have sufficient permissions in the project."
 NOT_ORG_ADMIN = "Your organization access level is insufficient."
 ORGANIZATION_NOT_FOUND = "Organization not found."
 SCOPED_PROJECTS_ON_ORG = "API keys with scoped projects are only supported on project-based endpoints."
-SCOPE_OBJECTS = ("integration", "organization_integration", "proxy_record", "webhook")
+SCOPE_OBJECTS = ("integration", "integration_credentials", "organization_integration", "proxy_record", "webhook")
 BOGUS_KEY = {"Authorization": "Bearer phx_" + "x" * 48}
 
 
@@ -38,6 +38,8 @@ class Expect:
             return f"expected {self.status}, got {got}: {response.text[:200]}"
         if got < 400:
             return None
+        if response.headers.get("patchbay-proxy") == "upstream":
+            return None  # the provider's own answer, passed on by the proxy: not Patchbay's envelope
         if self.page:
             if not response.headers.get("content-type", "").startswith("text/html"):
                 return f"error page is not HTML: {response.text[:200]}"
@@ -118,6 +120,49 @@ class ProjectRule:
             ),
             Case("member", world.member.headers, denied(self.admin) if self.admin else Expect(ok)),
             Case("owner", world.owner.headers, Expect(ok)),
+        ]
+
+
+@dataclass(frozen=True)
+class ExplicitScopeRule:
+    """`project_context(scope)` for a scope that `*` does not grant (auth.scopes.EXPLICIT_OBJECTS):
+    every caller but the ones without a key holds a key naming `scope`, except the `*` key, which
+    must be refused like a key without it. `admin`: the 403 a plain member gets."""
+
+    scope: str
+    admin: str | None = None
+
+    def __str__(self) -> str:
+        return f"project {self.scope} (explicit)" + (" admin" if self.admin else "")
+
+    async def cases(self, world: World, use: Use, ok: int) -> list[Case]:
+        project = world.owner.project
+        missing = denied(f"API key missing required scope '{self.scope}'")
+        return [
+            Case("no key", {}, UNAUTHENTICATED),
+            Case("bad key", BOGUS_KEY, BAD_CREDENTIALS),
+            Case(
+                "another organization's user",
+                await world.scoped_key(world.stranger, [self.scope]),
+                denied(NO_PROJECT_ACCESS),
+            ),
+            Case(
+                "key scoped to another project",
+                await world.scoped_key(world.explicit_owner, [self.scope], [world.sibling_project.id]),
+                denied(f"API key does not have access to the requested project: ID {project.id}."),
+            ),
+            Case("the owner's * key", world.owner.headers, missing),
+            Case(
+                f"key without {self.scope}",
+                await world.scoped_key(world.explicit_owner, missing_scope_key(self.scope)),
+                missing,
+            ),
+            Case(
+                "member",
+                await world.scoped_key(world.member, [self.scope]),
+                denied(self.admin) if self.admin else Expect(ok),
+            ),
+            Case("owner", await world.scoped_key(world.explicit_owner, [self.scope]), Expect(ok)),
         ]
 
 

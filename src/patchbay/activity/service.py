@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from patchbay.activity import repository
+from patchbay.activity import repository, writer
 from patchbay.integration.service import get_integration_model
 from patchbay.kit.pagination import PageParams
 from patchbay.kit.timefmt import iso
@@ -35,6 +35,35 @@ def _path_without_query(path: str | None) -> str | None:
     return path.split("?", 1)[0].split("#", 1)[0][:_MAX_PATH]
 
 
+def activity_row(
+    *,
+    integration_id: int,
+    team_id: int,
+    action: str,
+    outcome: str,
+    status_code: int | None = None,
+    duration_ms: float | None = None,
+    method: str | None = None,
+    path: str | None = None,
+    api_key_id: str | None = None,
+) -> dict[str, Any]:
+    """The row as it is stored: only these fields, the path without its query string."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown activity action {action!r}")
+    return {
+        "integration_id": integration_id,
+        "project_id": team_id,
+        "action": action,
+        "outcome": outcome[:64],
+        "method": method.upper() if method else None,
+        "path": _path_without_query(path),
+        "status_code": status_code,
+        "duration_ms": round(duration_ms, 3) if duration_ms is not None else None,
+        "api_key_id": api_key_id,
+        "created_at": datetime.now(UTC),
+    }
+
+
 async def record_activity(
     session: AsyncSession,
     *,
@@ -50,23 +79,25 @@ async def record_activity(
 ) -> None:
     """Add one row to the integration's log in `session` (committed with the caller's transaction;
     the caller commits). `team_id` is the project's id (PostHog's team)."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown activity action {action!r}")
-    await repository.insert_row(
-        session,
-        {
-            "integration_id": integration_id,
-            "project_id": team_id,
-            "action": action,
-            "outcome": outcome[:64],
-            "method": method.upper() if method else None,
-            "path": _path_without_query(path),
-            "status_code": status_code,
-            "duration_ms": round(duration_ms, 3) if duration_ms is not None else None,
-            "api_key_id": api_key_id,
-            "created_at": datetime.now(UTC),
-        },
+    row = activity_row(
+        integration_id=integration_id,
+        team_id=team_id,
+        action=action,
+        outcome=outcome,
+        status_code=status_code,
+        duration_ms=duration_ms,
+        method=method,
+        path=path,
+        api_key_id=api_key_id,
     )
+    await repository.insert_row(session, row)
+
+
+async def record_activity_grouped(runtime: Runtime, **fields: Any) -> None:
+    """`record_activity` for a hot caller (the proxy), outside its session: committed together with
+    the rows other requests of this worker record meanwhile (activity/writer.py), without waiting
+    for the disk flush on PostgreSQL (a crash may lose the last fraction of a second of rows)."""
+    await writer.write(runtime, activity_row(**fields))
 
 
 def retention_cutoff(runtime: Runtime, now: datetime | None = None) -> datetime:

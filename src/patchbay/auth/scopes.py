@@ -1,10 +1,13 @@
-"""API key scopes: `<object>:<read|write>` or `*`; `:write` implies `:read`."""
+"""API key scopes: `<object>:<read|write>` or `*`; `:write` implies `:read`. Objects in
+`EXPLICIT_OBJECTS` are granted only by naming them: `*` does not reach them (handing out provider
+tokens must be asked for on purpose)."""
 
 from __future__ import annotations
 
 SCOPE_OBJECTS = frozenset(
     {
         "integration",
+        "integration_credentials",
         "organization_integration",
         "proxy_record",
         "webhook",
@@ -25,6 +28,9 @@ SCOPE_OBJECTS = frozenset(
         "survey",
     }
 )
+
+
+EXPLICIT_OBJECTS = frozenset({"integration_credentials"})
 
 
 def invalid_scope_message(scope: str) -> str:
@@ -56,9 +62,9 @@ def parse_scopes(raw: str | None) -> list[str]:
 def missing_scope(granted: list[str], required: str) -> str | None:
     """The required scope when the key lacks it, else None."""
     effective = granted or ["*"]  # PostHog shows empty scopes as ["*"]
-    if "*" in effective or required in effective:
-        return None
     obj, _, action = required.partition(":")
-    if action == "read" and f"{obj}:write" in effective:
+    if required in effective or (action == "read" and f"{obj}:write" in effective):
+        return None
+    if "*" in effective and obj not in EXPLICIT_OBJECTS:
         return None
     return required

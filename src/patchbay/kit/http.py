@@ -8,6 +8,7 @@ delivery loop): its name is resolved once, every address is checked by the addre
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import ssl
 import time
@@ -23,6 +24,9 @@ from patchbay.kit.dns import HostNotAllowed, ensure_public_host
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 DEFAULT_RETRY_AFTER = 60
 USER_AGENT = "Patchbay/0.1"
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's own
+# A shared client serves every concurrent proxy call of a worker: no cap, many kept alive.
+SHARED_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=200)
 
 
 def outbound_client(
@@ -31,6 +35,7 @@ def outbound_client(
     base_url: str = "",
     headers: dict[str, str] | None = None,
     http2: bool = False,
+    limits: httpx.Limits = DEFAULT_LIMITS,
 ) -> httpx.AsyncClient:
     """Operator-configured provider URLs only. Hosts typed in by users: `guarded_client`.
     `http2`: offered over TLS (ALPN) for providers that speak nothing else (Apple's APNs)."""
@@ -40,7 +45,34 @@ def outbound_client(
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT, **(headers or {})},
+        limits=limits,
     )
+
+
+class SharedClient:
+    """One `outbound_client` per event loop, kept open (its connection pool is the point): for hot
+    paths such as the proxy, where a client per request would cost a TLS context and new connections
+    each time. Timeouts are given per request. `aclose()` closes them all (Runtime.close)."""
+
+    def __init__(self) -> None:
+        self._clients: dict[int, tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
+
+    def get(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        held = self._clients.get(id(loop))
+        if held is not None and held[0] is loop and not held[1].is_closed:
+            return held[1]
+        client = outbound_client(limits=SHARED_LIMITS)
+        # Entries of loops that are gone (tests run one loop each) are dropped, not kept forever.
+        self._clients = {k: v for k, v in self._clients.items() if not v[0].is_closed()}
+        self._clients[id(loop)] = (loop, client)
+        return client
+
+    async def aclose(self) -> None:
+        loop = asyncio.get_running_loop()
+        held = self._clients.pop(id(loop), None)
+        if held is not None:
+            await held[1].aclose()
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):

@@ -14,6 +14,9 @@ from typing import Any
 log = logging.getLogger("patchbay.request")
 
 CLEANUPS = "patchbay.cleanups"
+# The request's raw path (still percent-encoded) before RequestMiddleware strips a trailing slash:
+# the proxy judges and forwards the path exactly as the caller sent it.
+ORIGINAL_RAW_PATH = "patchbay.original_raw_path"
 
 Cleanup = Callable[[], Awaitable[Any]]
 

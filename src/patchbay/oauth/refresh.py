@@ -128,17 +128,31 @@ def idle_too_long(config: dict[str, Any], secrets: dict[str, Any], now: float) -
         return True
 
 
+def expires_within(kind: str, config: dict[str, Any], now: float, seconds: float) -> bool:
+    """The token's real expiry is less than `seconds` away (the proxy's and credentials' 5 minutes)."""
+    expires_in = expires_in_of(registry.oauth_provider(kind), config)
+    refreshed_at = config.get("refreshed_at")
+    if not seconds or not expires_in or refreshed_at is None:
+        return False
+    return now > float(refreshed_at) + expires_in - seconds
+
+
 def in_backoff(config: dict[str, Any], now: float) -> bool:
     next_at = config.get("refresh_next_attempt_at")
     return next_at is not None and float(next_at) > now
 
 
 def wants_refresh(
-    kind: str, config: dict[str, Any], secrets: dict[str, Any], errors: str, now: float
+    kind: str, config: dict[str, Any], secrets: dict[str, Any], errors: str, now: float, min_validity: float = 0
 ) -> bool:
+    """`min_validity`: also refresh a token that expires within that many seconds."""
     if not secrets.get("refresh_token"):
         return False
-    return access_token_expired(kind, config, secrets, now) or errors == TOKEN_REFRESH_FAILED
+    return (
+        access_token_expired(kind, config, secrets, now)
+        or errors == TOKEN_REFRESH_FAILED
+        or expires_within(kind, config, now, min_validity)
+    )
 
 
 def record_failure(config: dict[str, Any], failure: str, now: float) -> dict[str, Any]:
@@ -178,7 +192,7 @@ def record_success(
 
 # --- the refresh itself ------------------------------------------------------------------------------
 async def _refresh_under_lock(
-    runtime: Any, pk: int, project_id: int, force: bool, daily: bool = False
+    runtime: Any, pk: int, project_id: int, force: bool, daily: bool = False, min_validity: float = 0
 ) -> FreshToken:
     async with runtime.db.session() as session, session.begin():
         row = await repository.lock_integration(session, pk, project_id, sqlite=runtime.db.is_sqlite)
@@ -205,7 +219,7 @@ async def _refresh_under_lock(
         if provider is None or not secrets.get("refresh_token"):
             return current
         # Re-read under the lock: another request or process may have refreshed meanwhile.
-        due = wants_refresh(row.kind, config, secrets, row.errors or "", now) or (
+        due = wants_refresh(row.kind, config, secrets, row.errors or "", now, min_validity) or (
             daily and idle_too_long(config, secrets, now)
         )
         if not force and not due:
@@ -270,15 +284,22 @@ async def _record_failure_health(session: Any, row: Integration, failure: str) -
 
 
 async def refresh_integration(
-    runtime: Any, pk: int, project_id: int, *, force: bool = False, daily: bool = False
+    runtime: Any,
+    pk: int,
+    project_id: int,
+    *,
+    force: bool = False,
+    daily: bool = False,
+    min_validity: float = 0,
 ) -> FreshToken:
     """Refresh one row now if it still needs it: single-flight in this process, row lock across
     processes, decision re-made on the row read under the lock. `daily` also counts a token issued
-    a day ago as due (the background refresher's rule for idle grants)."""
+    a day ago as due (the background refresher's rule for idle grants); `min_validity` one that
+    expires within that many seconds (the proxy's and credentials' 5 minutes)."""
     mode = "force" if force else "daily" if daily else "due"
-    key = f"oauth-refresh:{pk}:{mode}"
+    key = f"oauth-refresh:{pk}:{mode}:{min_validity:g}"
     result: FreshToken = await runtime.single_flight.run(
-        key, lambda: _refresh_under_lock(runtime, pk, project_id, force, daily)
+        key, lambda: _refresh_under_lock(runtime, pk, project_id, force, daily, min_validity)
     )
     return result
 
@@ -298,8 +319,9 @@ def _raise_for(kind: str, result: FreshToken) -> None:
     raise ValidationError(RECONNECT)
 
 
-async def ensure_fresh_token(runtime: Any, integration: Integration) -> FreshToken:
-    """The token to call the provider with, refreshed first when PostHog's rules say so.
+async def ensure_fresh_token(runtime: Any, integration: Integration, *, min_validity: float = 0) -> FreshToken:
+    """The token to call the provider with, refreshed first when PostHog's rules say so (or when it
+    expires within `min_validity` seconds: the proxy and the credentials route ask for 5 minutes).
 
     `integration` is a row the caller read through its tenant-filtered repository. Non-OAuth kinds
     get their secrets back untouched. Raises ValidationError (400, "…could not be refreshed. Please
@@ -322,12 +344,14 @@ async def ensure_fresh_token(runtime: Any, integration: Integration) -> FreshTok
             raise ValidationError(RECONNECT)
         return current
     now = time.time()
-    if not wants_refresh(integration.kind, config, secrets, errors, now):
+    if not wants_refresh(integration.kind, config, secrets, errors, now, min_validity):
         return current
     parked = config.get("refresh_terminal") or in_backoff(config, now)
     if parked and not hard_expired(integration.kind, config, now):
         return current  # the old token still works; the background refresher retries later
-    result = await refresh_integration(runtime, integration.id, integration.project_id)
+    result = await refresh_integration(
+        runtime, integration.id, integration.project_id, min_validity=min_validity
+    )
     if result.failure is None:
         return result
     if result.access_token and not hard_expired(integration.kind, result.config, time.time()):

@@ -12,7 +12,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from patchbay.kit.errors import APIError
-from patchbay.kit.request_scope import open_cleanups, run_cleanups
+from patchbay.kit.request_scope import ORIGINAL_RAW_PATH, open_cleanups, run_cleanups
 from patchbay.operations.logging import request_id_var
 from patchbay.operations.metrics import record_request
 
@@ -59,6 +59,7 @@ class RequestMiddleware:
             # Every route answers with or without its trailing slash, as PostHog's router does;
             # links (pagination) keep the path the client used.
             scope = dict(scope)
+            scope[ORIGINAL_RAW_PATH] = scope.get("raw_path")
             scope["path"] = path.rstrip("/") or "/"
             scope["raw_path"] = scope["path"].encode()
             scope[ORIGINAL_PATH] = path

@@ -11,8 +11,9 @@ Capabilities:
                   classification, refresh/revoke URLs)
   CredentialKind  a kind created from credentials typed in by the user (validate, then build)
   ResourceLister  routes listing what lives on the provider side of an integration
-  ProxyAuth       the API base URL and how stored credentials are put on a request (declared for
-                  the proxy)
+  ProxyAuth       the API base URL and how stored credentials are put on a request (the proxy;
+                  every OAuth kind gets a BearerProxy from its catalogue entry)
+  CredentialHandover  what the credentials route hands over for a non-OAuth kind (Twilio: basic)
   HealthCheck     the cheapest call proving the stored credentials still work
   AppInstall      a kind connected by installing the provider's app (GitHub App): install page,
                   then the provider's redirect with an installation id, checked against the state
@@ -32,7 +33,7 @@ import httpx
 from pydantic import BaseModel
 
 from patchbay.kit.errors import APIError
-from patchbay.kit.provider_errors import UpstreamError
+from patchbay.kit.provider_errors import Failure, UpstreamError
 
 if TYPE_CHECKING:
     from patchbay.config import Settings
@@ -313,13 +314,53 @@ class ResourceLister:
 
 # --- proxy, health -----------------------------------------------------------------------------
 class ProxyAuth(Protocol):
-    """For the proxy (a later issue): where the provider's API is and how credentials go on a call."""
+    """For the proxy (patchbay.provider_proxy): where the provider's API is and how credentials go on
+    a call. `refreshable`: the credentials are an OAuth access token (refreshed before a call when it
+    expires soon, and once more after the provider answered 401). `user_host`: the API base is a
+    host the user typed in (GitLab's instance): the proxy reaches it only through the address guard
+    (kit.http.guarded_client), resolved, checked and pinned."""
+
+    @property
+    def refreshable(self) -> bool: ...
+
+    @property
+    def user_host(self) -> bool: ...
 
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str: ...
 
     def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
-        """Put the stored credentials on an outgoing request (header, Basic auth, query ...)."""
+        """Put the stored credentials on an outgoing request (header, Basic auth, query ...). Raises
+        `UpstreamError` (Failure.AUTH) when the integration holds none."""
         ...
+
+
+@dataclass(frozen=True)
+class BearerProxy:
+    """The proxy of an OAuth kind, from data: the API base is PATCHBAY_<KIND>_API_URL or the catalogue
+    entry's `api_url`; the access token goes in `Authorization: Bearer`. Every OAuth kind without a
+    ProxyAuth of its own gets one (registry.proxy_auth)."""
+
+    kind: str
+    default_api_url: str
+    refreshable: bool = True
+    user_host: bool = False
+
+    def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
+        return settings.kind_setting(self.kind, "API_URL") or self.default_api_url
+
+    def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
+        token = secrets.get("access_token")
+        if not isinstance(token, str) or not token:
+            raise UpstreamError(self.kind, Failure.AUTH, "no access token")
+        request.headers["Authorization"] = f"Bearer {token}"
+
+
+class CredentialHandover(Protocol):
+    """What the credentials route hands a non-OAuth kind's owner (OAuth kinds are handed over as
+    `oauth2` access tokens by the platform): (`auth_type`, `credentials`). Never a secret the
+    provider does not need on a call (a refresh token, a client secret for another flow)."""
+
+    def hand_over(self, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> tuple[str, dict[str, Any]]: ...
 
 
 class HealthCheck(Protocol):
@@ -392,6 +433,7 @@ class Provider:
     credential_kind: CredentialKind | None = None
     resources: ResourceLister | None = None
     proxy: ProxyAuth | None = None
+    handover: CredentialHandover | None = None
     health: HealthCheck | None = None
     org_kind: OrgKind | None = None
     app_install: AppInstall | None = None

@@ -17,11 +17,14 @@ from patchbay.providers.base import (
     STANDARD_OAUTH,
     TOKEN_AUTH_STYLES,
     AppInstall,
+    BearerProxy,
+    CredentialHandover,
     CredentialKind,
     HealthCheck,
     OAuthQuirks,
     OrgKind,
     Provider,
+    ProxyAuth,
     ResourceLister,
     ResourceRoute,
     TokenAuthStyle,
@@ -150,6 +153,8 @@ def app_install_kinds() -> list[str]:
 def token_minter(kind: str) -> TokenMinter | None:
     provider = for_kind(kind)
     return provider.token_minter if provider is not None else None
+
+
 _TOKEN_INFO_CHECKS: dict[str, HealthCheck] = {}
 
 
@@ -166,6 +171,23 @@ def health_check(kind: str) -> HealthCheck | None:
         return None
     check = _TOKEN_INFO_CHECKS[kind] = TokenInfoHealth(entry)
     return check
+
+
+def proxy_auth(kind: str) -> ProxyAuth | None:
+    """How the proxy calls this kind's API: the provider's own ProxyAuth, else a bearer proxy built
+    from the catalogue entry of an OAuth kind; None for a kind without an API to proxy."""
+    provider = for_kind(kind)
+    if provider is not None and provider.proxy is not None:
+        return provider.proxy
+    entry = oauth_provider(kind)
+    if entry is None or not entry.api_url:
+        return None
+    return BearerProxy(kind=kind, default_api_url=entry.api_url)
+
+
+def credential_handover(kind: str) -> CredentialHandover | None:
+    provider = for_kind(kind)
+    return provider.handover if provider is not None else None
 
 
 def org_kind(kind: str) -> OrgKind | None:

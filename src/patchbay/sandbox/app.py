@@ -74,7 +74,9 @@ class FaultAndLogMiddleware:
             return
         path: str = scope["path"]
         provider = path.strip("/").split("/", 1)[0]
-        self.state.record(provider, scope["method"], path)
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
+        query = (scope.get("query_string") or b"").decode("latin-1")
+        self.state.record(provider, scope["method"], path, headers, query)
         fault = self.state.take_fault(provider, path)
         if fault is None:
             await self.app(scope, receive, send)

@@ -36,6 +36,9 @@ class Call:
     method: str
     path: str
     at: float
+    # What arrived, for tests of what Patchbay forwards (the proxy): every header, the raw query.
+    headers: dict[str, str] = field(default_factory=dict)
+    query: str = ""
 
 
 @dataclass
@@ -77,9 +80,11 @@ class SandboxState:
                 self.faults.pop(provider, None)
 
     # --- calls ----------------------------------------------------------------------------------
-    def record(self, provider: str, method: str, path: str) -> None:
+    def record(
+        self, provider: str, method: str, path: str, headers: dict[str, str] | None = None, query: str = ""
+    ) -> None:
         with self.lock:
-            self.calls.append(Call(provider, method, path, time.time()))
+            self.calls.append(Call(provider, method, path, time.time(), dict(headers or {}), query))
 
     def count_calls(self, provider: str, path_contains: str = "", method: str | None = None) -> int:
         with self.lock:

@@ -25,6 +25,9 @@ def _key(secrets: Mapping[str, Any]) -> str:
 
 
 class AnthropicProxy:
+    refreshable = False  # an API key, nothing to refresh
+    user_host = False
+
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
         return api_url(settings)
 

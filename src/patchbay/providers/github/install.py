@@ -160,6 +160,9 @@ class GitHubTokens:
 class GitHubProxy:
     """For the proxy and credentials routes: the API base and the installation token as a bearer."""
 
+    refreshable = True  # a 401 mints a new installation token (oauth.minting), then one retry
+    user_host = False
+
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
         return app.api_url(settings)
 

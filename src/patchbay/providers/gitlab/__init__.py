@@ -133,6 +133,7 @@ class GitLabProxy:
     The host is the user's: a proxy must reach it through `kit.http.guarded_client`."""
 
     user_host = True
+    refreshable = False  # a project access token, nothing to refresh
 
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
         return f"{str(config.get('hostname', '')).rstrip('/')}/api/v4"

@@ -17,6 +17,9 @@ from patchbay.providers.slack.resources import RESOURCES
 
 
 class SlackProxy:
+    refreshable = True  # bot tokens with rotation on expire and refresh
+    user_host = False
+
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
         return api_url(settings)
 

@@ -1,5 +1,6 @@
 """Slack Web API methods Patchbay reads: auth.test, conversations.list, users.conversations,
-conversations.info, conversations.members, users.list and users.info.
+conversations.info, conversations.members, users.list and users.info; and chat.postMessage, which
+the proxy's worked example sends (`messages` lists what was posted).
 
 Slack's wire format: every method accepts GET (query) and POST (form or JSON body, as slack_sdk
 sends it), the token comes as `Authorization: Bearer` or a `token` parameter, errors are HTTP 200
@@ -41,6 +42,7 @@ METHOD_SCOPES = {
     "conversations.members": "channels:read",
     "users.list": "users:read",
     "users.info": "users:read",
+    "chat.postMessage": "chat:write",
 }
 
 
@@ -174,6 +176,12 @@ def requests(state: SandboxState, method: str | None = None) -> list[dict[str, s
     """Parameters of every API call received (oldest first), optionally of one method."""
     made: list[dict[str, str]] = state.provider_data(NAME).get("requests", [])
     return [r for r in made if method is None or r["method"] == method]
+
+
+def messages(state: SandboxState, channel_id: str | None = None) -> list[dict[str, Any]]:
+    """Messages posted with chat.postMessage (oldest first), optionally to one channel."""
+    posted: list[dict[str, Any]] = state.provider_data(NAME).get("messages", [])
+    return [m for m in posted if channel_id is None or m["channel"] == channel_id]
 
 
 def issue_token(
@@ -406,8 +414,26 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             return _slack_error("user_not_found")
         return JSONResponse({"ok": True, "user": member})
 
+    def chat_post_message(account: dict[str, Any], ws: dict[str, Any], params: dict[str, str]) -> Response:
+        wanted = params.get("channel", "")
+        channel = ws["channels"].get(wanted) or next(
+            (c for c in ws["channels"].values() if c["name"] == wanted.lstrip("#")), None
+        )
+        if not wanted or channel is None:
+            return _slack_error("channel_not_found")
+        if channel["is_archived"]:
+            return _slack_error("is_archived")
+        text = params.get("text", "")
+        if not text and not params.get("blocks"):
+            return _slack_error("no_text")
+        ts = f"{time.time():.6f}"
+        message = {"type": "message", "text": text, "user": DEFAULT_BOT_USER, "ts": ts, "bot_id": "B0SANDBOT"}
+        state.provider_data(NAME).setdefault("messages", []).append({"channel": channel["id"], **message})
+        return JSONResponse({"ok": True, "channel": channel["id"], "ts": ts, "message": message})
+
     HANDLERS = {
         "auth.test": auth_test,
+        "chat.postMessage": chat_post_message,
         "conversations.list": conversations_list,
         "users.conversations": users_conversations,
         "conversations.info": conversations_info,

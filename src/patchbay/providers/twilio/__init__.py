@@ -27,12 +27,21 @@ def _credentials(config: Mapping[str, Any], secrets: Mapping[str, Any]) -> tuple
 
 
 class TwilioProxy:
+    refreshable = False  # HTTP Basic account_sid:auth_token, nothing to refresh
+    user_host = False
+
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
         return api_url(settings)
 
     def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
         sid, token = _credentials(config, secrets)
         request.headers["Authorization"] = "Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode()
+
+
+class TwilioHandover:
+    def hand_over(self, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        sid, token = _credentials(config, secrets)
+        return "basic", {"account_sid": sid, "auth_token": token}
 
 
 class TwilioHealth:
@@ -52,6 +61,7 @@ PROVIDER = registry.register(
         credential_kind=TwilioCredentials(),
         resources=RESOURCES,
         proxy=TwilioProxy(),
+        handover=TwilioHandover(),
         health=TwilioHealth(),
         simulators=(simulator,),
     )
