@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = False
     # false: this process only writes events, other processes deliver them (API-only nodes).
     webhook_delivery: bool = True
+    # The console (patchbay.console): a signed-in browser's session ends after this many idle
+    # minutes, and at the latest this many hours after sign-in; failed sign-ins per account and
+    # per address beyond this rate are refused until the window passes.
+    console_session_idle_minutes: int = Field(default=30, ge=1)
+    console_session_max_hours: int = Field(default=12, ge=1)
+    console_signin_rate_limit: str = "5/minute,20/hour"
     # Per-kind OAuth credentials and URLs are dynamic (PATCHBAY_<KIND>_CLIENT_ID ...): see kind_setting().
     kind_overrides: dict[str, str] = Field(default_factory=dict, exclude=True)
 
