@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from patchbay.console.areas import integrations, keys, projects, signin
+from patchbay.console.areas import email, integrations, keys, organization, projects, signin, webhooks
 
 router = APIRouter(include_in_schema=False)
-for area in (signin, projects, integrations, keys):
+for area in (signin, projects, integrations, keys, webhooks, email, organization):
     router.include_router(area.router)

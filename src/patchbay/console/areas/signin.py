@@ -8,7 +8,16 @@ from starlette.responses import RedirectResponse, Response
 from patchbay.auth.service import client_address
 from patchbay.console import csrf, pages, sessions
 from patchbay.console.sessions import SignInRefused
-from patchbay.console.web import SIGN_IN, Browser, ConsoleRoute, PageError, posted, read_form, runtime_of
+from patchbay.console.web import (
+    NOTICES,
+    SIGN_IN,
+    Browser,
+    ConsoleRoute,
+    PageError,
+    posted,
+    read_form,
+    runtime_of,
+)
 from patchbay.kit import browser_binding
 from patchbay.kit.errors import NotFound
 from patchbay.runtime import Runtime
@@ -27,6 +36,7 @@ def _sign_in_page(
     error: str = "",
     email: str = "",
     retry: int | None = None,
+    notice: str | None = None,
 ) -> Response:
     response = pages.render(
         "sign_in.html",
@@ -35,7 +45,7 @@ def _sign_in_page(
         sign_in_csrf=csrf.sign_in_token(runtime, browser_value),
         error=error,
         email=email,
-        notice=None,
+        notice=notice,
     )
     browser_binding.set_cookie(
         response,
@@ -73,7 +83,7 @@ async def console_home(request: Request) -> Response:
 async def sign_in_form(request: Request) -> Response:
     runtime = runtime_of(request)
     value = browser_binding.value_for(request.cookies.get(csrf.SIGN_IN_COOKIE))
-    return _sign_in_page(runtime, value)
+    return _sign_in_page(runtime, value, notice=NOTICES.get(request.query_params.get("notice", "")))
 
 
 @router.post("/console/sign-in")
