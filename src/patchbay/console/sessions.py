@@ -7,6 +7,7 @@ session (the old cookie's is deleted), so a value planted before sign-in is wort
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -96,7 +97,9 @@ async def sign_in(
     async with runtime.db.transaction() as session:
         repo = ConsoleRepository(session)
         user = await repo.active_user_by_email(account) if account else None
-        if not passwords.verify(user.password_hash if user else None, password) or user is None:
+        # argon2 takes tens of milliseconds of CPU on purpose: off the event loop.
+        matched = await asyncio.to_thread(passwords.verify, user.password_hash if user else None, password)
+        if not matched or user is None:
             for limiter, ident in ((by_account, account), (by_address, address)):
                 try:
                     await limiter.hit(ident)
