@@ -1,7 +1,7 @@
 """Screenshots of Patchbay's pages for the docs, taken in a real browser: a throwaway SQLite
 Patchbay with every provider wired to the sandbox, driven by Playwright on Debian's Chromium.
 
-    scripts/screenshots            # writes docs/connect/*.png
+    scripts/screenshots            # writes docs/connect/*.png and docs/console/*.png
 """
 
 from __future__ import annotations
@@ -30,8 +30,11 @@ from patchbay.runtime import build_runtime  # noqa: E402
 from patchbay.providers.twilio import simulator as twilio  # noqa: E402
 from patchbay.sandbox.server import SandboxServer, free_port  # noqa: E402
 
+from console_screenshots import take_console  # noqa: E402  (scripts/, beside this file)
+
 CHROMIUM = "/usr/bin/chromium"
 OUT = ROOT / "docs" / "connect"
+CONSOLE_OUT = ROOT / "docs" / "console"
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 375, "height": 812}
 KINDS = ["slack", "hubspot", "linear", "google-sheets", "twilio", "databricks", "email"]
@@ -67,6 +70,9 @@ def main() -> None:
             encryption_keys=Fernet.generate_key().decode(),
             rate_limit="off",
             refresher=False,
+            email_provider="maildev",  # the console's email page checks records without SES
+            webhook_allow_private=True,  # the console's webhook goes to a loopback receiver
+            webhook_retry_schedule="1,1",
             log_level="WARNING",
             kind_overrides=sandbox.env(),
         )
@@ -100,6 +106,7 @@ async def take_all(settings: Settings, sandbox: SandboxServer) -> None:
             async with runtime.db.transaction() as session:
                 await session.execute(update(ConnectSession).values(used_at=ConnectSession.created_at))
             await shoot(browser, used, "used-link-phone.png", PHONE)
+            await take_console(browser, origin, runtime, sandbox, CONSOLE_OUT, DESKTOP, PHONE)
             await browser.close()
     finally:
         server.stop()

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     activity_retention_days: int = Field(default=30, ge=1)
     # The proxy (patchbay.provider_proxy): the largest request body it forwards (larger -> 413).
     proxy_max_body_bytes: int = 10 * 1024 * 1024
+    # The console (patchbay.console): a signed-in browser's session ends after this many idle
+    # minutes, and at the latest this many hours after sign-in; failed sign-ins per account and
+    # per address beyond this rate are refused until the window passes.
+    console_session_idle_minutes: int = Field(default=30, ge=1)
+    console_session_max_hours: int = Field(default=12, ge=1)
+    console_signin_rate_limit: str = "5/minute,20/hour"
     # Per-kind OAuth credentials and URLs are dynamic (PATCHBAY_<KIND>_CLIENT_ID ...): see kind_setting().
     # The credential kinds' provider URLs are too (README's table): PATCHBAY_AWS_S3_STS_URL and
     # PATCHBAY_AWS_REDSHIFT_STS_URL, PATCHBAY_<GOOGLE KIND>_TOKEN_URL (google-pubsub,

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from patchbay.activity.api import router as activity_router
 from patchbay.connect.api import page_router as connect_page_router
 from patchbay.connect.api import router as connect_router
+from patchbay.console.api import router as console_router
 from patchbay.domain_connect.api import router as domain_connect_router
 from patchbay.email_sender.api import router as email_sender_router
 from patchbay.integration.api import router as integration_router
@@ -50,4 +51,5 @@ ROOT_ROUTERS: list[APIRouter] = [
     oauth_callback_router,
     vercel_router,
     connect_page_router,
+    console_router,
 ]

@@ -16,8 +16,12 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import httpx
 import orjson
+from sqlalchemy import select
 
-from patchbay.models import MembershipLevel, Organization, Project, ProxyRecord
+from patchbay.auth.keys import hash_key_value
+from patchbay.console import csrf as console_csrf
+from patchbay.console import sessions as console_sessions
+from patchbay.models import MembershipLevel, Organization, PersonalAPIKey, Project, ProxyRecord
 from patchbay.providers.asana import simulator as asana_sim
 from patchbay.providers.clickup import simulator_api as clickup_api
 from patchbay.providers.github import simulator as github_sim
@@ -34,6 +38,7 @@ from tests.support.factory import Factory, Tenant
 from tests.vercel.helpers import org_integration
 
 _serial = itertools.count(1)
+CONSOLE_PASSWORD = "matrix console password"
 VERCEL_CALLBACK = "http://testserver/connect/vercel/callback"
 
 
@@ -65,6 +70,7 @@ class World:
     # A third owner holds the keys naming explicit-only scopes (integration_credentials:read).
     explicit_owner: Tenant
     _keys: dict[tuple[Any, ...], dict[str, str]] = field(default_factory=dict)
+    _console: dict[int, tuple[dict[str, str], str]] = field(default_factory=dict)
     _shared: dict[str, Use] = field(default_factory=dict)
 
     @classmethod
@@ -113,6 +119,29 @@ class World:
             value = await self.factory.key(who.user, scopes, scoped_projects=scoped_projects)
             self._keys[marker] = {"Authorization": f"Bearer {value}"}  # type: ignore[index]
         return self._keys[marker]  # type: ignore[index]
+
+    async def console_session(self, tenant: Tenant, *, fresh: bool = False) -> tuple[dict[str, str], str]:
+        """(Cookie header, CSRF token) of a console session of the tenant's user, signed in through
+        the console's service (made once per user, or anew when `fresh`)."""
+        user_id = tenant.user.id
+        if fresh or user_id not in self._console:
+            if user_id not in self._console:
+                await console_sessions.set_password(self.runtime, tenant.user.email, CONSOLE_PASSWORD)
+            token = await console_sessions.sign_in(
+                self.runtime, tenant.user.email, CONSOLE_PASSWORD, f"matrix-{user_id}", None
+            )
+            made = (
+                {"Cookie": f"{console_sessions.COOKIE}={token}"},
+                console_csrf.session_token(self.runtime, console_sessions.token_hash(token)),
+            )
+            if fresh:
+                return made
+            self._console[user_id] = made
+        return self._console[user_id]
+
+    def forget_console_cookies(self) -> None:
+        for name in (console_sessions.COOKIE, console_csrf.SIGN_IN_COOKIE):
+            self.client.cookies.delete(name)
 
     @property
     def runtime(self) -> Any:
@@ -370,6 +399,69 @@ class World:
         return Use(
             body={"session": session, "organization_id": str(organization.id), "team_id": project.id},
         )
+
+    # --- the console -----------------------------------------------------------------------------
+    async def use_console_asset(self) -> Use:
+        return Use(params={"name": "console.css"})
+
+    async def use_console_sign_in(self) -> Use:
+        await self.console_session(self.owner)  # the owner's password is set
+        page = await self.client.get("/console/sign-in")
+        assert page.status_code == 200, page.text
+        found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+        assert found, page.text
+        cookie = page.cookies[console_csrf.SIGN_IN_COOKIE]
+        self.forget_console_cookies()
+        return Use(
+            body={"csrf_token": found.group(1), "email": self.owner.user.email, "password": CONSOLE_PASSWORD},
+            credential={"Cookie": f"{console_csrf.SIGN_IN_COOKIE}={cookie}"},
+        )
+
+    async def use_console_sign_out(self) -> Use:
+        return Use(credential={"fresh": "1"})  # the owner signs out of a session of its own
+
+    async def use_console_connect(self) -> Use:
+        return Use(body={"kind": "twilio"})
+
+    async def use_console_twilio(self) -> Use:
+        return Use(params={"integration_id": (await self.use_twilio()).params["id"]})
+
+    async def use_console_slack(self) -> Use:
+        return Use(params={"integration_id": (await self.use("slack", shared=True)).params["id"]})
+
+    async def use_console_new_key(self) -> Use:
+        return Use(body={"label": "matrix", "scopes": ["integration:read"]})
+
+    async def use_console_key(self) -> Use:
+        value = await self.factory.key(self.owner.user)
+        async with self.runtime.db.session() as session:
+            key_id = await session.scalar(
+                select(PersonalAPIKey.id).where(PersonalAPIKey.secure_value == hash_key_value(value))
+            )
+        return Use(params={"key_id": str(key_id)})
+
+    async def use_console_new_webhook(self) -> Use:
+        return Use(body={"url": "http://127.0.0.1:9/matrix", "events": ["ping"]})
+
+    async def use_console_webhook(self) -> Use:
+        return Use(params={"webhook_id": (await self.use_webhook_endpoint()).params["id"]})
+
+    async def use_console_delivery(self) -> Use:
+        made = await self.use_webhook_delivery()
+        return Use(params={"webhook_id": made.params["id"], "delivery_id": made.params["delivery_id"]})
+
+    async def use_console_email(self) -> Use:
+        return Use(params={"sender_id": (await self.use_email()).params["id"]})
+
+    async def use_console_org_integration(self) -> Use:
+        made = await self.use_org_integration()
+        return Use(params=made.params, body={"production": str(self.owner.project.id)})
+
+    async def use_console_new_proxy_record(self) -> Use:
+        return Use(body={"domain": f"ph{next(_serial)}.matrix-proxy-test.com"})
+
+    async def use_console_proxy_record(self) -> Use:
+        return Use(params={"record_id": (await self.use_proxy_record()).params["id"]})
 
 
 def installation_body() -> dict[str, Any]:

@@ -22,6 +22,8 @@ from tests.security.rules import (
     VERCEL_CODE,
     VERCEL_SIGNATURE,
     ConnectToken,
+    ConsoleSession,
+    ConsoleSignIn,
     ExplicitScopeRule,
     LinkRule,
     OrganizationRule,
@@ -47,8 +49,21 @@ WEBHOOK_READ = ProjectRule("webhook:read")
 WEBHOOK_ADMIN = ProjectRule("webhook:write", admin=NOT_PROJECT_ADMIN)
 PROXY_READ = OrganizationRule("proxy_record:read")
 PROXY_ADMIN = OrganizationRule("proxy_record:write", admin=NOT_ORG_ADMIN)
+# Console pages: a signed-in session (see rules.ConsoleSession). OWN: pages of the user's own
+# things (any signed-in user may); PAGE/ORG_PAGE: a project's or an organization's, as the API
+# refuses an outsider (403 / 404); *_ADMIN: writes the API keeps for admins (403 to a member).
+C = "/console"
+CP = "/console/projects/{project_id}"
+CO = "/console/organizations/{organization_id}"
+OWN = ConsoleSession(stranger=200)
+OWN_KEY = ConsoleSession(stranger=404, member=404, form=True)
+PAGE = ConsoleSession(stranger=403)
+PAGE_FORM = ConsoleSession(stranger=403, form=True)
+PAGE_ADMIN = ConsoleSession(stranger=403, member=403, form=True)
+ORG_PAGE = ConsoleSession(stranger=404)
+ORG_ADMIN_FORM = ConsoleSession(stranger=404, member=403, form=True)
 
-Rule = ProjectRule | OrganizationRule | LinkRule | OwnCredential | VercelOidc | ConnectToken
+Rule = ProjectRule | OrganizationRule | LinkRule | OwnCredential | VercelOidc | ConnectToken | ConsoleSession | ConsoleSignIn
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,35 @@ TABLE: list[Entry] = [
     Entry("GET", "/connect/{token}", ConnectToken(), 200, "connect_page"),
     Entry("GET", "/connect/{token}/oauth/{kind}", ConnectToken(), 302, "connect_oauth"),
     Entry("POST", "/connect/{token}/kinds/{kind}", ConnectToken(form=True), 303, "connect_form"),
+    # the console (a signed-in session is the credential; forms need its CSRF token)
+    Entry("GET", C + "/static/{name}", PUBLIC, 200, "console_asset"),
+    Entry("GET", C, ConsoleSession(stranger=303), 303),
+    Entry("GET", C + "/sign-in", PUBLIC, 200),
+    Entry("POST", C + "/sign-in", ConsoleSignIn(), 303, "console_sign_in"),
+    Entry("POST", C + "/sign-out", ConsoleSession(stranger=303, form=True), 303, "console_sign_out"),
+    Entry("GET", C + "/organizations", OWN, 200),
+    Entry("POST", CP + "/current", PAGE_FORM, 303),
+    Entry("GET", CP + "/integrations", PAGE, 200),
+    Entry("POST", CP + "/integrations/connect", PAGE_FORM, 303, "console_connect"),
+    Entry("POST", CP + "/integrations/{integration_id}/delete", PAGE_ADMIN, 303, "console_twilio"),
+    Entry("GET", CP + "/integrations/{integration_id}/channels", PAGE, 200, "console_slack"),
+    Entry("GET", C + "/keys", OWN, 200),
+    Entry("POST", C + "/keys", ConsoleSession(stranger=201, form=True), 201, "console_new_key"),
+    Entry("POST", C + "/keys/{key_id}/revoke", OWN_KEY, 303, "console_key"),
+    Entry("GET", CP + "/webhooks", PAGE, 200),
+    Entry("POST", CP + "/webhooks", PAGE_ADMIN, 201, "console_new_webhook"),
+    Entry("GET", CP + "/webhooks/{webhook_id}", PAGE, 200, "console_webhook"),
+    Entry("POST", CP + "/webhooks/{webhook_id}/ping", PAGE_ADMIN, 303, "console_webhook"),
+    Entry("POST", CP + "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", PAGE_ADMIN, 303, "console_delivery"),
+    Entry("POST", CP + "/webhooks/{webhook_id}/delete", PAGE_ADMIN, 303, "console_webhook"),
+    Entry("GET", CP + "/email-senders", PAGE, 200),
+    Entry("POST", CP + "/email-senders/{sender_id}/verify", PAGE_ADMIN, 200, "console_email"),
+    Entry("POST", CP + "/email-senders/{sender_id}/domain-connect", PAGE_ADMIN, 400, "console_email"),
+    Entry("GET", CO + "/vercel", ORG_PAGE, 200),
+    Entry("POST", CO + "/vercel/{integration_pk}/mapping", ORG_ADMIN_FORM, 303, "console_org_integration"),
+    Entry("GET", CO + "/proxy-records", ORG_PAGE, 200),
+    Entry("POST", CO + "/proxy-records", ORG_ADMIN_FORM, 303, "console_new_proxy_record"),
+    Entry("POST", CO + "/proxy-records/{record_id}/delete", ORG_ADMIN_FORM, 303, "console_proxy_record"),
     # browser returns, Vercel, operations, documentation
     Entry("GET", "/integrations/{kind}/callback", OAUTH_STATE, 302, "oauth_callback"),
     Entry("GET", "/connect/vercel/callback", VERCEL_CODE, 302, "vercel_code"),
@@ -212,14 +256,16 @@ async def check_entry(world: World, entry: Entry, path: str) -> list[Problem]:
     use = await world.use(entry.use, shared=entry.reads_only)
     problems = []
     for case in await entry.rule.cases(world, use, entry.ok):
+        content = case.content if case.content is not None else use.content
         response = await world.client.request(
             entry.method,
             _url(path, world, use.params if case.params is None else case.params),
             params=case.query if case.query is not None else {**entry.query, **use.query},
-            json=use.body if use.content is None else None,
-            content=use.content,
+            json=use.body if content is None else None,
+            content=content,
             headers=case.headers,
         )
+        world.forget_console_cookies()  # a sign-in's cookie must not ride on the next caller's request
         problem = case.expect.problem(response)
         if problem:
             problems.append(Problem(f"{entry.method} {path}", str(entry.rule), case.caller, problem))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -73,6 +74,7 @@ class Case:
     query: dict[str, Any] | None = None  # None: the entry's query
     body: Any = None
     params: dict[str, str] | None = None  # path parameters other than the entry's (a forged token)
+    content: bytes | None = None  # a body of the caller's own (a form with its session's CSRF token)
 
 
 def missing_scope_key(scope: str) -> list[str]:
@@ -345,3 +347,88 @@ class ConnectToken:
                 Case("the form without its CSRF cookie", world.owner.headers, Expect(403, page=True))
             )
         return [*cases, Case("holder of the connect link", use.credential, Expect(ok))]
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@dataclass(frozen=True)
+class ConsoleSession:
+    """A console page: the signed-in browser's session cookie is the credential (API keys open
+    nothing: no session → the sign-in page, 303). `form` routes also need the session's CSRF token.
+    `stranger` is what a user of another organization gets, `member` what a plain member gets
+    (None: the rightful answer); tenant pages refuse as the API does (403 project, 404 organization)."""
+
+    stranger: int
+    member: int | None = None
+    form: bool = False
+
+    def __str__(self) -> str:
+        return "console-session+csrf" if self.form else "console-session"
+
+    async def cases(self, world: World, use: Use, ok: int) -> list[Case]:
+        fields = use.body if isinstance(use.body, dict) else {}
+
+        # Signing out spends the session: for that route every caller signs in afresh.
+        fresh = use.credential == {"fresh": "1"}
+
+        async def caller(name: str, tenant: Any, expect: Expect) -> Case:
+            cookie, token = await world.console_session(tenant, fresh=fresh)
+            if not self.form:
+                return Case(name, cookie, expect)
+            body = urlencode({**fields, "csrf_token": token}, doseq=True).encode()
+            return Case(name, {**cookie, **FORM}, expect, content=body)
+
+        no_token = urlencode(fields, doseq=True).encode()
+        cases = [
+            Case("no session", FORM, Expect(303), content=no_token),
+            Case(
+                "a forged session cookie",
+                {"Cookie": "pb_console=" + "x" * 43, **FORM},
+                Expect(303),
+                content=no_token,
+            ),
+            Case(
+                "the owner's API key, no session",
+                {**world.owner.headers, **FORM},
+                Expect(303),
+                content=no_token,
+            ),
+        ]
+        if self.form:
+            cookie, _ = await world.console_session(world.owner)
+            cases.append(
+                Case(
+                    "the owner's session without a CSRF token",
+                    {**cookie, **FORM},
+                    Expect(403, page=True),
+                    content=no_token,
+                )
+            )
+        cases.append(
+            await caller("another organization's user", world.stranger, Expect(self.stranger, page=True))
+        )
+        member = self.member if self.member is not None else ok
+        cases.append(await caller("member", world.member, Expect(member, page=True)))
+        cases.append(await caller("owner", world.owner, Expect(ok, page=True)))
+        return cases
+
+
+@dataclass(frozen=True)
+class ConsoleSignIn:
+    """POST /console/sign-in: the sign-in page's CSRF cookie and token, then the right password."""
+
+    def __str__(self) -> str:
+        return "console-sign-in"
+
+    async def cases(self, world: World, use: Use, ok: int) -> list[Case]:
+        form, cookie = use.body, use.credential
+        full = urlencode(form).encode()
+        return [
+            Case("no CSRF token", {**cookie, **FORM}, Expect(403, page=True),
+                 content=urlencode({k: v for k, v in form.items() if k != "csrf_token"}).encode()),
+            Case("no CSRF cookie", FORM, Expect(403, page=True), content=full),
+            Case("a wrong password", {**cookie, **FORM}, Expect(400, page=True),
+                 content=urlencode({**form, "password": "not the password at all"}).encode()),
+            Case("holder of the password", {**cookie, **FORM}, Expect(ok), content=full),
+        ]  # fmt: skip

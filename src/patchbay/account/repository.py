@@ -52,6 +52,15 @@ class AccountRepository:
         )
         return set(rows.all())
 
+    async def organizations_of(self, user_id: int) -> list[tuple[Organization, int]]:
+        rows = await self.session.execute(
+            select(Organization, OrganizationMembership.level)
+            .join(OrganizationMembership, OrganizationMembership.organization_id == Organization.id)
+            .where(OrganizationMembership.user_id == user_id)
+            .order_by(Organization.name, Organization.id)
+        )
+        return [(organization, int(level)) for organization, level in rows.all()]
+
     async def project(self, project_id: int) -> Project | None:
         return await self.session.get(Project, project_id)
 

@@ -190,6 +190,25 @@ async def revoke_api_key(session: AsyncSession, key_id: str) -> PersonalAPIKey:
     return key
 
 
+async def revoke_own_api_key(session: AsyncSession, user_id: int, key_id: str) -> PersonalAPIKey:
+    """Delete one of the user's own keys; another user's key is answered as unknown."""
+    repo = AccountRepository(session)
+    key = await repo.key(key_id.strip())
+    if key is None or key.user_id != user_id:
+        raise AccountError(f"no API key with id {key_id}")
+    await repo.delete_key(key)
+    return key
+
+
+async def memberships(session: AsyncSession, user_id: int) -> list[tuple[Organization, int, list[Project]]]:
+    """The user's organizations (with their level) and each one's projects, by name."""
+    repo = AccountRepository(session)
+    found = []
+    for organization, level in await repo.organizations_of(user_id):
+        found.append((organization, level, await repo.projects(organization.id)))
+    return found
+
+
 @dataclass
 class Bootstrapped:
     user: User

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay import __version__
 from patchbay.account import service as accounts
-from patchbay.cli import keys, members, orgs, projects, serve
+from patchbay.cli import keys, members, orgs, projects, serve, users
 from patchbay.cli.common import (
     JSON_OPTION,
     emit,
@@ -34,6 +34,7 @@ for group, name in (
     (projects.app, "projects"),
     (members.app, "members"),
     (keys.app, "keys"),
+    (users.app, "users"),
     (domain_connect_app, "domain-connect"),
 ):
     group.rich_markup_mode = None

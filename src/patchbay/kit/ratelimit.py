@@ -38,6 +38,16 @@ class RateLimiter:
         self.cache = cache
         self.prefix = prefix  # limiters sharing a cache count apart
 
+    async def check(self, ident: str) -> None:
+        """Raise Throttled when a window of `ident` is already full, without counting a request
+        (failed sign-ins count only when they fail, but every attempt is checked first)."""
+        now = time.time()
+        for rate in self.rates:
+            window = int(now // rate.period)
+            used = await self.cache.get(f"{self.prefix}:{rate.name}:{ident}:{window}")
+            if isinstance(used, int) and used >= rate.count:
+                raise Throttled(int((window + 1) * rate.period - now) + 1)
+
     async def hit(self, ident: str) -> None:
         """Count one request for `ident` in every window; raise Throttled when one is full."""
         now = time.time()

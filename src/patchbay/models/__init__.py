@@ -3,6 +3,7 @@
 from patchbay.models.activity import IntegrationActivity
 from patchbay.models.base import Base
 from patchbay.models.connect_session import ConnectSession
+from patchbay.models.console_session import ConsoleSession
 from patchbay.models.integration import TOKEN_REFRESH_FAILED, Integration
 from patchbay.models.link_session import LinkSession
 from patchbay.models.oauth_state import OAuthState
@@ -18,6 +19,7 @@ __all__ = [
     "TOKEN_REFRESH_FAILED",
     "Base",
     "ConnectSession",
+    "ConsoleSession",
     "Integration",
     "IntegrationActivity",
     "LinkSession",

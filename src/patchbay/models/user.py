@@ -28,3 +28,5 @@ class User(Base):
         Integer, ForeignKey("projects.id", ondelete="SET NULL", use_alter=True), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The console's sign-in (argon2id, `patchbay users set-password`); null: no console access.
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True, default=None)

@@ -1,0 +1,127 @@
+"""The integrations page: the project's connections with their health, connecting one through a
+connect session, deleting one, and a preview of a Slack workspace's channels. Every read and
+change goes through the integration, connect and provider_resources services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from starlette.responses import RedirectResponse, Response
+
+from patchbay.connect import service as connect_sessions
+from patchbay.connect.kinds import card, configured_kinds
+from patchbay.connect.schemas import ConnectSessionCreate
+from patchbay.console.web import Browser, ConsoleRoute, back, posted, signed_in
+from patchbay.integration import health
+from patchbay.integration import service as integrations
+from patchbay.kit.convertors import parse_row_id
+from patchbay.kit.errors import APIError, NotFound
+from patchbay.kit.pagination import MAX_LIMIT, PageParams
+from patchbay.provider_resources.service import open_resources
+from patchbay.providers import registry
+from patchbay.tenancy.context import ProjectContext
+
+router = APIRouter(route_class=ConsoleRoute)
+
+HEALTH_LABELS = {
+    health.HEALTHY: "Healthy",
+    health.REFRESH_FAILED: "Refresh failed",
+    health.REAUTHORIZATION_REQUIRED: "Reconnect needed",
+    "unknown": "Unknown",
+}
+
+
+def health_status(item: dict[str, Any]) -> str:
+    """The API's `health.status` when the integration object has one, else what `errors` says."""
+    found = item.get("health")
+    if isinstance(found, dict) and isinstance(found.get("status"), str):
+        return str(found["status"])
+    config = item.get("config")
+    return health.status_of(item.get("errors"), config if isinstance(config, dict) else {})
+
+
+def may_delete(ctx: ProjectContext, item: dict[str, Any]) -> bool:
+    """integration.service.delete_integration's rule: a project admin, or the integration's creator."""
+    creator = item.get("created_by")
+    return ctx.is_project_admin or (isinstance(creator, dict) and creator.get("id") == ctx.user.id)
+
+
+def _row_id(raw: str) -> int:
+    pk = parse_row_id(raw)
+    if pk is None:
+        raise NotFound()
+    return pk
+
+
+def _page_url(ctx: ProjectContext) -> str:
+    return f"/console/projects/{ctx.project.id}/integrations"
+
+
+@router.get("/console/projects/{project_id}/integrations")
+async def integrations_page(project_id: str, browser: Browser = Depends(signed_in)) -> Response:
+    ctx = await browser.project(project_id)
+    _, items = await integrations.list_integrations(ctx, PageParams(limit=MAX_LIMIT, offset=0), None)
+    for item in items:
+        status = health_status(item)
+        item.update(
+            health_status=status,
+            health_label=HEALTH_LABELS.get(status, status.replace("_", " ").capitalize()),
+            kind_name=card(item["kind"]).name,
+            can_delete=may_delete(ctx, item),
+        )
+    kinds = [card(kind) for kind in configured_kinds(ctx.runtime.settings)]
+    return browser.page(
+        "integrations.html", project=ctx.project, integrations=items, kinds=kinds, area="integrations"
+    )
+
+
+@router.post("/console/projects/{project_id}/integrations/connect")
+async def connect_integration(project_id: str, browser: Browser = Depends(posted)) -> Response:
+    """A connect session for one kind (as `POST …/connect_sessions/` makes it), then its page."""
+    ctx = await browser.project(project_id)
+    body = ConnectSessionCreate.model_validate(
+        {"kinds": [browser.value("kind")], "next": _page_url(ctx) + "?notice=connected"}
+    )
+    created = await connect_sessions.create_session(ctx, body)
+    return RedirectResponse(str(created["url"]), status_code=303)
+
+
+@router.post("/console/projects/{project_id}/integrations/{integration_id}/delete")
+async def delete_integration(
+    project_id: str, integration_id: str, browser: Browser = Depends(posted)
+) -> Response:
+    ctx = await browser.project(project_id)
+    await integrations.delete_integration(ctx, _row_id(integration_id))
+    return back(_page_url(ctx), "deleted")
+
+
+@router.get("/console/projects/{project_id}/integrations/{integration_id}/channels")
+async def slack_channels(
+    project_id: str, integration_id: str, browser: Browser = Depends(signed_in)
+) -> Response:
+    """Slack's channel list through its resource route's handler (cache, refresh and failure rules)."""
+    ctx = await browser.project(project_id)
+    pk = _row_id(integration_id)
+    shown = await integrations.get_integration(ctx, pk)
+    resources = await open_resources(ctx, pk)
+    lister = registry.resource_lister(resources.kind)
+    route = next((r for r in lister.routes if r.path == "channels"), None) if lister else None
+    if route is None:
+        raise APIError("Only Slack integrations list channels.", status_code=400)
+    error, channels = "", []
+    try:
+        answer = await route.handler(
+            resources, search="", limit=200, offset=0, channel_id="", force_refresh=False
+        )
+        channels = list(answer.get("channels", [])) if isinstance(answer, dict) else []
+    except APIError as failed:
+        error = failed.detail
+    return browser.page(
+        "channels.html",
+        project=ctx.project,
+        channels=channels,
+        error=error,
+        display_name=shown["display_name"],
+        area="integrations",
+    )
