@@ -90,6 +90,8 @@ def serve(
         log_level="warning",
         access_log=False,
         proxy_headers=True,
+        # SIGTERM: stop accepting, let requests in flight finish (at most this long), then exit.
+        timeout_graceful_shutdown=runtime.settings.shutdown_timeout,
     )
 
 

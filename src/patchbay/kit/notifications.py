@@ -13,7 +13,11 @@ import asyncpg
 log = logging.getLogger("patchbay.notifications")
 
 HEALTH_CHECK_INTERVAL = 5.0  # seconds between checks that the listening connection still answers
-RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)  # after consecutive failures; back to the first once connected
+# After consecutive failures; back to the first once connected. Capped at 5 s: what waits on the
+# LISTEN (the caller cache, webhook wake-ups) is bypassed or polled meanwhile, and after a PostgreSQL
+# restart it should be back within seconds of the server (docs/reliability.md).
+RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)
+CONNECT_TIMEOUT = 5.0  # a server that accepts but never answers must not hold the retry loop
 
 
 async def listen(
@@ -60,7 +64,9 @@ async def _listen_once(
     on_listening: Callable[[], None],
     stop: asyncio.Event,
 ) -> None:
-    connection = await asyncpg.connect(dsn, server_settings={"application_name": "patchbay-listen"})
+    connection = await asyncpg.connect(
+        dsn, server_settings={"application_name": "patchbay-listen"}, timeout=CONNECT_TIMEOUT
+    )
     lost = asyncio.Event()
     try:
         connection.add_termination_listener(lambda _connection: lost.set())
