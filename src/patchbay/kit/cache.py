@@ -182,6 +182,9 @@ class FallbackCache:
     async def _recover(self) -> bool:
         """Redis answers again: replay the deletes it missed, then serve from it."""
         try:
+            # Connections pooled before the outage are dead: start afresh, or each of them would fail
+            # once more and send this worker back to memory for another interval.
+            await self.redis.redis.connection_pool.disconnect()
             await self.redis.redis.ping()
             if self._missed_too_many:
                 self._missed_deletes = [("prefix", "")]
