@@ -253,11 +253,13 @@ def refresh_storm_errors(world: World) -> DrillResult:
     result.records = world.traffic.burst(stream, 16).result(CLIENT_TIMEOUT + 5)
     state.clear_faults("slack")
     grants = state.count_calls("slack", "oauth.v2.access") - before
-    odd = [r for r in result.records if r.status < 500 or r.status == 500 or not r.code]
+    # 5xx while the refresh fails; once it has failed, the integration is marked and further
+    # requests are told to reconnect (400 slack_integration_inactive, as PostHog answers).
+    odd = [r for r in result.records if r.status < 400 or r.status == 500 or not r.code]
     result.check(
-        "every request answered 5xx in the envelope",
+        "every request answered in the envelope, none a bare 500",
         not odd,
-        f"codes {sorted({r.code for r in result.records})}",
+        f"{sorted({(r.status, r.code) for r in result.records})}",
     )
     slowest = max((r.seconds for r in result.records), default=0.0)
     result.check("bounded latency", slowest < CLIENT_TIMEOUT, f"slowest {slowest:.2f} s")

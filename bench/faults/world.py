@@ -124,6 +124,7 @@ class World:
                 "PATCHBAY_HTTP_TIMEOUT": str(HTTP_TIMEOUT),
                 "PATCHBAY_SITE_URL": f"http://127.0.0.1:{port}",
                 "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics"),
+                "PYTHONFAULTHANDLER": "1",  # a worker that crashes says where, in the kept log
                 "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p),
             }
         )
@@ -136,6 +137,8 @@ class World:
             self.traffic.close()
         if self.server is not None:
             self.server.stop()
+            # Kept for a look after the run (the work directory goes).
+            shutil.copy(self.server.log_path, Path(tempfile.gettempdir()) / "patchbay-faults-server.log")
         if self.sandbox is not None:
             self.sandbox.stop()
         self.redis.stop()

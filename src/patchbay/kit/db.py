@@ -50,6 +50,9 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.OperatorInterventionError,
+    # A pooled connection broken mid-use ("cannot switch to state ...; another operation is in
+    # progress"): the pool drops it on release.
+    asyncpg.exceptions.InternalClientError,
     sa_exc.TimeoutError,
 )
 

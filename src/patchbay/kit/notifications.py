@@ -13,10 +13,10 @@ import asyncpg
 log = logging.getLogger("patchbay.notifications")
 
 HEALTH_CHECK_INTERVAL = 5.0  # seconds between checks that the listening connection still answers
-# After consecutive failures; back to the first once connected. Capped at 5 s: what waits on the
+# After consecutive failures; back to the first once connected. Capped at 2 s: what waits on the
 # LISTEN (the caller cache, webhook wake-ups) is bypassed or polled meanwhile, and after a PostgreSQL
 # restart it should be back within seconds of the server (docs/reliability.md).
-RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)
+RETRY_DELAYS = (0.5, 1.0, 2.0)
 CONNECT_TIMEOUT = 5.0  # a server that accepts but never answers must not hold the retry loop
 
 
@@ -77,8 +77,15 @@ async def _listen_once(
         await connection.add_listener(channel, notified)
         on_listening()
         while not stop.is_set() and not lost.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), HEALTH_CHECK_INTERVAL)
+            # Woken by a stop or by the connection's end, whichever comes first: a server that
+            # closed it (a restart) is reported at once, not at the next health check; until then
+            # the caller would trust notifications that can no longer arrive.
+            waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())}
+            try:
+                await asyncio.wait(waits, timeout=HEALTH_CHECK_INTERVAL, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
             if not stop.is_set() and not lost.is_set():
                 await connection.fetchval("SELECT 1", timeout=HEALTH_CHECK_INTERVAL)
     finally:
