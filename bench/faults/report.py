@@ -49,10 +49,21 @@ class DrillResult:
         recovery = "-" if self.recovery_s is None else f"{self.recovery_s:.2f} s"
         lost = f"{self.lost} of {self.acknowledged}" if self.acknowledged else "-"
         verdict = f"skipped: {self.skipped}" if self.skipped else ("pass" if self.passed else "FAIL")
-        return [self.fault, str(len(self.records)), classes, recovery, lost, verdict]
+        p99 = "-"
+        if self.list_p99_ms is not None and self.list_baseline_p99_ms is not None:
+            p99 = f"{self.list_p99_ms:.0f} ms ({self.list_baseline_p99_ms:.0f} ms)"
+        return [self.fault, str(len(self.records)), classes, recovery, lost, p99, verdict]
 
 
-HEADER = ["fault", "requests", "answers", "recovered in", "creates lost (of acknowledged)", "result"]
+HEADER = [
+    "fault",
+    "requests",
+    "answers",
+    "recovered in",
+    "creates lost (of acknowledged)",
+    "list p99 during (alone)",
+    "result",
+]
 
 
 def table(results: list[DrillResult]) -> str:

@@ -170,12 +170,14 @@ class World:
 
         return Stream("create", connections=2, interval=0.03, make=make)
 
-    def channels_stream(self, ids: list[int], connections: int, name: str = "channels") -> Stream:
+    def channels_stream(
+        self, ids: list[int], connections: int, name: str = "channels", interval: float = 0.0
+    ) -> Stream:
         requests = [
             http_request(self.server_port, "GET", self.path(f"{pk}/channels/"), self.auth) for pk in ids
         ]
         return Stream(
-            name, connections=connections, interval=0, make=lambda n: (requests[n % len(requests)], "")
+            name, connections=connections, interval=interval, make=lambda n: (requests[n % len(requests)], "")
         )
 
     def get(self, path: str, key: str | None = None) -> httpx.Response:
