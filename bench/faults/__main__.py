@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.faults.drills import DRILLS
-from bench.faults.report import table, write
+from bench.faults.report import table, update_docs, write
 from bench.faults.services import missing_tools
 from bench.faults.suite import run_drills
 from bench.faults.world import say
 
 RESULTS = Path(__file__).resolve().parent.parent / "results" / "faults.md"
+DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "reliability.md"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,15 +31,19 @@ def main(argv: list[str] | None = None) -> int:
         say("cannot run: missing " + ", ".join(missing))
         return 2
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     results = run_drills(args.drills or None)
     took = time.monotonic() - started
     header = [
         f"Run {datetime.now(UTC).isoformat(timespec='seconds')} with `python -m bench.faults` in {took:.0f} s: "
         f"{os.cpu_count()} CPUs (shared), Python {platform.python_version()}, `patchbay serve --workers 2` on "
         "its own PostgreSQL cluster and redis-server; steady load: 4 connections listing every 20 ms and 2 "
-        "creating distinct accounts every 30 ms.",
+        f"creating distinct accounts every 30 ms. Load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after (other work on the machine).",
     ]
     path = write(results, header, Path(args.results))
+    if not args.drills and Path(args.results) == RESULTS and update_docs(results, header, DOCS):
+        say(f"table updated in {DOCS}")
     print(table(results))
     say(f"report: {path} ({took:.0f} s)")
     return 0 if all(r.passed or r.skipped for r in results) else 1

@@ -75,9 +75,7 @@ def table(results: list[DrillResult]) -> str:
 
 
 def markdown(results: list[DrillResult], header: list[str]) -> str:
-    out = ["# Fault drills", "", *header, "", "| " + " | ".join(HEADER) + " |",
-           "|" + "---|" * len(HEADER)]  # fmt: skip
-    out += ["| " + " | ".join(r.row()) + " |" for r in results]
+    out = ["# Fault drills", "", *header, "", *markdown_table(results)]
     out += ["", "## Checks", ""]
     for r in results:
         out.append(f"### {r.fault}")
@@ -98,3 +96,23 @@ def write(results: list[DrillResult], header: list[str], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(markdown(results, header))
     return path
+
+
+def markdown_table(results: list[DrillResult]) -> list[str]:
+    out = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    return out + ["| " + " | ".join(r.row()) + " |" for r in results]
+
+
+def update_docs(results: list[DrillResult], header: list[str], docs: Path) -> bool:
+    """Put this run's table between the drills-table markers of docs/reliability.md."""
+    start, end = "<!-- drills-table -->", "<!-- /drills-table -->"
+    if not docs.exists():
+        return False
+    text = docs.read_text()
+    if start not in text or end not in text:
+        return False
+    before, rest = text.split(start, 1)
+    _, after = rest.split(end, 1)
+    block = "\n".join([start, *header, "", *markdown_table(results), end])
+    docs.write_text(before + block + after)
+    return True
