@@ -161,10 +161,16 @@ def redis_restart(world: World) -> DrillResult:
     world.redis.start()
 
     def all_up() -> bool:
-        ups = metric_values(world.metrics(), "patchbay_redis_up")
-        return bool(ups) and min(ups[-2:]) == 1.0
+        # One gauge per worker process (pid label, multiprocess mode): every live worker's must be 1.
+        text = world.metrics()
+        live = [w.pid for w in world.server.workers()] if world.server else []
+        values = {
+            int(m.group(1)): float(m.group(2))
+            for m in re.finditer(r'^patchbay_redis_up{pid="(\d+)"} (\S+)$', text, re.M)
+        }
+        return bool(live) and all(values.get(pid) == 1.0 for pid in live)
 
-    up_s = wait_for(all_up, 15, 0.2)
+    up_s = wait_for(all_up, 30, 0.2)
     time.sleep(1)
     finish(world, result, started)
     failed = [r for r in result.records if r.stream in ("list", "create") and not r.ok]
