@@ -22,8 +22,8 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[index]
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """(status, whether the server keeps the connection open)."""
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
+    """(status, whether the server keeps the connection open, body). Also used by bench.faults."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split(b" ", 2)[1])
@@ -39,17 +39,18 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
             chunked = True
         elif lname == b"connection":
             keep_alive = b"close" not in value.lower() and (keep_alive or b"keep-alive" in value.lower())
+    body = b""
     if chunked:
         while True:
             size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
-            await reader.readexactly(size + 2)
+            body += (await reader.readexactly(size + 2))[:size]
             if size == 0:
                 break
     elif length:
-        await reader.readexactly(length)
+        body = await reader.readexactly(length)
     elif not keep_alive:
-        await reader.read()  # no length: the body ends with the connection
-    return status, keep_alive
+        body = await reader.read()  # no length: the body ends with the connection
+    return status, keep_alive, body
 
 
 async def _connection(
@@ -69,7 +70,7 @@ async def _connection(
                 return
             writer.write(request)
             try:
-                status, keep_alive = await _read_response(reader)
+                status, keep_alive, _ = await read_response(reader)
             except (asyncio.IncompleteReadError, ConnectionError):
                 stats["errors"] += 1
                 writer.close()

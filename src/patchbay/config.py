@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     encryption_keys: str | None = None
     redis_url: str | None = None
     redis_key_prefix: str = "patchbay:"
+    # Reliability (docs/reliability.md): how long a request waits on PostgreSQL before it answers 503
+    # (a new connection, a pooled one, one statement), on Redis before a worker falls back to memory,
+    # how often a fallen-back worker tries Redis again, how long SIGTERM lets requests finish, and how
+    # long `serve --workers N` waits on a silent worker before it kills and replaces it.
+    db_connect_timeout: float = 2.0
+    db_pool_timeout: float = 5.0
+    db_statement_timeout: float = 30.0
+    redis_timeout: float = 0.5
+    redis_retry_interval: float = 1.0
+    shutdown_timeout: int = 20
+    worker_healthcheck_timeout: int = 30
     rate_limit: str = "480/minute,4800/hour"
     # Requests without a valid key (bad keys, OAuth callbacks, Vercel routes), per client address.
     rate_limit_anonymous: str = "120/minute"

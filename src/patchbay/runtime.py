@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from patchbay.auth.cache import CallerCache
 from patchbay.config import Settings
-from patchbay.kit.cache import MemoryCache, RedisCache, make_cache
+from patchbay.kit.cache import FallbackCache, MemoryCache, make_cache
 from patchbay.kit.crypto import KeyRing, key_file_for_sqlite, load_or_create_key_file
-from patchbay.kit.db import Database
+from patchbay.kit.db import Database, Timeouts
 from patchbay.kit.http import SharedClient
 from patchbay.kit.locks import SingleFlight
 from patchbay.kit.ratelimit import RateLimiter, parse_rates
@@ -38,7 +38,7 @@ class Runtime:
     settings: Settings
     db: Database
     keyring: KeyRing
-    cache: MemoryCache | RedisCache
+    cache: MemoryCache | FallbackCache
     rate_limiter: RateLimiter
     # Requests without a valid key, counted per client address (PATCHBAY_RATE_LIMIT_ANONYMOUS).
     anonymous_limiter: RateLimiter
@@ -68,8 +68,18 @@ def build_runtime(settings: Settings, *, pool_size: int = 10) -> Runtime:
         settings.webhook_retry_delays()
     except ValueError as exc:
         raise ConfigurationError(f"PATCHBAY_WEBHOOK_RETRY_SCHEDULE: {exc}") from None
-    cache = make_cache(settings.redis_url, settings.redis_key_prefix)
-    db = Database(settings.database_url, pool_size=pool_size)
+    cache = make_cache(
+        settings.redis_url,
+        settings.redis_key_prefix,
+        timeout=settings.redis_timeout,
+        retry_interval=settings.redis_retry_interval,
+    )
+    timeouts = Timeouts(
+        connect=settings.db_connect_timeout,
+        pool=settings.db_pool_timeout,
+        statement=settings.db_statement_timeout,
+    )
+    db = Database(settings.database_url, pool_size=pool_size, timeouts=timeouts)
     return Runtime(
         settings=settings,
         db=db,

@@ -67,3 +67,50 @@ async def test_notifications_arrive_after_listening(backend: str, database_url: 
         stop.set()
         await asyncio.wait_for(task, 5)
         await db.dispose()
+
+
+async def test_a_connection_the_server_ends_is_reported_lost_at_once(backend: str, database_url: str) -> None:
+    """A restart ends the listening session: `on_lost` must follow within moments, not at the next
+    health check (the caller cache trusts notifications until it is told)."""
+    if backend != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    db = Database(database_url)
+    assert db.driver is not None
+    events: list[tuple[str, float]] = []
+    listening = asyncio.Event()
+    stop = asyncio.Event()
+
+    def on_listening() -> None:
+        events.append(("listening", time.monotonic()))
+        listening.set()
+
+    task = asyncio.create_task(
+        listen(
+            db.driver.dsn,
+            "patchbay_test_lost",
+            on_notification=lambda _payload: None,
+            on_listening=on_listening,
+            on_lost=lambda: events.append(("lost", time.monotonic())),
+            stop=stop,
+        )
+    )
+    try:
+        await asyncio.wait_for(listening.wait(), 5)
+        listening.clear()
+        admin = await asyncpg.connect(db.driver.dsn)
+        try:
+            ended = time.monotonic()
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'patchbay-listen' AND query LIKE '%patchbay_test_lost%'"
+            )
+        finally:
+            await admin.close()
+        await asyncio.wait_for(listening.wait(), 5)  # and it listens again
+        lost_at = next(at for name, at in events if name == "lost")
+        assert lost_at - ended < 1.0  # the health check runs every 5 s: this is the termination
+        assert [name for name, _ in events] == ["listening", "lost", "listening"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        await db.dispose()

@@ -90,6 +90,12 @@ def serve(
         log_level="warning",
         access_log=False,
         proxy_headers=True,
+        # SIGTERM: stop accepting, let requests in flight finish (at most this long), then exit.
+        timeout_graceful_shutdown=runtime.settings.shutdown_timeout,
+        # The supervisor kills a worker that does not answer its ping within this. A spawned worker
+        # first re-imports the `patchbay` script (the whole CLI): on a busy machine that took more
+        # than uvicorn's default 5 s, and workers were killed while starting (issue 19's drills).
+        timeout_worker_healthcheck=runtime.settings.worker_healthcheck_timeout,
     )
 
 

@@ -1,11 +1,34 @@
-"""A small JSON cache: in-process by default, Redis when PATCHBAY_REDIS_URL is set."""
+"""A small JSON cache: in-process by default, Redis when PATCHBAY_REDIS_URL is set.
+
+With Redis, `FallbackCache` keeps serving when Redis cannot be reached: each worker falls back to its
+own memory (rate limits then count per worker, caches fill per worker), logs a warning, counts every
+operation so served (patchbay_redis_fallback_total), and returns to Redis once it answers again.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
 import time
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 import orjson
+from prometheus_client import Counter, Gauge
+
+log = logging.getLogger("patchbay.cache")
+
+T = TypeVar("T")
+
+FALLBACK_TOTAL = Counter(
+    "patchbay_redis_fallback_total",
+    "Cache and rate-limit operations served from a worker's memory because Redis could not be reached",
+)
+MAX_MISSED_DELETES = 10_000  # beyond this, recovery drops every key under the prefix instead
+REDIS_UP = Gauge(
+    "patchbay_redis_up", "1 while this worker reaches Redis, 0 while it serves from memory", ["pid"]
+)
 
 
 class Cache(Protocol):
@@ -61,10 +84,16 @@ class MemoryCache:
 
 
 class RedisCache:
-    def __init__(self, url: str, prefix: str = "patchbay:") -> None:
+    def __init__(self, url: str, prefix: str = "patchbay:", *, timeout: float = 0.5) -> None:
         from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
-        self.redis = Redis.from_url(url)
+        # Bounded and never retried here: an unreachable Redis must fail fast so FallbackCache can
+        # answer from memory (redis-py's default retries with back-off would add seconds per call).
+        self.redis = Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0)
+        )
         self.prefix = prefix
 
     async def get(self, key: str) -> Any | None:
@@ -98,5 +127,122 @@ class RedisCache:
         await self.redis.aclose()
 
 
-def make_cache(redis_url: str | None, prefix: str = "patchbay:") -> MemoryCache | RedisCache:
-    return RedisCache(redis_url, prefix) if redis_url else MemoryCache()
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError)
+
+
+class FallbackCache:
+    """Redis while it answers; this worker's memory while it does not (see the module docstring).
+
+    While fallen back, one call per `retry_interval` tries Redis again. Deletes made meanwhile are
+    replayed on Redis before it serves again, so nothing dropped during the outage comes back stale.
+    """
+
+    def __init__(self, redis: RedisCache, *, retry_interval: float = 1.0) -> None:
+        self.redis = redis
+        self.memory = MemoryCache()
+        self.retry_interval = retry_interval
+        self.down = False
+        self._next_try = 0.0
+        self._missed_deletes: list[tuple[str, ...]] = []
+        self._missed_too_many = False  # then everything under our prefix is dropped on recovery
+        self._errors = _redis_errors()
+        self._up_gauge = REDIS_UP.labels(str(os.getpid()))
+        self._up_gauge.set(1)
+
+    async def _run(self, on_redis: Callable[[], Awaitable[T]], in_memory: Callable[[], Awaitable[T]]) -> T:
+        if self.down:
+            if time.monotonic() < self._next_try:
+                FALLBACK_TOTAL.inc()
+                return await in_memory()
+            self._next_try = time.monotonic() + self.retry_interval  # one probe per interval
+            if not await self._recover():
+                FALLBACK_TOTAL.inc()
+                return await in_memory()
+        try:
+            return await on_redis()
+        except self._errors as exc:
+            self._fall_back(exc)
+            FALLBACK_TOTAL.inc()
+            return await in_memory()
+
+    def _fall_back(self, exc: BaseException) -> None:
+        if not self.down:
+            log.warning(
+                "Redis unreachable: caching and rate limiting in this worker's memory until it returns",
+                extra={"error": type(exc).__name__},
+            )
+            self.down = True
+            self._up_gauge.set(0)
+        self._next_try = time.monotonic() + self.retry_interval
+
+    async def _recover(self) -> bool:
+        """Redis answers again: replay the deletes it missed, then serve from it."""
+        try:
+            # Connections pooled before the outage are dead: start afresh, or each of them would fail
+            # once more and send this worker back to memory for another interval.
+            await self.redis.redis.connection_pool.disconnect()
+            await self.redis.redis.ping()
+            if self._missed_too_many:
+                self._missed_deletes = [("prefix", "")]
+            for kind, *values in self._missed_deletes:
+                if kind == "prefix":
+                    await self.redis.delete_prefix(values[0])
+                else:
+                    await self.redis.delete(*values)
+        except self._errors:
+            return False
+        self._missed_deletes.clear()
+        self._missed_too_many = False
+        await self.memory.close()
+        self.down = False
+        self._up_gauge.set(1)
+        log.warning("Redis reachable again: caching and rate limiting back on Redis")
+        return True
+
+    async def get(self, key: str) -> Any | None:
+        return await self._run(lambda: self.redis.get(key), lambda: self.memory.get(key))
+
+    async def set(self, key: str, value: Any, ttl: float) -> None:
+        await self._run(lambda: self.redis.set(key, value, ttl), lambda: self.memory.set(key, value, ttl))
+
+    def _miss(self, delete: tuple[str, ...]) -> None:
+        if len(self._missed_deletes) >= MAX_MISSED_DELETES:
+            self._missed_too_many = True
+        else:
+            self._missed_deletes.append(delete)
+
+    async def delete(self, *keys: str) -> None:
+        async def in_memory() -> None:
+            self._miss(("key", *keys))
+            await self.memory.delete(*keys)
+
+        await self._run(lambda: self.redis.delete(*keys), in_memory)
+
+    async def delete_prefix(self, prefix: str) -> None:
+        async def in_memory() -> None:
+            self._miss(("prefix", prefix))
+            await self.memory.delete_prefix(prefix)
+
+        await self._run(lambda: self.redis.delete_prefix(prefix), in_memory)
+
+    async def incr(self, key: str, ttl: float) -> int:
+        return await self._run(lambda: self.redis.incr(key, ttl), lambda: self.memory.incr(key, ttl))
+
+    async def ttl(self, key: str) -> float:
+        return await self._run(lambda: self.redis.ttl(key), lambda: self.memory.ttl(key))
+
+    async def close(self) -> None:
+        await self.memory.close()
+        await self.redis.close()
+
+
+def make_cache(
+    redis_url: str | None, prefix: str = "patchbay:", *, timeout: float = 0.5, retry_interval: float = 1.0
+) -> MemoryCache | FallbackCache:
+    if not redis_url:
+        return MemoryCache()
+    return FallbackCache(RedisCache(redis_url, prefix, timeout=timeout), retry_interval=retry_interval)

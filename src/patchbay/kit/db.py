@@ -6,11 +6,14 @@ import json
 import os
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import orjson
 from sqlalchemy import Select, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -35,6 +38,40 @@ def driver_dsn(url: str) -> str:
 
 def redacted(url: str) -> str:
     return make_url(async_url(url)).render_as_string(hide_password=True)
+
+
+# What PostgreSQL going away looks like from here: refused or reset sockets, asyncpg's connection
+# errors (a connection the server terminated, "the database system is starting up", an admin
+# shutdown), timeouts, and SQLAlchemy's wrappings of them (a pool timeout included).
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+    # A pooled connection broken mid-use ("cannot switch to state ...; another operation is in
+    # progress"): the pool drops it on release.
+    asyncpg.exceptions.InternalClientError,
+    sa_exc.TimeoutError,
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when `exc` says the database cannot be reached now (503), not that a statement is wrong."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 8:
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, _UNAVAILABLE):
+            return True
+        if isinstance(current, sa_exc.StatementError):
+            current = current.orig
+        else:
+            current = current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -77,7 +114,18 @@ def create_private_sqlite_file(url: str) -> None:
         pass  # another process created it first
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a request may wait on PostgreSQL before it answers 503 (docs/reliability.md): a new
+    connection, a free pooled connection, one statement. Without them an outage hangs requests."""
+
+    connect: float = 2.0
+    pool: float = 5.0
+    statement: float = 30.0
+
+
+def create_engine(url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None) -> AsyncEngine:
+    timeouts = timeouts or Timeouts()
     aurl = async_url(url)
     if aurl.startswith("sqlite"):
         create_private_sqlite_file(url)
@@ -91,16 +139,25 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # PostgreSQL backend and a handshake each time) cost more than the requests themselves.
         pool_size=2 * pool_size,
         max_overflow=0,
+        # No ping per checkout (a round trip on every request): a connection found dead raises a
+        # disconnect error, and SQLAlchemy then invalidates the whole pool, so after a PostgreSQL
+        # restart every stale connection is replaced on its next checkout.
         pool_pre_ping=False,
+        pool_timeout=timeouts.pool,
         json_deserializer=_json_loads,
-        connect_args={"server_settings": SERVER_SETTINGS},
+        connect_args={
+            "server_settings": SERVER_SETTINGS,
+            "timeout": timeouts.connect,
+            "command_timeout": timeouts.statement,
+        },
     )
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None) -> None:
         self.url = url
-        self.engine = create_engine(url, pool_size=pool_size)
+        self.timeouts = timeouts or Timeouts()
+        self.engine = create_engine(url, pool_size=pool_size, timeouts=self.timeouts)
         # Sessions know their database, so a FixedQuery can reach the driver pool from a session.
         info = {"database": self}
         self.sessionmaker = async_sessionmaker(
@@ -120,6 +177,7 @@ class Database:
                 size=2 * pool_size,
                 server_settings=SERVER_SETTINGS,
                 json_loads=_json_loads,
+                timeouts=(self.timeouts.connect, self.timeouts.pool, self.timeouts.statement),
             )
         self._statement_watchers: list[list[str]] = []
 

@@ -30,11 +30,14 @@ class DriverPool:
         size: int,
         server_settings: dict[str, str],
         json_loads: Callable[[str], Any],
+        timeouts: tuple[float, float, float] = (2.0, 5.0, 30.0),
     ) -> None:
         self.dsn = dsn
         self._size = size
         self._server_settings = server_settings
         self._json_loads = json_loads
+        # (connect, acquire, statement) seconds: an outage answers 503 instead of hanging.
+        self._connect_timeout, self._acquire_timeout, self._statement_timeout = timeouts
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
 
@@ -61,12 +64,17 @@ class DriverPool:
                     # Idle connections stay open, as in the engine's pool: no timer re-armed per release.
                     max_inactive_connection_lifetime=0,
                     server_settings=self._server_settings,
+                    timeout=self._connect_timeout,
+                    command_timeout=self._statement_timeout,
                 )
             return self._pool
 
     async def fetch(self, sql: str, args: Sequence[Any]) -> list[asyncpg.Record]:
         pool = self._pool or await self._open()
-        rows: list[asyncpg.Record] = await pool.fetch(sql, *args)
+        # A connection PostgreSQL dropped (a restart) is noticed here and reopened by the pool on its
+        # next acquire: nothing to invalidate by hand.
+        async with pool.acquire(timeout=self._acquire_timeout) as connection:
+            rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
         return rows
 
     async def close(self) -> None:

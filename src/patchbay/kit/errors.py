@@ -120,6 +120,18 @@ class ProviderUnreachable(ProviderUnavailable):
     default_detail = "The provider did not respond in time. Please try again later."
 
 
+class DatabaseUnavailable(APIError):
+    """PostgreSQL cannot be reached now (restarting, failing over): retry shortly."""
+
+    status_code = 503
+    error_type = "server_error"
+    default_code = "database_unavailable"
+    default_detail = "The database is unavailable. Please try again shortly."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "1"})
+
+
 class ProviderRateLimited(Throttled):
     def __init__(self, provider: str, retry_after: int | None) -> None:
         wait = retry_after if retry_after and retry_after > 0 else 60

@@ -13,7 +13,11 @@ import asyncpg
 log = logging.getLogger("patchbay.notifications")
 
 HEALTH_CHECK_INTERVAL = 5.0  # seconds between checks that the listening connection still answers
-RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)  # after consecutive failures; back to the first once connected
+# After consecutive failures; back to the first once connected. Capped at 2 s: what waits on the
+# LISTEN (the caller cache, webhook wake-ups) is bypassed or polled meanwhile, and after a PostgreSQL
+# restart it should be back within seconds of the server (docs/reliability.md).
+RETRY_DELAYS = (0.5, 1.0, 2.0)
+CONNECT_TIMEOUT = 5.0  # a server that accepts but never answers must not hold the retry loop
 
 
 async def listen(
@@ -60,7 +64,9 @@ async def _listen_once(
     on_listening: Callable[[], None],
     stop: asyncio.Event,
 ) -> None:
-    connection = await asyncpg.connect(dsn, server_settings={"application_name": "patchbay-listen"})
+    connection = await asyncpg.connect(
+        dsn, server_settings={"application_name": "patchbay-listen"}, timeout=CONNECT_TIMEOUT
+    )
     lost = asyncio.Event()
     try:
         connection.add_termination_listener(lambda _connection: lost.set())
@@ -71,8 +77,15 @@ async def _listen_once(
         await connection.add_listener(channel, notified)
         on_listening()
         while not stop.is_set() and not lost.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), HEALTH_CHECK_INTERVAL)
+            # Woken by a stop or by the connection's end, whichever comes first: a server that
+            # closed it (a restart) is reported at once, not at the next health check; until then
+            # the caller would trust notifications that can no longer arrive.
+            waits = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())}
+            try:
+                await asyncio.wait(waits, timeout=HEALTH_CHECK_INTERVAL, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
             if not stop.is_set() and not lost.is_set():
                 await connection.fetchval("SELECT 1", timeout=HEALTH_CHECK_INTERVAL)
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from patchbay.kit.cache import MemoryCache, RedisCache
+from patchbay.kit.cache import FallbackCache, MemoryCache
 from patchbay.kit.errors import Throttled
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -33,7 +33,7 @@ def parse_rates(spec: str) -> list[Rate]:
 
 
 class RateLimiter:
-    def __init__(self, rates: list[Rate], cache: MemoryCache | RedisCache, prefix: str = "throttle") -> None:
+    def __init__(self, rates: list[Rate], cache: MemoryCache | FallbackCache, prefix: str = "throttle") -> None:
         self.rates = rates
         self.cache = cache
         self.prefix = prefix  # limiters sharing a cache count apart

@@ -11,7 +11,8 @@ import time
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from patchbay.kit.errors import APIError
+from patchbay.kit.db import database_unavailable
+from patchbay.kit.errors import APIError, DatabaseUnavailable
 from patchbay.kit.request_scope import ORIGINAL_RAW_PATH, open_cleanups, run_cleanups
 from patchbay.operations.logging import request_id_var
 from patchbay.operations.metrics import record_request
@@ -21,6 +22,7 @@ log = logging.getLogger("patchbay.access")
 ORIGINAL_PATH = "patchbay.original_path"
 
 SERVER_ERROR = orjson.dumps(APIError().body())
+DATABASE_UNAVAILABLE = DatabaseUnavailable()
 
 # A connect page's token is its capability: log lines name the page, never the token.
 _TOKEN_IN_PATH = re.compile(r"(/connect/pcs_)[^/]+")
@@ -30,20 +32,24 @@ def loggable_path(path: str) -> str:
     return _TOKEN_IN_PATH.sub(r"\1[redacted]", path)
 
 
-async def send_envelope(send: Send, request_id: str) -> None:
-    """PostHog's 500 body; never the exception's message, which might carry anything."""
+async def send_envelope(send: Send, request_id: str, error: APIError | None = None) -> None:
+    """PostHog's 500 body (or `error`'s); never the exception's message, which might carry anything."""
+    body = SERVER_ERROR if error is None else orjson.dumps(error.body())
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ]
+    if error is not None:
+        headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
     await send(
         {
             "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(SERVER_ERROR)).encode()),
-                (b"x-request-id", request_id.encode()),
-            ],
+            "status": 500 if error is None else error.status_code,
+            "headers": headers,
         }
     )
-    await send({"type": "http.response.body", "body": SERVER_ERROR})
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestMiddleware:
@@ -87,10 +93,19 @@ class RequestMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         except Exception as exc:  # noqa: BLE001 - the last line of defence: answer the envelope
-            log.error("unhandled error", exc_info=exc, extra={"path": loggable_path(scope["path"])})
+            error: APIError | None = None
+            if database_unavailable(exc):
+                # PostgreSQL is away (restart, failover): a retryable 503, not a bug to trace.
+                error = DATABASE_UNAVAILABLE
+                log.warning(
+                    "database unavailable",
+                    extra={"path": loggable_path(scope["path"]), "error": type(exc).__name__},
+                )
+            else:
+                log.error("unhandled error", exc_info=exc, extra={"path": loggable_path(scope["path"])})
             if not response_started:
-                status = 500
-                await send_envelope(send, request_id)
+                status = 500 if error is None else error.status_code
+                await send_envelope(send, request_id, error)
         finally:
             await run_cleanups(cleanups)
             elapsed = time.perf_counter() - started

@@ -33,6 +33,7 @@ CHANNEL = "patchbay_webhooks"
 MAX_IN_FLIGHT = 32
 RECORDING = 4  # outcomes written at once: 32 attempts in flight must not hold 32 database connections
 POLL_INTERVAL = 3.0
+STEP_RETRY_SECONDS = 1.0  # after a failed step (the database away): try again soon
 # Beyond the attempt's own time limit (PATCHBAY_WEBHOOK_TIMEOUT covers resolving and sending): time
 # to record the outcome. A worker killed mid-attempt delays that delivery by about this much.
 LEASE_MARGIN = timedelta(seconds=5)
@@ -88,7 +89,11 @@ class DeliveryLoop:
             )
         try:
             while not stop.is_set():
-                timeout = await self.step()
+                try:
+                    timeout = await self.step()
+                except Exception as exc:  # noqa: BLE001 - a database outage must not end deliveries
+                    log.warning("webhook delivery step failed; retrying", extra={"error": type(exc).__name__})
+                    timeout = STEP_RETRY_SECONDS
                 waiter = asyncio.create_task(self.wake.wait())
                 stopper = asyncio.create_task(stop.wait())
                 await asyncio.wait({waiter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)

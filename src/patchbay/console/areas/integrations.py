@@ -33,12 +33,11 @@ HEALTH_LABELS = {
 
 
 def health_status(item: dict[str, Any]) -> str:
-    """The API's `health.status` when the integration object has one, else what `errors` says."""
+    """The API's `health.status` (integration.health), as every integration object carries it."""
     found = item.get("health")
     if isinstance(found, dict) and isinstance(found.get("status"), str):
         return str(found["status"])
-    config = item.get("config")
-    return health.status_of(item.get("errors"), config if isinstance(config, dict) else {})
+    return health.UNKNOWN
 
 
 def may_delete(ctx: ProjectContext, item: dict[str, Any]) -> bool:

@@ -1,0 +1,1 @@
+"""Fault drills (issue 19): `python -m bench.faults`. See docs/reliability.md."""
