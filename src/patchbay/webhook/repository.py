@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
@@ -129,6 +129,21 @@ _ENDPOINTS = (
     .where(WebhookEndpoint.enabled.is_(True))
 )
 _PROJECT_ENDPOINTS = FixedQuery(_ENDPOINTS.where(WebhookEndpoint.project_id == bindparam("project_id")))
+# An event and its deliveries in one statement (PostgreSQL runs data-modifying CTEs; SQLite does not,
+# and takes the two inserts below). The deliveries' statement-level trigger sends the NOTIFY.
+_EVENT_WITH_DELIVERIES = text(
+    """
+    WITH event AS (
+        INSERT INTO webhook_events (id, project_id, type, body, created_at)
+        VALUES (:event_id, :project_id, :type, :body, :created_at)
+        RETURNING id
+    )
+    INSERT INTO webhook_deliveries
+        (id, event_id, endpoint_id, status, attempts, last_error, next_attempt_at, created_at)
+    SELECT gen_random_uuid(), event.id, endpoint.id, 'pending', 0, '', :created_at, :created_at
+    FROM event CROSS JOIN unnest(CAST(:endpoint_ids AS uuid[])) AS endpoint (id)
+    """
+)
 _CREATOR_COLUMNS: tuple[Any, ...] = (User.id.label("created_by_id"), *CREATED_BY_COLUMNS)
 _CREATOR = FixedQuery(select(*_CREATOR_COLUMNS).where(User.id == bindparam("user_id")))
 
@@ -168,6 +183,20 @@ class OutboxRepository:
     async def add_deliveries(self, deliveries: list[dict[str, Any]]) -> None:
         """On PostgreSQL the insert trigger notifies the delivery loops when the transaction commits."""
         await self.session.execute(insert(WebhookDelivery), deliveries)
+
+    async def add_event_with_deliveries(
+        self, event: dict[str, Any], endpoint_ids: list[uuid.UUID]
+    ) -> None:
+        """One event and a pending delivery to each of `endpoint_ids`, due now."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            params = {**event, "event_id": event["id"], "endpoint_ids": endpoint_ids}
+            await self.session.execute(_EVENT_WITH_DELIVERIES, params)
+            return
+        await self.add_event(event)
+        now = event["created_at"]
+        await self.add_deliveries(
+            [self.pending_delivery(uuid.uuid4(), event["id"], e, now) for e in endpoint_ids]
+        )
 
     async def creator(self, user_id: int | None) -> Row | None:
         if user_id is None:
