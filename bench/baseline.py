@@ -107,7 +107,11 @@ def _row(r: Any) -> dict[str, Any]:
 
 async def _init(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
-        "jsonb", encoder=orjson.dumps, decoder=orjson.loads, schema="pg_catalog", format="text"
+        "jsonb",
+        encoder=lambda v: orjson.dumps(v).decode(),
+        decoder=orjson.loads,
+        schema="pg_catalog",
+        format="text",
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
-from patchbay.kit.db import FixedQuery, Row
+from patchbay.kit.db import FixedQuery, FixedWrite, Row
 from patchbay.kit.pagination import PageParams, PageQuery
 from patchbay.models import Integration, Project, User
 
@@ -103,8 +103,10 @@ def _upsert(insert: Any, *returning: Any) -> Any:
 # PostgreSQL says which rows it inserted (a row version written by this statement has no xmax);
 # SQLite has no such column: there a row whose created_at is the one just sent was inserted.
 _UPSERT = {
-    "postgresql": _upsert(postgresql.insert, literal_column("xmax = 0").label("inserted")),
-    "sqlite": _upsert(sqlite.insert),
+    "postgresql": FixedWrite(
+        _upsert(postgresql.insert, literal_column("xmax = 0").label("inserted")), json_params=("config",)
+    ),
+    "sqlite": FixedWrite(_upsert(sqlite.insert)),
 }
 
 
@@ -155,7 +157,7 @@ class IntegrationRepository:
             "created_by_id": created_by_id,
             "may_overwrite": may_overwrite,
         }
-        row = (await self.session.execute(_UPSERT[dialect], params)).mappings().first()
+        row = await _UPSERT[dialect].first(self.session, params)
         if row is None:
             return None
         inserted = bool(row["inserted"]) if dialect == "postgresql" else row["created_at"] == created_at

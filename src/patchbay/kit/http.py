@@ -25,14 +25,22 @@ USER_AGENT = "Patchbay/0.1"
 
 
 def outbound_client(
-    *, timeout: float | httpx.Timeout | None = None, base_url: str = "", headers: dict[str, str] | None = None
+    *,
+    timeout: float | httpx.Timeout | None = None,
+    base_url: str = "",
+    headers: dict[str, str] | None = None,
+    limits: httpx.Limits | None = None,
 ) -> httpx.AsyncClient:
-    """Operator-configured provider URLs only. Hosts typed in by users: `guarded_client`."""
+    """Operator-configured provider URLs only. Hosts typed in by users: `guarded_client`. `limits`:
+    the connection pool's (httpx's defaults keep 20 idle connections)."""
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT, **(headers or {})},
+        limits=limits
+        if limits is not None
+        else httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
 
 
