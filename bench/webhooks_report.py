@@ -31,6 +31,7 @@ def report(data: dict[str, Any]) -> str:
         f"| commit-to-delivery p50 | {latency['p50']} ms | < 200 ms — {'met' if latency['p50'] < 200 else 'NOT met'} |",
         f"| commit-to-delivery p99 | {latency['p99']} ms | < 1 s — {'met' if latency['p99'] < 1000 else 'NOT met'} |",
         f"| p90 / max | {latency['p90']} / {latency['max']} ms | |",
+        f"| CPU of the two workers per delivered event | {events.get('worker_cpu_ms_per_event', '—')} ms | |",
         "",
         f"## The create benchmark with and without publishing ({env['connections']} connections, "
         f"{env['duration']} s per run, alternated)",
