@@ -40,7 +40,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from bench import profile as profiling
-from bench.load import ADDRESS, LoadResult, Target, drive, ensure_wrk
+from bench.load import ADDRESS, Target, drive, ensure_wrk
 from bench.seed import UPSERT_HOSTNAME
 from bench.servers import REPO, Server, free_port, patchbay_command, py_spy
 from bench.webhooks_report import report
@@ -286,7 +286,7 @@ class WebhookBench:
             )  # fmt: skip
             for shape, body in SHAPES.items()
         }
-        runs: dict[str, list[LoadResult]] = {
+        runs: dict[str, list[dict[str, Any]]] = {
             f"{mode} {shape}": [] for mode in ("without", "with") for shape in SHAPES
         }
         endpoint_id = None
@@ -300,12 +300,15 @@ class WebhookBench:
                 for shape, target in targets.items():
                     asyncio.run(_vacuum(self.url))
                     say(f"round {round_ + 1}: create ({shape}) {mode} publishing ...")
+                    cpu_before = _cpu_seconds(server.workers())
                     result = drive(
                         target, wrk=wrk, connections=self.args.connections, seconds=self.args.duration,
                         warmup=2.0,
                     )  # fmt: skip
                     say(f"  {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms")
-                    runs[f"{mode} {shape}"].append(result)
+                    # CPU of the workers per request, warm-up included: steadier than req/s here.
+                    cpu_ms = 1000 * (_cpu_seconds(server.workers()) - cpu_before) / max(1, result.requests)
+                    runs[f"{mode} {shape}"].append({**result.__dict__, "cpu_ms": round(cpu_ms, 3)})
         if endpoint_id is None:
             endpoint_id = self.create_endpoint(base, auth, receiver)
         self.set_enabled(base, auth, endpoint_id, True)
@@ -354,7 +357,7 @@ class WebhookBench:
                 "connections": self.args.connections,
                 "duration": self.args.duration,
             },
-            "create": {mode: [r.__dict__ for r in results] for mode, results in runs.items()},
+            "create": runs,
             "events": {**offered, **delivered},
         }
 
