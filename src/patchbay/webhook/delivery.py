@@ -34,8 +34,9 @@ from patchbay.webhook.repository import FAILED, PENDING, SUCCEEDED, OutboxReposi
 log = logging.getLogger("patchbay.webhook")
 
 CHANNEL = "patchbay_webhooks"
-MAX_IN_FLIGHT = 64  # attempts under way in one worker (also its connections to receivers)
-CLAIM_BATCH = 64
+MAX_IN_FLIGHT = 32  # attempts under way in one worker; also its pool of connections, which httpcore
+# scans on every request (more connections cost every attempt more CPU)
+CLAIM_BATCH = 32
 RECORDING = 4  # failures written at once: attempts in flight must not hold as many database connections
 SECRETS_CACHED = 1024  # decrypted endpoint secrets kept, by ciphertext (Fernet costs per attempt)
 POLL_INTERVAL = 3.0
