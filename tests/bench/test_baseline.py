@@ -22,5 +22,5 @@ def test_the_baseline_runs_with_the_engines_session_settings() -> None:
 
 def test_the_baseline_create_sends_patchbays_statements() -> None:
     dialect = asyncpg.dialect()
-    assert _words(UPSERT_SQL) == _words(str(_UPSERT["postgresql"].compile(dialect=dialect)))
+    assert _words(UPSERT_SQL) == _words(str(_UPSERT["postgresql"].statement.compile(dialect=dialect)))
     assert _words(ENDPOINTS_SQL) == _words(str(_PROJECT_ENDPOINTS.statement.compile(dialect=dialect)))

@@ -211,13 +211,27 @@ class FixedQuery:
         return rows[0] if rows else None
 
 
+class _DriverResult:
+    """asyncpg's rows where a Result is expected (FixedWrite.all reads them as mappings)."""
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        self.rows = rows
+
+    def mappings(self) -> _DriverResult:
+        return self
+
+    def all(self) -> Sequence[Row]:
+        return self.rows
+
+
 class FixedWrite:
     """A statement that changes rows (INSERT … RETURNING and the like), built once at import and run
     in the session's transaction.
 
-    On PostgreSQL it is compiled once per process and sent with `exec_driver_sql`: SQLAlchemy still
-    opens the transaction (BEGIN) and hands rows back, but skips compiling and cache-keying the
-    statement on every call, which on a hot write cost more CPU than the statement. Parameters named
+    On PostgreSQL it is compiled once per process. The first statement of a transaction is sent with
+    `exec_driver_sql` (SQLAlchemy opens the transaction, BEGIN, and hands rows back without compiling
+    and cache-keying the statement, which on a hot write cost more CPU than the statement); once the
+    connection is inside a transaction, straight on asyncpg (as FixedQuery's reads). Parameters named
     in `json_params` are sent as JSON text (the engine's JSON codec takes text); other values must
     be what asyncpg takes as they are (aware datetimes, ints, strings, UUIDs). Elsewhere it runs
     through Core, with the statement's own type processing.
@@ -246,6 +260,12 @@ class FixedWrite:
             for name in compiled.positiontup or ()
         )
         conn = await session.connection()
+        driver: Any = (await conn.get_raw_connection()).driver_connection
+        if driver.is_in_transaction():
+            # A statement of this transaction went first (BEGIN was sent): straight to asyncpg.
+            sql = str(compiled)
+            db.note_driver_statement(sql)
+            return _DriverResult(await driver.fetch(sql, *args))
         return await conn.exec_driver_sql(str(compiled), args)
 
     async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> Row | None:
