@@ -60,3 +60,5 @@ def authorize_url(settings: Settings, provider: OAuthProvider, state: str, code_
         params["code_challenge_method"] = "S256"
     separator = "&" if "?" in base else "?"
     return f"{base}{separator}{urlencode(params)}"
+
+

@@ -198,12 +198,7 @@ class IntegrationResources:
         row = self.row
         log.warning(
             "provider read failed",
-            extra={
-                "kind": row.kind,
-                "integration": row.id,
-                "failure": error.failure.value,
-                "reason": error.reason,
-            },
+            extra={"kind": row.kind, "integration": row.id, "failure": error.failure.value, "reason": error.reason},
         )
         if marks_integration(row.kind, error.failure) and row.errors != TOKEN_REFRESH_FAILED:
             # Only `errors` changes: config, secrets and cached lists stay as they were.

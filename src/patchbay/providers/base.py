@@ -258,9 +258,7 @@ class ProxyAuth(Protocol):
 
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str: ...
 
-    def authorize(
-        self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]
-    ) -> None:
+    def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
         """Put the stored credentials on an outgoing request (header, Basic auth, query ...)."""
         ...
 
@@ -268,9 +266,7 @@ class ProxyAuth(Protocol):
 class HealthCheck(Protocol):
     """The cheapest provider call that proves stored credentials work; raises `UpstreamError`."""
 
-    async def check(
-        self, settings: Settings, config: Mapping[str, Any], secrets: Mapping[str, Any]
-    ) -> None: ...
+    async def check(self, settings: Settings, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None: ...
 
 
 # --- organization-level kinds --------------------------------------------------------------------

@@ -51,9 +51,7 @@ async def list_workspaces(settings: Settings, token: str, *, http_timeout: float
     workspaces: list[dict[str, Any]] = []
     offset: str | None = None
     async with outbound_client(
-        timeout=httpx.Timeout(http_timeout),
-        base_url=api_url(settings),
-        headers={"Authorization": f"Bearer {token}"},
+        timeout=httpx.Timeout(http_timeout), base_url=api_url(settings), headers={"Authorization": f"Bearer {token}"}
     ) as http:
         for _ in range(MAX_PAGES):
             body = await _page(http, offset)
