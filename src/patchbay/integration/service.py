@@ -149,6 +149,9 @@ async def save(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> Saved
         may_overwrite=ctx.is_project_admin,
     )
     if saved is None:
+        # The refused upsert still took the row's lock (SQLite: the database's write lock): give it
+        # back now, not when the request ends (the caller may write elsewhere before then).
+        await ctx.session.rollback()
         raise PermissionDenied("Editing an existing integration requires project admin access.")
     values, inserted = saved
     answer = serialize({**values, **_caller_as_creator(ctx)})
