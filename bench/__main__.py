@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 from bench import profile as profiling
 from bench.baseline import LIST_SQL
-from bench.load import LoadResult, Target, drive, ensure_wrk
+from bench.load import ADDRESS, LoadResult, Target, drive, ensure_wrk
 from bench.report import Report, RunResult, write
 from bench.seed import BENCH_PROJECT_ID, BENCH_PROJECT_ROWS, UPSERT_HOSTNAME, Seeded, Seeder, SeedPlan
 from bench.servers import (
@@ -120,6 +120,26 @@ async def explain_list(url: str, repeats: int = 15) -> tuple[float, int, str]:
         await conn.close()
 
 
+# Public addresses outside every range the distinct runs use (bench.load.next_first_octet).
+PROBE_ADDRESS = "1.1.1.1"
+CREATE_PROBE = {
+    "kind": "databricks",
+    "config": {"server_hostname": "9.9.9.9", "client_id": "bench", "client_secret": "bench-secret"},
+}
+
+
+def distinct_create(url: str, auth: dict[str, str]) -> Target:
+    """POST a databricks integration for a different public address on every request."""
+    body = {
+        "kind": "databricks",
+        "config": {"server_hostname": ADDRESS, "client_id": "b", "client_secret": "s"},
+    }
+    return Target(
+        "create (distinct)", url, method="POST", headers={**auth, "Content-Type": "application/json"},
+        body=orjson.dumps(body).decode(), expect_status=201,
+    )  # fmt: skip
+
+
 def channels_route_exists() -> bool:
     from patchbay.routing import PROJECT_ROUTERS
 
@@ -144,6 +164,7 @@ class Bench:
         self.database = ""
         self.results = Path(args.results) if args.results else RESULTS
         self.url = ""
+        self.seeded_user_id = 0
 
     # --- database ----------------------------------------------------------------------------
     def prepare_database(self) -> str:
@@ -227,6 +248,8 @@ class Bench:
         # A tree from before issue 12 (--src) answers no `health`: the baseline then serves none either.
         env["BENCH_BASELINE_HEALTH"] = "1" if health else "0"
         env["BENCH_BASELINE_DSN"] = driver_dsn(url)
+        env["BENCH_BASELINE_KEY"] = self.keys.split(",")[0]
+        env["BENCH_BASELINE_USER_ID"] = str(self.seeded_user_id)
         env["BENCH_SITE_URL"] = f"http://127.0.0.1:{port}"
         server = Server("baseline", baseline_command(port, self.args.workers), env, port, self.workdir)
         say(f"starting the baseline (uvicorn, {self.args.workers} workers) on port {port}")
@@ -328,8 +351,9 @@ class Bench:
 
     def probe(self, target: Target) -> None:
         """One request before the load: the run measures the answer it claims to."""
+        body = target.body.replace(ADDRESS, PROBE_ADDRESS)
         response = httpx.request(
-            target.method, target.url, headers=target.headers, content=target.body or None, timeout=30
+            target.method, target.url, headers=target.headers, content=body or None, timeout=30
         )
         if response.status_code != target.expect_status:
             raise RuntimeError(
@@ -447,6 +471,9 @@ class Bench:
         mode, args = self.mode, self.args
         auth = {"Authorization": f"Bearer {seeded.api_key}"}
         base = f"/api/projects/{seeded.project_id}/integrations/"
+        # Distinct creates go to another project of the same organization: the listed one keeps its rows.
+        create_base = f"/api/projects/{seeded.project_id + mode.orgs}/integrations/"
+        self.seeded_user_id = seeded.user_id
 
         server = self.start_patchbay(url)
         list_target = Target("list", server.base_url + base, headers=auth)
@@ -487,8 +514,16 @@ class Bench:
                     ).decode(),
                     expect_status=201,
                 ),
-                f"POST {base} a databricks integration for {UPSERT_HOSTNAME} that already exists: validation, "
-                "secret encryption, the upsert (update) and the re-read, 201.",
+                f"POST {base} a databricks integration for {UPSERT_HOSTNAME} that already exists, on every "
+                "request: the re-create of ONE account, every connection queued on one row lock; validation, "
+                "secret encryption, the upsert (update), the outbox's lookup, 201.",
+            ),
+            (
+                "create (distinct)",
+                distinct_create(server.base_url + create_base, auth),
+                f"POST {create_base} a databricks integration for a new public address on every request: "
+                "creates of DISTINCT accounts (many customers connecting at once); validation, secret "
+                "encryption, the upsert (insert), the outbox's lookup, 201.",
             ),
         ]
         if with_channels and self.sandbox is not None:
@@ -515,10 +550,18 @@ class Bench:
         for name, target, description in runs:
             report.runs.append(
                 self.measure(
-                    server, name, target, description, seeder.rows, profile=args.profile and name == "list"
-                )
+                    server,
+                    name,
+                    target,
+                    description,
+                    seeder.rows,
+                    profile=args.profile and name in ("list", "create (distinct)"),
+                )  # fmt: skip
             )
         patchbay_list_body = httpx.get(list_target.url, headers=auth, timeout=30).json()
+        patchbay_created = httpx.post(
+            server.base_url + create_base, json=CREATE_PROBE, headers=auth, timeout=30
+        ).json()
         self.stop(server)
 
         results = patchbay_list_body.get("results") or [{}]
@@ -539,6 +582,21 @@ class Bench:
                 baseline_target,
                 f"GET {base} on the baseline: the same SQL and the same JSON results as Patchbay's list, no "
                 "authentication (checked equal before the run).",
+                seeder.rows,
+            )
+        )
+        created = httpx.post(
+            baseline.base_url + create_base, json=CREATE_PROBE, headers=auth, timeout=30
+        ).json()
+        if set(created) != set(patchbay_created) or created["config"] != patchbay_created["config"]:
+            raise RuntimeError(f"the baseline's create answers otherwise than Patchbay's: {created}")
+        report.runs.append(
+            self.measure(
+                baseline,
+                "create (distinct)",
+                distinct_create(baseline.base_url + create_base, {}),
+                f"POST {create_base} on the baseline: the same statements in one transaction (the upsert, the "
+                "outbox's endpoint lookup), the secret encrypted, the same answer; no authentication.",
                 seeder.rows,
             )
         )

@@ -1,13 +1,18 @@
-"""The baseline: the smallest honest server of the same list, on raw asyncpg, with no authentication.
+"""The baseline: the smallest honest server of the same list and create, on raw asyncpg, no auth.
 
 It answers GET /api/projects/{project_id}/integrations with the same SQL (the page with a window
 count, the creator joined) and the same JSON body as Patchbay's list, so the gap between the two is
-what Patchbay's authentication, tenancy, framework and ORM cost. Run it as Patchbay runs:
-`uvicorn bench.baseline:app --workers 2` with BENCH_BASELINE_DSN set.
+what Patchbay's authentication, tenancy, framework and ORM cost. POST on the same path is
+Patchbay's create of a databricks integration with the same statements in one transaction (the
+upsert, the webhook outbox's lookup of subscribing endpoints) and the same work around them (the
+secret encrypted with Fernet, the answer built from what the upsert returned and the creator), the
+creator being BENCH_BASELINE_USER_ID (read once). Run it as Patchbay runs:
+`uvicorn bench.baseline:app --workers 2` with BENCH_BASELINE_DSN (and BENCH_BASELINE_KEY) set.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +21,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+from cryptography.fernet import Fernet
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -42,6 +48,32 @@ LIST_SQL = _LIST_SQL.format(
 )
 _slack = get_provider("slack")
 SLACK_REQUESTS_FILES_WRITE = _slack is not None and "files:write" in _slack.scope.split(",")
+# Patchbay's create, as its engine sends it (patchbay.integration.repository._UPSERT and
+# patchbay.webhook.repository._PROJECT_ENDPOINTS compiled for asyncpg).
+UPSERT_SQL = """
+INSERT INTO integrations (project_id, kind, integration_id, config, sensitive_config, errors, created_at,
+                          created_by_id, health_status)
+VALUES ($1::INTEGER, $2::VARCHAR, $3::VARCHAR, $4::JSONB, $5::VARCHAR, $6::VARCHAR,
+        $7::TIMESTAMP WITH TIME ZONE, $8::INTEGER, $9::VARCHAR)
+ON CONFLICT (project_id, kind, integration_id) DO UPDATE
+SET config = excluded.config, sensitive_config = excluded.sensitive_config, errors = $10::VARCHAR,
+    created_by_id = excluded.created_by_id
+WHERE integrations.project_id = $1::INTEGER AND $11
+RETURNING integrations.id, integrations.kind, integrations.integration_id, integrations.config,
+          integrations.errors, integrations.created_at, integrations.created_by_id,
+          integrations.health_status, integrations.health_detail, integrations.health_checked_at,
+          xmax = 0 AS inserted
+"""
+ENDPOINTS_SQL = """
+SELECT webhook_endpoints.id, webhook_endpoints.project_id, webhook_endpoints.events, projects.organization_id
+FROM webhook_endpoints JOIN projects ON projects.id = webhook_endpoints.project_id
+WHERE webhook_endpoints.enabled IS true AND webhook_endpoints.project_id = $1::INTEGER
+"""
+USER_SQL = """
+SELECT id AS created_by_id, uuid AS cb_uuid, distinct_id AS cb_distinct_id, first_name AS cb_first_name,
+       last_name AS cb_last_name, email AS cb_email, is_email_verified AS cb_is_email_verified
+FROM users WHERE id = $1
+"""
 SITE = os.environ.get("BENCH_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # The session settings of Patchbay's engine (patchbay.kit.db.SERVER_SETTINGS, so the same plans),
 # written out: importing kit.db would load SQLAlchemy into the baseline (~20 MB a worker).
@@ -49,7 +81,7 @@ SERVER_SETTINGS = {"application_name": "patchbay-baseline", "jit": "off", "rando
 POOL_MAX = 20  # Patchbay's engine: pool_size 10 + max_overflow 10 per worker
 
 
-def _row(r: asyncpg.Record) -> dict[str, Any]:
+def _row(r: Any) -> dict[str, Any]:
     created_by = None
     if r["created_by_id"] is not None and r["cb_email"] is not None:
         created_by = {
@@ -104,7 +136,11 @@ def _health(r: asyncpg.Record, config: dict[str, Any]) -> dict[str, Any]:
 
 async def _init(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec(
-        "jsonb", encoder=orjson.dumps, decoder=orjson.loads, schema="pg_catalog", format="text"
+        "jsonb",
+        encoder=lambda v: orjson.dumps(v).decode(),
+        decoder=orjson.loads,
+        schema="pg_catalog",
+        format="text",
     )
 
 
@@ -115,6 +151,8 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
 
 @asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    app.state.fernet = Fernet(os.environ.get("BENCH_BASELINE_KEY") or Fernet.generate_key())
+    app.state.creator = None
     app.state.pool = await asyncpg.create_pool(
         os.environ["BENCH_BASELINE_DSN"],
         min_size=1,
@@ -141,10 +179,53 @@ async def list_integrations(request: Request) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
 
+def _bad(detail: str) -> Response:
+    body = {"type": "validation_error", "code": "invalid_input", "detail": detail, "attr": None}
+    return Response(orjson.dumps(body), status_code=400, media_type="application/json")
+
+
+async def create_integration(request: Request) -> Response:
+    """A databricks create: validate, encrypt, upsert and look up endpoints in one transaction."""
+    project_id = int(request.path_params["project_id"])
+    body = orjson.loads(await request.body())
+    config = body.get("config") or {}
+    hostname, client_id, secret = (config.get(k) for k in ("server_hostname", "client_id", "client_secret"))
+    if body.get("kind") != "databricks" or not all(
+        isinstance(v, str) and v for v in (hostname, client_id, secret)
+    ):
+        return _bad("Server hostname, client ID, and client secret must be provided")
+    try:
+        if not ipaddress.ip_address(hostname).is_global:
+            return _bad(f"Databricks integration error: could not validate hostname '{hostname}'")
+    except ValueError:
+        return _bad(f"Databricks integration error: could not validate hostname '{hostname}'")
+    sealed = request.app.state.fernet.encrypt(
+        orjson.dumps({"client_id": client_id, "client_secret": secret})
+    ).decode()
+    user_id = int(os.environ.get("BENCH_BASELINE_USER_ID", "0")) or None
+    async with request.app.state.pool.acquire() as conn:
+        if request.app.state.creator is None and user_id is not None:
+            request.app.state.creator = dict(await conn.fetchrow(USER_SQL, user_id))
+        async with conn.transaction():
+            row = await conn.fetchrow(
+                UPSERT_SQL, project_id, "databricks", hostname, {"server_hostname": hostname}, sealed, "",
+                datetime.now(UTC), user_id, "unknown", "", True,
+            )  # fmt: skip
+            await conn.fetch(ENDPOINTS_SQL, project_id)
+    values = {**dict(row), **(request.app.state.creator or {"cb_email": None})}
+    return Response(orjson.dumps(_row(values)), status_code=201, media_type="application/json")
+
+
+async def integrations(request: Request) -> Response:
+    if request.method == "POST":
+        return await create_integration(request)
+    return await list_integrations(request)
+
+
 app = Starlette(
     routes=[
-        Route("/api/projects/{project_id:int}/integrations/", list_integrations),
-        Route("/api/projects/{project_id:int}/integrations", list_integrations),
+        Route("/api/projects/{project_id:int}/integrations/", integrations, methods=["GET", "POST"]),
+        Route("/api/projects/{project_id:int}/integrations", integrations, methods=["GET", "POST"]),
         Route("/_health", lambda request: Response(b"ok")),
     ],
     lifespan=lifespan,

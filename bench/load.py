@@ -5,6 +5,7 @@ Every run is bounded in time and aimed at a loopback address only.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -26,6 +27,13 @@ end
 """
 
 
+# A body holding this marker gets a different public IPv4 address in its place on every request
+# (distinct accounts: creates that insert, not re-create one row). The first octet differs between
+# load processes of one benchmark process, so no two requests of a benchmark send the same address.
+ADDRESS = "{address}"
+_FIRST_OCTETS = itertools.chain(range(11, 100), range(101, 127))  # public, never 10/100.64/127
+
+
 @dataclass
 class Target:
     name: str
@@ -34,6 +42,22 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
     body: str = ""
     expect_status: int = 200
+
+    @property
+    def distinct(self) -> bool:
+        return ADDRESS in self.body
+
+
+def next_first_octet() -> int:
+    try:
+        return next(_FIRST_OCTETS)
+    except StopIteration:
+        raise RuntimeError("out of distinct address ranges for this benchmark process") from None
+
+
+def address(first: int, n: int) -> str:
+    """The n-th address of a load process (n < 2**24)."""
+    return f"{first}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
 
 
 @dataclass
@@ -74,18 +98,36 @@ def ensure_wrk(install: bool) -> str | None:
     return shutil.which("wrk")
 
 
-def _lua(target: Target) -> str:
+def _distinct_lua(body: str, threads: int) -> str:
+    """wrk's request() for a distinct-address body: thread t sends addresses t, t + threads, ..."""
+    before, _, after = body.partition(ADDRESS)
+    return f"""
+local first, threads, counter, started = {next_first_octet()}, {threads}, 0, 0
+function setup(thread) thread:set("tid", started); started = started + 1 end
+function request()
+  local n = counter * threads + tid
+  counter = counter + 1
+  local address = string.format("%d.%d.%d.%d", first, math.floor(n / 65536) % 256,
+                                math.floor(n / 256) % 256, n % 256)
+  return wrk.format(nil, nil, nil, {json.dumps(before)} .. address .. {json.dumps(after)})
+end
+"""
+
+
+def _lua(target: Target, threads: int) -> str:
     lines = [f"wrk.method = {json.dumps(target.method)}"]
     for name, value in target.headers.items():
         lines.append(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
-    if target.body:
+    if target.distinct:
+        lines.append(_distinct_lua(target.body, threads))
+    elif target.body:
         lines.append(f"wrk.body = {json.dumps(target.body)}")
     return "\n".join(lines) + "\n" + WRK_DONE
 
 
 def _run_wrk(wrk: str, target: Target, connections: int, seconds: float, threads: int) -> LoadResult:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_lua(target))
+        script.write(_lua(target, threads))
     try:
         proc = subprocess.run(
             [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
@@ -119,6 +161,8 @@ def _run_pyload(target: Target, connections: int, seconds: float, warmup: float)
         cmd += ["--header", f"{name}: {value}"]
     if target.body:
         cmd += ["--body", target.body]
+    if target.distinct:
+        cmd += ["--first-octet", str(next_first_octet())]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + warmup + 60, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"bench.pyload failed: {proc.stderr.strip()[-500:]}")

@@ -53,10 +53,32 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]
     return status, keep_alive, body
 
 
+class Requests:
+    """The request bytes to send next: always the same, or with a fresh address in the body
+    (bench.load.ADDRESS) when the body holds the marker."""
+
+    def __init__(self, head: str, body: str, first_octet: int) -> None:
+        self.head, self.body, self.first_octet = head, body, first_octet
+        self.count = 0
+        self.fixed = None if "{address}" in body else self._build(body)
+
+    def _build(self, body: str) -> bytes:
+        data = body.encode()
+        length = f"Content-Length: {len(data)}\r\n" if data else ""
+        return (self.head + length + "\r\n").encode() + data
+
+    def next(self) -> bytes:
+        if self.fixed is not None:
+            return self.fixed
+        n, self.count = self.count, self.count + 1
+        address = f"{self.first_octet}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+        return self._build(self.body.replace("{address}", address))
+
+
 async def _connection(
     host: str,
     port: int,
-    request: bytes,
+    requests: Requests,
     stop_at: float,
     record_from: float,
     latencies: list[float],
@@ -68,7 +90,7 @@ async def _connection(
             started = time.perf_counter()
             if started >= stop_at:
                 return
-            writer.write(request)
+            writer.write(requests.next())
             try:
                 status, keep_alive, _ = await read_response(reader)
             except (asyncio.IncompleteReadError, ConnectionError):
@@ -90,16 +112,20 @@ async def _connection(
 
 
 async def run(
-    url: str, connections: int, duration: float, warmup: float, method: str, headers: list[str], body: str
+    url: str,
+    connections: int,
+    duration: float,
+    warmup: float,
+    method: str,
+    headers: list[str],
+    body: str,
+    first_octet: int = 11,
 ) -> dict[str, float]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     lines = [f"{method} {path} HTTP/1.1", f"Host: {parts.netloc}", "Connection: keep-alive", *headers]
-    data = body.encode()
-    if data:
-        lines.append(f"Content-Length: {len(data)}")
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+    requests = Requests("\r\n".join(lines) + "\r\n", body, first_octet)
     latencies: list[float] = []
     stats = {"requests": 0, "non2xx": 0, "errors": 0}
     now = time.perf_counter()
@@ -107,7 +133,7 @@ async def run(
     stop_at = record_from + duration
     await asyncio.gather(
         *(
-            _connection(host, port, request, stop_at, record_from, latencies, stats)
+            _connection(host, port, requests, stop_at, record_from, latencies, stats)
             for _ in range(connections)
         )
     )
@@ -134,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--method", default="GET")
     parser.add_argument("--header", action="append", default=[])
     parser.add_argument("--body", default="")
+    parser.add_argument("--first-octet", type=int, default=11, help="of the addresses that replace {address}")
     args = parser.parse_args(argv)
     if not (0 < args.duration <= 600):
         parser.error("--duration must be in (0, 600] seconds")
@@ -145,7 +172,16 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:
         pass
     result = runner(
-        run(args.url, args.connections, args.duration, args.warmup, args.method, args.header, args.body)
+        run(
+            args.url,
+            args.connections,
+            args.duration,
+            args.warmup,
+            args.method,
+            args.header,
+            args.body,
+            args.first_octet,
+        )
     )
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 

@@ -63,11 +63,19 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
+def baseline_of(report: Report, run: RunResult) -> RunResult | None:
+    """What a run is compared with: creates with the baseline's create, everything else with its list."""
+    if run.name.startswith("create"):
+        return report.run("create (distinct)", "baseline")
+    return report.run("list", "baseline")
+
+
 def evaluate(report: Report) -> None:
-    """Fill in ratios and the issue's targets."""
-    base = report.run("list", "baseline")
+    """Fill in ratios and the issues' targets."""
     for run in report.runs:
+        base = baseline_of(report, run)
         run.ratio = run.rps / base.rps if base and base.rps else None
+    base = report.run("list", "baseline")
     lst, ret, bad = report.run("list"), report.run("retrieve"), report.run("bad key")
     targets: list[Target] = []
     if lst and base:
@@ -87,6 +95,20 @@ def evaluate(report: Report) -> None:
                 "req/s ≥ list's",
                 f"{bad.rps:,.0f} vs {lst.rps:,.0f} req/s",
                 bad.rps >= lst.rps,
+            )
+        )
+    create, base_create = report.run("create (distinct)"), report.run("create (distinct)", "baseline")
+    if create:
+        targets.append(
+            Target("create (distinct accounts) p99", "< 50 ms", f"{create.p99_ms:.1f} ms", create.p99_ms < 50)
+        )
+    if create and base_create:
+        targets.append(
+            Target(
+                "create (distinct accounts) throughput",
+                "≥ 0.5 × baseline create",
+                f"{create.ratio:.2f} ×",
+                (create.ratio or 0) >= 0.5,
             )
         )
     patchbay_runs = [r for r in report.runs + report.scaling if r.server == "patchbay"]
@@ -161,9 +183,9 @@ def markdown(report: Report) -> str:
         "| CPU-cost ratio | non-2xx (expected status) | peak RSS per worker MB | new DB sessions |",
         "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
-    base = report.run("list", "baseline")
-    base_cpu = (base.app_cpu_us + base.db_cpu_us) if base else 0.0
     for r in report.runs:
+        base = baseline_of(report, r)
+        base_cpu = (base.app_cpu_us + base.db_cpu_us) if base else 0.0
         status = f"{r.non2xx:,}" + (f" ({r.expected_status})" if r.expected_status != 200 else "")
         cpu = r.app_cpu_us + r.db_cpu_us
         cpu_ratio = base_cpu / cpu if cpu and base_cpu else None
@@ -175,7 +197,8 @@ def markdown(report: Report) -> str:
         )
     out += [
         "",
-        "*Ratio to baseline* divides requests per second. *CPU-cost ratio* divides the baseline's CPU per "
+        "*Ratio to baseline* divides requests per second (creates by the baseline's create, the other runs "
+        "by the baseline's list). *CPU-cost ratio* divides the baseline's CPU per "
         "request (its workers plus the PostgreSQL backends of the benchmark database) by the run's: the "
         "throughput ratio the two would reach on a machine given to them alone, and a number that other "
         "load on the machine does not move much. *New DB sessions* counts PostgreSQL connections opened "
@@ -205,7 +228,7 @@ def markdown(report: Report) -> str:
             "the machine runs between the two points; the p50 at one connection and the SQL's own time are "
             "the cost of one list, and the plan shows how PostgreSQL reaches the rows.",
         ]
-    out += ["", "## Targets (issue 7)", "", "| target | goal | measured | met |", "|---|---|---|---|"]
+    out += ["", "## Targets (issues 7 and 19)", "", "| target | goal | measured | met |", "|---|---|---|---|"]
     for t in report.targets:
         met = "—" if t.ok is None else ("yes" if t.ok else "**no**")
         out.append(f"| {t.what} | {t.goal} | {t.measured} | {met} |")

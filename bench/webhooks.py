@@ -2,9 +2,10 @@
 
 1. A throw-away database, `patchbay serve --workers 2`, a receiver in its own process
    (bench/webhook_receiver.py) that answers 200 at once.
-2. The create benchmark (POST integrations, an upsert, at 32 connections) without any endpoint,
-   then with one endpoint subscribed (each create writes an event and a delivery in its transaction,
-   and the workers deliver them meanwhile), alternated twice: what publishing adds.
+2. The create benchmark (POST integrations at 32 connections, the server's delivery loops off) without
+   any endpoint, then with one endpoint subscribed (each create writes an event and a delivery in
+   its transaction), alternated, for creates of distinct accounts (each an insert) and re-creates of
+   one account (each an update of one row): what publishing adds.
 3. 10,000 events committed at a fixed rate into the outbox tables (as the hook writes them, NOTIFY
    included) and delivered by the two workers: all delivered, none twice, and commit-to-delivery
    latency (the event's `created_at`, stamped just before its commit, to its arrival).
@@ -38,9 +39,10 @@ import psutil
 from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
-from bench.load import LoadResult, Target, drive, ensure_wrk
+from bench import profile as profiling
+from bench.load import ADDRESS, Target, drive, ensure_wrk
 from bench.seed import UPSERT_HOSTNAME
-from bench.servers import REPO, Server, free_port, patchbay_command
+from bench.servers import REPO, Server, free_port, patchbay_command, py_spy
 from bench.webhooks_report import report
 from patchbay.kit.db import driver_dsn
 
@@ -49,6 +51,8 @@ CREATE_BODY = {
     "kind": "databricks",
     "config": {"server_hostname": UPSERT_HOSTNAME, "client_id": "bench", "client_secret": "bench-secret"},
 }
+DISTINCT_BODY = {"kind": "databricks", "config": {**CREATE_BODY["config"], "server_hostname": ADDRESS}}
+SHAPES = {"distinct": DISTINCT_BODY, "one row": CREATE_BODY}
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,17 @@ class Receiver:
 def say(message: str) -> None:
     sys.stderr.write(f"[bench webhooks] {message}\n")
     sys.stderr.flush()
+
+
+def _cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -159,6 +174,7 @@ async def offer_events(
 class WebhookBench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+        self.results = Path(args.results) if args.results else RESULTS
         self.workdir = Path(tempfile.mkdtemp(prefix="patchbay-bench-webhooks-"))
         self.servers: list[Server] = []
         self.receivers: list[Receiver] = []
@@ -207,13 +223,7 @@ class WebhookBench:
 
         upgrade(self.url)
         receiver = self.start_receiver()
-        port = free_port()
-        say(f"starting patchbay serve --workers {self.args.workers} on port {port}")
-        server = Server(
-            "patchbay", patchbay_command(port, self.args.workers), self.env(port), port, self.workdir
-        )
-        self.servers.append(server.start())
-        return server, receiver
+        return self.start_patchbay(delivery=False), receiver
 
     def start_receiver(self) -> Receiver:
         port = free_port()
@@ -265,49 +275,75 @@ class WebhookBench:
         base = f"{server.base_url}/api/projects/{created['project']['id']}"
         first = httpx.post(f"{base}/integrations/", json=CREATE_BODY, headers=auth, timeout=30)
         assert first.status_code == 201, first.text
-        create = Target(
-            "create", f"{base}/integrations/", method="POST",
-            headers={**auth, "Content-Type": "application/json"}, body=orjson.dumps(CREATE_BODY).decode(),
-            expect_status=201,
-        )  # fmt: skip
-
-        runs: dict[str, list[LoadResult]] = {"without": [], "with": []}
+        targets = {
+            shape: Target(
+                f"create ({shape})",
+                f"{base}/integrations/",
+                method="POST",
+                headers={**auth, "Content-Type": "application/json"},
+                body=orjson.dumps(body).decode(),
+                expect_status=201,
+            )  # fmt: skip
+            for shape, body in SHAPES.items()
+        }
+        runs: dict[str, list[dict[str, Any]]] = {
+            f"{mode} {shape}": [] for mode in ("without", "with") for shape in SHAPES
+        }
         endpoint_id = None
         for round_ in range(self.args.rounds):
-            # Alternated, and each run on a vacuumed table: the upsert rewrites one row thousands of
-            # times, and a run after another would otherwise pay for the dead versions it left.
+            # Alternated, and each run on a vacuumed table: the one-row upsert rewrites one row thousands
+            # of times, and a run after another would otherwise pay for the dead versions it left.
             for mode in ("without", "with") if round_ % 2 == 0 else ("with", "without"):
                 if mode == "with" and endpoint_id is None:
-                    made = httpx.post(
-                        f"{base}/webhooks/",
-                        json={"url": f"{receiver.base_url}/hooks", "events": ["integration.updated"]},
-                        headers=auth,
-                        timeout=30,
-                    )
-                    assert made.status_code == 201, made.text
-                    endpoint_id = made.json()["id"]
+                    endpoint_id = self.create_endpoint(base, auth, receiver)
                 self.set_enabled(base, auth, endpoint_id, mode == "with")
-                asyncio.run(_vacuum(self.url))
-                say(f"round {round_ + 1}: create {mode} publishing ...")
-                result = drive(
-                    create, wrk=wrk, connections=self.args.connections, seconds=self.args.duration, warmup=2.0
-                )
-                say(f"  {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms")
-                runs[mode].append(result)
+                for shape, target in targets.items():
+                    asyncio.run(_vacuum(self.url))
+                    say(f"round {round_ + 1}: create ({shape}) {mode} publishing ...")
+                    cpu_before = _cpu_seconds(server.workers())
+                    result = drive(
+                        target, wrk=wrk, connections=self.args.connections, seconds=self.args.duration,
+                        warmup=2.0,
+                    )  # fmt: skip
+                    say(f"  {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms")
+                    # CPU of the workers per request, warm-up included: steadier than req/s here.
+                    cpu_ms = 1000 * (_cpu_seconds(server.workers()) - cpu_before) / max(1, result.requests)
+                    runs[f"{mode} {shape}"].append({**result.__dict__, "cpu_ms": round(cpu_ms, 3)})
+        if endpoint_id is None:
+            endpoint_id = self.create_endpoint(base, auth, receiver)
         self.set_enabled(base, auth, endpoint_id, True)
         assert endpoint_id is not None
         server.stop()
         self.servers.remove(server)
         asyncio.run(_forget_events(self.url))  # the create runs' events were only there to be written
-        self.start_patchbay(delivery=True)
+        delivering = self.start_patchbay(delivery=True)
         self.drain(receiver)
 
+        self.results.mkdir(parents=True, exist_ok=True)
         say(f"{self.args.events:,} events at {self.args.rate}/s ...")
+        spy = None
+        if self.args.profile and (spy_bin := py_spy()) and delivering.workers():
+            seconds = self.args.events / self.args.rate
+            spy = profiling.record(
+                spy_bin, delivering.workers()[0].pid, seconds, self.workdir / "delivery.raw"
+            )
+        workers = delivering.workers()
+        cpu_before = _cpu_seconds(workers)
         offered = asyncio.run(
             offer_events(self.url, endpoint_id, created["project"]["id"], created["organization"]["id"],
                          self.args.events, self.args.rate)
         )  # fmt: skip
         delivered = self.collect(receiver, offered["offered"])
+        # CPU the two workers spent (delivering, and idling between events): a cost that other load on
+        # the machine does not move much, unlike the latencies.
+        delivered["worker_cpu_ms_per_event"] = round(
+            1000 * (_cpu_seconds(workers) - cpu_before) / max(1, delivered["unique"]), 2
+        )
+        if spy is not None:
+            spy.wait(timeout=60)
+            raw = self.workdir / "delivery.raw"
+            if raw.exists():
+                (self.results / "webhooks-profile-delivery.txt").write_text(profiling.summarise(raw))
         return {
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
             "environment": {
@@ -321,9 +357,22 @@ class WebhookBench:
                 "connections": self.args.connections,
                 "duration": self.args.duration,
             },
-            "create": {mode: [r.__dict__ for r in results] for mode, results in runs.items()},
+            "create": runs,
             "events": {**offered, **delivered},
         }
+
+    def create_endpoint(self, base: str, auth: dict[str, str], receiver: Receiver) -> str:
+        made = httpx.post(
+            f"{base}/webhooks/",
+            json={
+                "url": f"{receiver.base_url}/hooks",
+                "events": ["integration.created", "integration.updated"],
+            },
+            headers=auth,
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
 
     def set_enabled(self, base: str, auth: dict[str, str], endpoint_id: str | None, enabled: bool) -> None:
         if endpoint_id is not None:
@@ -379,13 +428,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--python-load", action="store_true")
     parser.add_argument("--no-install", action="store_true")
     parser.add_argument("--results", help="write the report here instead of bench/results/")
+    parser.add_argument("--profile", action="store_true", help="py-spy one worker while it delivers")
     args = parser.parse_args(argv)
     bench = WebhookBench(args)
     try:
         data = bench.run()
     finally:
         bench.stop()
-    results = Path(args.results) if args.results else RESULTS
+    results = bench.results
     results.mkdir(parents=True, exist_ok=True)
     (results / "webhooks.json").write_text(json.dumps(data, indent=2) + "\n")
     text = report(data)

@@ -5,6 +5,9 @@ second line)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import select
 
 from patchbay.integration.repository import IntegrationRepository
@@ -56,8 +59,10 @@ async def test_every_statement_stays_in_its_project(
         assert got is not None and got["cb_email"] == tenant.user.email
         model = await repo.get_model(mine.id)
         assert model is not None and model.id == mine.id
-        found = await repo.find("twilio", "AC1")
-        assert found is not None and found.id == mine.id
+        # The upsert's lookup is the project's own: the same account in two other projects is not
+        # what it finds and overwrites.
+        saved = await repo.upsert(**upsert_values("twilio", "AC1", created_by_id=tenant.user.id))
+        assert saved is not None and saved[0]["id"] == mine.id and saved[1] is False
         for pk in foreign:
             assert await repo.get(pk) is None
             assert await repo.get_model(pk) is None
@@ -71,19 +76,45 @@ async def test_every_statement_stays_in_its_project(
     for pk in foreign:
         assert after[pk] == before[pk], "another project's row is untouched"
     assert after[mine.id][1] == "mine changed" and mine_slack.id not in after
+    assert after[mine.id][2] == {"note": "upserted"}
     assert after[kept.id] == before[kept.id], "changing or deleting one row leaves its siblings"
 
 
-async def test_find_matches_kind_and_account_within_the_project(
+def upsert_values(kind: str, integration_id: str | None, **overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "kind": kind,
+        "integration_id": integration_id,
+        "config": {"note": "upserted"},
+        "sensitive_config": "encrypted",
+        "created_by_id": None,
+        "created_at": datetime.now(UTC),
+        "may_overwrite": True,
+    }
+    return {**values, **overrides}
+
+
+async def test_the_upsert_inserts_overwrites_or_refuses_within_the_project(
     runtime: Runtime, tenant: Tenant, factory: Factory
 ) -> None:
-    await factory.integration(tenant.project, "twilio", "AC1")
-    async with runtime.db.session() as session:
+    existing = await factory.integration(tenant.project, "twilio", "AC1", {"note": "before"})
+    other = await factory.tenant()
+    theirs = await factory.integration(other.project, "twilio", "AC2", {"note": "theirs"})
+    async with runtime.db.transaction() as session:
         repo = IntegrationRepository(session, tenant.project.id)
-        assert await repo.find("twilio", "AC2") is None
-        assert await repo.find("slack", "AC1") is None
-        assert await repo.find("twilio", None) is None
-        inserted = await repo.insert(
-            kind="hubspot", integration_id="H1", config={}, sensitive_config="", errors=""
-        )
-        assert inserted.project_id == tenant.project.id
+        # A row exists and overwriting is not allowed: nothing returned, nothing changed.
+        assert await repo.upsert(**upsert_values("twilio", "AC1", may_overwrite=False)) is None
+        # Another project's account of the same kind: a new row here, theirs untouched.
+        saved = await repo.upsert(**upsert_values("twilio", "AC2"))
+        assert saved is not None and saved[1] is True and saved[0]["id"] != theirs.id
+        # NULL ids never collide: two inserts.
+        first = await repo.upsert(**upsert_values("hubspot", None))
+        second = await repo.upsert(**upsert_values("hubspot", None))
+        assert first is not None and second is not None and first[1] and second[1]
+        assert first[0]["id"] != second[0]["id"]
+        overwritten = await repo.upsert(**upsert_values("twilio", "AC1"))
+        assert overwritten is not None and overwritten[0]["id"] == existing.id
+        assert overwritten[1] is False and overwritten[0]["config"] == {"note": "upserted"}
+        assert overwritten[0]["created_at"] == existing.created_at
+    after = await stored(runtime)
+    assert after[theirs.id] == (other.project.id, "", {"note": "theirs"})
+    assert after[saved[0]["id"]][0] == tenant.project.id

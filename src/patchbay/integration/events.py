@@ -78,11 +78,13 @@ ORG_INTEGRATION_DELETED = "org_integration.deleted"
 @dataclass(frozen=True)
 class IntegrationChange:
     """What changed: `row` as it is after the change (a deleted row as it was), `error` for
-    failures ({"code", "detail"}, never a secret)."""
+    failures ({"code", "detail"}, never a secret), `api_object` the object the API answers for the
+    row when the caller already has it (spares the outbox a read of the creator)."""
 
     type: str
     row: Integration | OrganizationIntegration
     error: dict[str, str] | None = None
+    api_object: dict[str, Any] | None = None
 
 
 ChangeHook = Callable[["AsyncSession", IntegrationChange], Awaitable[None]]
@@ -101,8 +103,10 @@ async def integration_changed(
     change_type: str,
     row: Integration | OrganizationIntegration,
     error: dict[str, str] | None = None,
+    *,
+    api_object: dict[str, Any] | None = None,
 ) -> None:
     """Call inside the transaction that made the change, before committing it."""
-    change = IntegrationChange(change_type, row, error)
+    change = IntegrationChange(change_type, row, error, api_object)
     for hook in list(_on_change):
         await hook(session, change)

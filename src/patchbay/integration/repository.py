@@ -6,13 +6,15 @@ integrations, Vercel) build their statements on these; only system tasks that sp
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select, update
+from sqlalchemy import Select, bindparam, delete, literal_column, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
-from patchbay.kit.db import FixedQuery, Row
+from patchbay.kit.db import FixedQuery, FixedWrite, Row
 from patchbay.kit.pagination import PageParams, PageQuery
 from patchbay.models import Integration, Project, User
 
@@ -61,6 +63,61 @@ _PAGE_OF_KIND = PageQuery(
 )
 
 
+# The create-as-upsert in one statement: insert, or on (project, kind, integration_id) replace what a
+# reconnect replaces, only when `may_overwrite` (PostHog's rule: overwriting needs project admin).
+# The conflict target is the unique index whose first column is the project: the lookup is the
+# tenant's own, and the update's WHERE names the project again. A NULL integration_id never
+# conflicts, as in PostgreSQL's unique index.
+_UPSERT_VALUES = {
+    "project_id": bindparam("project_id"),
+    "kind": bindparam("kind"),
+    "integration_id": bindparam("integration_id"),
+    "config": bindparam("config", type_=Integration.config.type),
+    "sensitive_config": bindparam("sensitive_config"),
+    "errors": "",
+    "created_at": bindparam("created_at", type_=Integration.created_at.type),
+    "created_by_id": bindparam("created_by_id"),
+    "health_status": bindparam("health_status"),
+}
+_SAVED_COLUMNS = (
+    Integration.id,
+    Integration.kind,
+    Integration.integration_id,
+    Integration.config,
+    Integration.errors,
+    Integration.created_at,
+    Integration.created_by_id,
+    # Not in the update's SET: an overwritten row answers the health it had (the service compares).
+    Integration.health_status,
+    Integration.health_detail,
+    Integration.health_checked_at,
+)
+
+
+def _upsert(insert: Any, *returning: Any) -> Any:
+    stmt = insert(Integration).values(**_UPSERT_VALUES)
+    return stmt.on_conflict_do_update(
+        index_elements=[Integration.project_id, Integration.kind, Integration.integration_id],
+        set_={
+            "config": stmt.excluded.config,
+            "sensitive_config": stmt.excluded.sensitive_config,
+            "created_by_id": stmt.excluded.created_by_id,
+            "errors": "",
+        },
+        where=(Integration.project_id == bindparam("project_id")) & bindparam("may_overwrite"),
+    ).returning(*_SAVED_COLUMNS, *returning)
+
+
+# PostgreSQL says which rows it inserted (a row version written by this statement has no xmax);
+# SQLite has no such column: there a row whose created_at is the one just sent was inserted.
+_UPSERT = {
+    "postgresql": FixedWrite(
+        _upsert(postgresql.insert, literal_column("xmax = 0").label("inserted")), json_params=("config",)
+    ),
+    "sqlite": FixedWrite(_upsert(sqlite.insert)),
+}
+
+
 class IntegrationRepository:
     def __init__(self, session: AsyncSession, project_id: int) -> None:
         self.session = session
@@ -84,20 +141,37 @@ class IntegrationRepository:
             stmt = stmt.with_for_update()
         return await self.session.scalar(stmt)
 
-    async def find(self, kind: str, integration_id: str | None) -> Integration | None:
-        if integration_id is None:
-            return None  # NULL ids never collide, as in PostgreSQL's unique index
-        return await self.session.scalar(
-            self.readable_statement().where(
-                Integration.kind == kind, Integration.integration_id == integration_id
-            )
-        )
-
-    async def insert(self, **values: Any) -> Integration:
-        row = Integration(project_id=self.project_id, **values)
-        self.session.add(row)
-        await self.session.flush()
-        return row
+    async def upsert(
+        self,
+        *,
+        kind: str,
+        integration_id: str | None,
+        config: dict[str, Any],
+        sensitive_config: str,
+        created_by_id: int | None,
+        created_at: datetime,
+        may_overwrite: bool,
+        health_status: str,
+    ) -> tuple[Row, bool] | None:
+        """Insert or overwrite in one statement: (the saved row, whether it was inserted), or None when
+        a row exists and `may_overwrite` is false (the row is left as it was)."""
+        dialect = self.session.get_bind().dialect.name
+        params = {
+            "project_id": self.project_id,
+            "kind": kind,
+            "integration_id": integration_id,
+            "config": config,
+            "sensitive_config": sensitive_config,
+            "created_at": created_at,
+            "created_by_id": created_by_id,
+            "may_overwrite": may_overwrite,
+            "health_status": health_status,
+        }
+        row = await _UPSERT[dialect].first(self.session, params)
+        if row is None:
+            return None
+        inserted = bool(row["inserted"]) if dialect == "postgresql" else row["created_at"] == created_at
+        return row, inserted
 
     async def update_fields(self, pk: int, **values: Any) -> None:
         await self.session.execute(

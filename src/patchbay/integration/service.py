@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy.exc import IntegrityError
 
 from patchbay.account.user_basic import created_by
 from patchbay.integration import events
@@ -59,6 +59,14 @@ def serialize(row: Row, creators: dict[int, dict[str, Any] | None] | None = None
     }
 
 
+@dataclass(frozen=True)
+class SavedIntegration:
+    """A saved integration: the row as stored (secrets encrypted) and the object the API answers."""
+
+    row: Integration
+    answer: dict[str, Any]
+
+
 def repository(ctx: ProjectContext) -> IntegrationRepository:
     return IntegrationRepository(ctx.session, ctx.project.id)
 
@@ -109,51 +117,81 @@ async def get_integration_model(ctx: ProjectContext, pk: int) -> Integration:
     return row
 
 
+def _caller_as_creator(ctx: ProjectContext) -> dict[str, Any]:
+    """The CREATED_BY_COLUMNS of the caller: a saved row's creator is always who saved it."""
+    user = ctx.user
+    return {
+        "cb_uuid": user.uuid,
+        "cb_distinct_id": user.distinct_id,
+        "cb_first_name": user.first_name,
+        "cb_last_name": user.last_name,
+        "cb_email": user.email,
+        "cb_is_email_verified": user.is_email_verified,
+    }
+
+
 async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> Integration:
+    """Upsert on (project, kind, integration_id); the row as stored (see `save`)."""
+    return (await save(ctx, kind, built)).row
+
+
+async def save(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> SavedIntegration:
     """Upsert on (project, kind, integration_id): a reconnect keeps the row id, replaces config and
-    secrets, clears errors. Overwriting an existing row needs project admin."""
+    secrets, clears errors. Overwriting an existing row needs project admin.
+
+    One statement (INSERT … ON CONFLICT … DO UPDATE … RETURNING), then the outbox's one statement,
+    then the commit: no read before the write and none after it (the answer is built from what the
+    upsert returned and the caller, who is the row's creator)."""
+    now = datetime.now(UTC)
+    secrets = encrypt_secrets(ctx.runtime, built.sensitive_config)
+    health = HEALTHY if built.verified else UNKNOWN
     repo = repository(ctx)
-    for attempt in (1, 2):
-        existing = await repo.find(kind, built.integration_id)
-        try:
-            if existing is not None:
-                if built.refuse_existing is not None:
-                    detail = built.refuse_existing.replace("{integration_id}", built.integration_id or "")
-                    raise ValidationError(detail, attr=built.refuse_existing_attr)
-                if not ctx.is_project_admin:
-                    raise PermissionDenied("Editing an existing integration requires project admin access.")
-                existing.config = built.config
-                existing.sensitive_config = encrypt_secrets(ctx.runtime, built.sensitive_config)
-                existing.created_by_id = ctx.user.id
-                existing.errors = ""
-                row = existing
-                # Reconnecting the same account clears any failure state (`integration.recovered`
-                # when it was failing, besides `integration.updated`).
-                await set_health(ctx.session, row, HEALTHY if built.verified else UNKNOWN)
-                # Before the flush: the UPDATE takes the row lock, and concurrent reconnects of the same
-                # row wait for it only until the commit, not through the webhook outbox's writes too.
-                await events.integration_changed(ctx.session, events.INTEGRATION_UPDATED, row)
-                await ctx.session.flush()
-            else:
-                row = await repo.insert(
-                    kind=kind,
-                    integration_id=built.integration_id,
-                    config=built.config,
-                    sensitive_config=encrypt_secrets(ctx.runtime, built.sensitive_config),
-                    errors="",
-                    created_by_id=ctx.user.id,
-                    health_status=HEALTHY if built.verified else UNKNOWN,
-                )
-                await events.integration_changed(ctx.session, events.INTEGRATION_CREATED, row)
-            await ctx.session.commit()
-            break
-        except IntegrityError:
-            # Another request inserted the same (project, kind, integration_id) first: retry as an update.
-            await ctx.session.rollback()
-            if attempt == 2:
-                raise
+    saved = await repo.upsert(
+        kind=kind,
+        integration_id=built.integration_id,
+        config=built.config,
+        sensitive_config=secrets,
+        created_by_id=ctx.user.id,
+        created_at=now,
+        # Create-only kinds (a name the user chose) never overwrite: the refusal below says why.
+        may_overwrite=ctx.is_project_admin and built.refuse_existing is None,
+        health_status=health,
+    )
+    if saved is None:
+        # The refused upsert still took the row's lock (SQLite: the database's write lock): give it
+        # back now, not when the request ends (the caller may write elsewhere before then).
+        await ctx.session.rollback()
+        if built.refuse_existing is not None:
+            detail = built.refuse_existing.replace("{integration_id}", built.integration_id or "")
+            raise ValidationError(detail, attr=built.refuse_existing_attr)
+        raise PermissionDenied("Editing an existing integration requires project admin access.")
+    values, inserted = saved
+    row = Integration(
+        id=values["id"],
+        project_id=ctx.project.id,
+        kind=values["kind"],
+        integration_id=values["integration_id"],
+        config=values["config"],
+        sensitive_config=secrets,
+        errors=values["errors"],
+        created_at=values["created_at"],
+        created_by_id=values["created_by_id"],
+        health_status=values["health_status"],
+        health_detail=values["health_detail"],
+        health_checked_at=values["health_checked_at"],
+    )
+    if not inserted and values["health_status"] != health:
+        # Reconnecting a failing account clears its failure (`integration.recovered` besides
+        # `integration.updated`): a second statement, only on this rare path.
+        await set_health(ctx.session, row, health)
+        await repo.update_fields(row.id, health_status=health, health_detail=None)
+        values = {**values, "health_status": health, "health_detail": None}
+    answer = serialize({**values, **_caller_as_creator(ctx)})
+    change = events.INTEGRATION_CREATED if inserted else events.INTEGRATION_UPDATED
+    await events.integration_changed(ctx.session, change, row, api_object=answer)
+    await ctx.session.commit()
     await events.integration_saved(ctx.runtime, row)
-    return row
+    return SavedIntegration(row, answer)
 
 
 async def create_integration(ctx: ProjectContext, kind: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -163,8 +201,7 @@ async def create_integration(ctx: ProjectContext, kind: str, config: dict[str, A
         )
     builder = builder_for(kind)
     built = await builder(ctx, config)
-    row = await save_integration(ctx, kind, built)
-    return await get_integration(ctx, row.id)
+    return (await save(ctx, kind, built)).answer
 
 
 async def delete_integration(ctx: ProjectContext, pk: int) -> None:

@@ -267,3 +267,65 @@ class FixedQuery:
     async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> Row | None:
         rows = await self.all(session, params)
         return rows[0] if rows else None
+
+
+class _DriverResult:
+    """asyncpg's rows where a Result is expected (FixedWrite.all reads them as mappings)."""
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        self.rows = rows
+
+    def mappings(self) -> _DriverResult:
+        return self
+
+    def all(self) -> Sequence[Row]:
+        return self.rows
+
+
+class FixedWrite:
+    """A statement that changes rows (INSERT … RETURNING and the like), built once at import and run
+    in the session's transaction.
+
+    On PostgreSQL it is compiled once per process. The first statement of a transaction is sent with
+    `exec_driver_sql` (SQLAlchemy opens the transaction, BEGIN, and hands rows back without compiling
+    and cache-keying the statement, which on a hot write cost more CPU than the statement); once the
+    connection is inside a transaction, straight on asyncpg (as FixedQuery's reads). Parameters named
+    in `json_params` are sent as JSON text (the engine's JSON codec takes text); other values must
+    be what asyncpg takes as they are (aware datetimes, ints, strings, UUIDs). Elsewhere it runs
+    through Core, with the statement's own type processing.
+    """
+
+    def __init__(self, statement: Any, *, json_params: Sequence[str] = ()) -> None:
+        self.statement = statement
+        self.json_params = frozenset(json_params)
+        self._compiled: Any = None
+
+    async def all(self, session: AsyncSession, params: Mapping[str, Any]) -> Sequence[Row]:
+        """The rows the statement returns."""
+        return (await self.execute(session, params)).mappings().all()
+
+    async def execute(self, session: AsyncSession, params: Mapping[str, Any]) -> Any:
+        """The statement's result (for statements that return no rows)."""
+        db: Database | None = session.info.get("database")
+        if db is None or db.driver is None:
+            return await session.execute(self.statement, dict(params))
+        if self._compiled is None:
+            self._compiled = self.statement.compile(dialect=db.engine.dialect)
+        compiled = self._compiled
+        values = compiled.construct_params(dict(params))
+        args = tuple(
+            orjson.dumps(values[name]).decode() if name in self.json_params else values[name]
+            for name in compiled.positiontup or ()
+        )
+        conn = await session.connection()
+        driver: Any = (await conn.get_raw_connection()).driver_connection
+        if driver.is_in_transaction():
+            # A statement of this transaction went first (BEGIN was sent): straight to asyncpg.
+            sql = str(compiled)
+            db.note_driver_statement(sql)
+            return _DriverResult(await driver.fetch(sql, *args))
+        return await conn.exec_driver_sql(str(compiled), args)
+
+    async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> Row | None:
+        rows = await self.all(session, params)
+        return rows[0] if rows else None

@@ -143,15 +143,19 @@ class GuardedClient:
         headers: dict[str, str] | None = None,
         verify: ssl.SSLContext | bool = True,
         allow_internal: bool = False,
+        limits: httpx.Limits | None = None,
     ) -> None:
         self.settings = settings
         self.allow_internal = allow_internal
         self.backend = PinnedBackend()
         transport = httpx.AsyncHTTPTransport(verify=verify, trust_env=False)
         # httpx has no option for the network backend: its pool is rebuilt around the pinned one.
+        limits = limits or DEFAULT_LIMITS
         transport._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
             network_backend=self.backend,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
         )
         self.http = httpx.AsyncClient(
             transport=transport,

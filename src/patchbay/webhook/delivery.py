@@ -1,10 +1,13 @@
 """The delivery loop every worker of every process runs (started with the app, like the refresher).
 
-It claims due deliveries (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so workers never take the same
-row), gives each claimed one a lease and counts its attempt before sending, then records the
-outcome. A crash or `kill -9` mid-attempt leaves the row pending: its lease runs out and any worker
-retries it (at least once; receivers dedupe by `webhook-id`). It wakes at once on the deliveries'
-NOTIFY, and polls every few seconds besides (retries, missed notifications, SQLite).
+It claims due deliveries in batches (PostgreSQL: one `UPDATE … FOR UPDATE SKIP LOCKED … RETURNING`,
+so workers never take the same row), gives each claimed one a lease and counts its attempt before
+sending, sends up to MAX_IN_FLIGHT at once, then records the outcomes: successes in batches (one
+executemany and one commit for all that finished meanwhile), failures one by one (they touch the
+endpoint too). A delivery's slot is freed only once its outcome is recorded, so one attempt at a
+time per delivery holds. A crash or `kill -9` mid-attempt leaves the row pending: its lease runs out
+and any worker retries it (at least once; receivers dedupe by `webhook-id`). It wakes at once on the
+deliveries' NOTIFY, and polls every few seconds besides (retries, missed notifications, SQLite).
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ from patchbay.webhook.repository import FAILED, PENDING, SUCCEEDED, OutboxReposi
 log = logging.getLogger("patchbay.webhook")
 
 CHANNEL = "patchbay_webhooks"
-MAX_IN_FLIGHT = 32
-RECORDING = 4  # outcomes written at once: 32 attempts in flight must not hold 32 database connections
+MAX_IN_FLIGHT = 32  # attempts under way in one worker; also its pool of connections, which httpcore
+# scans on every request (more connections cost every attempt more CPU)
+CLAIM_BATCH = 32
+RECORDING = 4  # failures written at once: attempts in flight must not hold as many database connections
+SECRETS_CACHED = 1024  # decrypted endpoint secrets kept, by ciphertext (Fernet costs per attempt)
 POLL_INTERVAL = 3.0
 STEP_RETRY_SECONDS = 1.0  # after a failed step (the database away): try again soon
 # Beyond the attempt's own time limit (PATCHBAY_WEBHOOK_TIMEOUT covers resolving and sending): time
@@ -68,10 +74,18 @@ class DeliveryLoop:
         self.in_flight: set[asyncio.Task[None]] = set()
         self.started = 0  # attempts this loop started (tests, logs)
         self.recording = asyncio.Semaphore(RECORDING)
+        self.more_due = False  # the last claim filled every free slot: claim again when one frees
+        self._successes: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._secrets: dict[str, str] = {}
         self._maintained_at = float("-inf")
         self._pruned_at = float("-inf")
-        # One client for every attempt of this worker: connections to a receiver are reused.
-        self.client = egress.delivery_client(self.settings)
+        # One client for every attempt of this worker: connections to a receiver are reused, as many
+        # kept open as attempts may be under way; every host checked and pinned at every attempt.
+        self.client = egress.delivery_client(
+            self.settings,
+            limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT),
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         listener = None
@@ -113,15 +127,22 @@ class DeliveryLoop:
         """Claim what is due into free slots and start it; answer how long to sleep at most."""
         self.wake.clear()
         try:
-            free = MAX_IN_FLIGHT - len(self.in_flight)
-            claimed = await self.claim(free) if free > 0 else []
+            wanted = min(MAX_IN_FLIGHT - len(self.in_flight), CLAIM_BATCH)
+            if wanted == 0:
+                # Woken with every slot taken (a NOTIFY): claim as soon as one frees.
+                self.more_due = True
+                return POLL_INTERVAL
+            claimed = await self.claim(wanted)
             self.started += len(claimed)
             for row in claimed:
                 task = asyncio.create_task(self.attempt(row))
                 self.in_flight.add(task)
                 task.add_done_callback(self._finished)
-            if free > 0 and len(claimed) == free:
-                return 0.0  # more may be due
+            # A full claim means more may be due: claim again at once if slots are left, else as soon
+            # as one frees. Otherwise completions do not wake the loop (a NOTIFY or the poll does).
+            self.more_due = len(claimed) == wanted
+            if self.more_due and len(self.in_flight) < MAX_IN_FLIGHT:
+                return 0.0
             await self.maintain()
         except Exception:  # noqa: BLE001 - the loop must survive a database hiccup
             log.exception("webhook delivery pass failed")
@@ -129,7 +150,8 @@ class DeliveryLoop:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self.in_flight.discard(task)
-        self.wake.set()  # a slot is free
+        if self.more_due:
+            self.wake.set()  # a slot is free and rows are waiting for one
 
     async def claim(self, limit: int) -> list[Mapping[str, Any]]:
         now = _now()
@@ -137,9 +159,7 @@ class DeliveryLoop:
         # One UPDATE takes the rows and commits their leases on its own (no BEGIN/COMMIT round trips:
         # every create wakes every worker, and most wake-ups find little or nothing).
         async with self.runtime.db.read_session() as session:
-            repo = OutboxRepository(session)
-            ids = await repo.claim(now, lease, limit)
-            return [dict(row) for row in await repo.claimed(ids)] if ids else []
+            return [dict(row) for row in await OutboxRepository(session).claim(now, lease, limit)]
 
     async def maintain(self) -> None:
         clock = time.monotonic()
@@ -174,17 +194,57 @@ class DeliveryLoop:
             error = f"The endpoint could not be reached ({type(exc).__name__})."
         metrics.ATTEMPT_SECONDS.observe(time.monotonic() - started)
         try:
-            async with self.recording:
-                await self.record(row, status, error)
+            if status is not None and 200 <= status < 300 and row["failing_since"] is None:
+                await self.record_success(row, status)
+            else:
+                async with self.recording:
+                    await self.record(row, status, error)
         except Exception:  # noqa: BLE001 - the lease runs out and another attempt follows
             log.exception("recording a webhook attempt failed", extra={"delivery": str(row["id"])})
 
+    async def record_success(self, row: Mapping[str, Any], status: int) -> None:
+        """Queue the outcome for the next batch and wait until it is written."""
+        outcome = {"b_id": row["id"], "b_attempts": int(row["attempts"]), "b_status_code": status,
+                   "b_at": _now(), "created": _aware(row["event_created_at"])}  # fmt: skip
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._successes.append((outcome, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_successes())
+        await done
+
+    async def _write_successes(self) -> None:
+        # One writer at a time: whatever finishes while a batch is written goes into the next one.
+        while self._successes:
+            batch, self._successes = self._successes, []
+            try:
+                async with self.runtime.db.read_session() as session:
+                    await OutboxRepository(session).record_successes(
+                        [{k: v for k, v in outcome.items() if k != "created"} for outcome, _ in batch]
+                    )
+            except Exception as exc:  # noqa: BLE001 - each waiter logs it; the leases run out
+                for _, done in batch:
+                    done.set_exception(exc)
+                continue
+            for outcome, done in batch:
+                metrics.DELIVERIES.labels("succeeded").inc()
+                if outcome["created"] is not None:
+                    metrics.LAG_SECONDS.observe((outcome["b_at"] - outcome["created"]).total_seconds())
+                done.set_result(None)
+
+    def secret(self, ciphertext: str) -> str:
+        """An endpoint secret, decrypted once per worker (the same ciphertext always opens alike)."""
+        plain = self._secrets.get(ciphertext)
+        if plain is None:
+            if len(self._secrets) >= SECRETS_CACHED:
+                self._secrets.clear()
+            plain = self._secrets[ciphertext] = self.runtime.keyring.decrypt_json(ciphertext)["secret"]
+        return plain
+
     def headers(self, row: Mapping[str, Any]) -> dict[str, str]:
-        keyring = self.runtime.keyring
-        secrets = [keyring.decrypt_json(row["secret"])["secret"]]
+        secrets = [self.secret(row["secret"])]
         expires = _aware(row["previous_secret_expires_at"])
         if row["previous_secret"] and expires is not None and expires > _now():
-            secrets.append(keyring.decrypt_json(row["previous_secret"])["secret"])
+            secrets.append(self.secret(row["previous_secret"]))
         timestamp = int(time.time())
         body = row["body"].encode()
         return {
@@ -200,9 +260,9 @@ class DeliveryLoop:
         endpoint_id: uuid.UUID = row["endpoint_id"]
         attempts = int(row["attempts"])
         succeeded = status is not None and 200 <= status < 300
-        # The common outcome is one statement, committed on its own; the others change two rows.
-        alone = succeeded and row["failing_since"] is None
-        async with self.runtime.db.read_session() if alone else self.runtime.db.transaction() as session:
+        # Successes to an endpoint that was not failing are written in batches (record_success); the
+        # outcomes here change the endpoint too.
+        async with self.runtime.db.transaction() as session:
             repo = OutboxRepository(session)
             if succeeded:
                 await repo.record_attempt(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+import httpx
+
 from patchbay.config import Settings
 from patchbay.kit.dns import HostNotAllowed, ensure_public_host
 from patchbay.kit.http import GuardedClient
@@ -58,11 +60,14 @@ async def check(settings: Settings, url: str) -> None:
         raise URLRefused(PUBLIC_ONLY) from None
 
 
-def delivery_client(settings: Settings) -> GuardedClient:
+def delivery_client(settings: Settings, *, limits: httpx.Limits | None = None) -> GuardedClient:
     """The delivery loop's one client: connections to a receiver are reused, and every host is
     checked again, and pinned, at every attempt (kit.http's guard and pinned backend)."""
     return GuardedClient(
-        settings, timeout=settings.webhook_timeout, allow_internal=settings.webhook_allow_private
+        settings,
+        timeout=settings.webhook_timeout,
+        allow_internal=settings.webhook_allow_private,
+        limits=limits,
     )
 
 

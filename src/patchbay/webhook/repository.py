@@ -10,13 +10,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
-from patchbay.kit.db import FixedQuery, Row
+from patchbay.kit.db import FixedQuery, FixedWrite, Row
 from patchbay.kit.pagination import PageParams, fetch_page
 from patchbay.models import Project, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -129,6 +129,55 @@ _ENDPOINTS = (
     .where(WebhookEndpoint.enabled.is_(True))
 )
 _PROJECT_ENDPOINTS = FixedQuery(_ENDPOINTS.where(WebhookEndpoint.project_id == bindparam("project_id")))
+# An event and its deliveries in one statement (PostgreSQL runs data-modifying CTEs; SQLite does not,
+# and takes the two inserts below). The deliveries' statement-level trigger sends the NOTIFY.
+_EVENT_WITH_DELIVERIES = FixedWrite(
+    text(
+        """
+    WITH event AS (
+        INSERT INTO webhook_events (id, project_id, type, body, created_at)
+        VALUES (:event_id, :project_id, :type, :body, :created_at)
+        RETURNING id
+    )
+    INSERT INTO webhook_deliveries
+        (id, event_id, endpoint_id, status, attempts, last_error, next_attempt_at, created_at)
+    SELECT gen_random_uuid(), event.id, endpoint.id, 'pending', 0, '', :created_at, :created_at
+    FROM event CROSS JOIN unnest(CAST(:endpoint_ids AS uuid[])) AS endpoint (id)
+    """
+    )
+)
+_CLAIMED_COLUMNS: tuple[Any, ...] = (
+    WebhookDelivery.id,
+    WebhookDelivery.attempts,
+    WebhookDelivery.event_id,
+    WebhookEvent.type.label("event_type"),
+    WebhookEvent.body,
+    WebhookEvent.created_at.label("event_created_at"),
+    WebhookDelivery.endpoint_id,
+    WebhookEndpoint.url,
+    WebhookEndpoint.secret,
+    WebhookEndpoint.previous_secret,
+    WebhookEndpoint.previous_secret_expires_at,
+    WebhookEndpoint.failing_since,
+)
+# On the table, not the mapped class: a list of parameters makes a plain executemany (the ORM would
+# turn it into its bulk update by primary key, which allows no other criteria).
+_DELIVERIES = cast(Table, WebhookDelivery.__table__)
+_SUCCEEDED = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.id == bindparam("b_id"),
+        _DELIVERIES.c.status == PENDING,
+        _DELIVERIES.c.attempts == bindparam("b_attempts"),
+    )
+    .values(
+        status=SUCCEEDED,
+        last_status_code=bindparam("b_status_code"),
+        last_error="",
+        next_attempt_at=None,
+        delivered_at=bindparam("b_at"),
+    )
+)
 _CREATOR_COLUMNS: tuple[Any, ...] = (User.id.label("created_by_id"), *CREATED_BY_COLUMNS)
 _CREATOR = FixedQuery(select(*_CREATOR_COLUMNS).where(User.id == bindparam("user_id")))
 
@@ -169,16 +218,31 @@ class OutboxRepository:
         """On PostgreSQL the insert trigger notifies the delivery loops when the transaction commits."""
         await self.session.execute(insert(WebhookDelivery), deliveries)
 
+    async def add_event_with_deliveries(self, event: dict[str, Any], endpoint_ids: list[uuid.UUID]) -> None:
+        """One event and a pending delivery to each of `endpoint_ids`, due now."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            params = {**event, "event_id": event["id"], "endpoint_ids": endpoint_ids}
+            await _EVENT_WITH_DELIVERIES.execute(self.session, params)
+            return
+        await self.add_event(event)
+        now = event["created_at"]
+        await self.add_deliveries(
+            [self.pending_delivery(uuid.uuid4(), event["id"], e, now) for e in endpoint_ids]
+        )
+
     async def creator(self, user_id: int | None) -> Row | None:
         if user_id is None:
             return None
         return await _CREATOR.first(self.session, {"user_id": user_id})
 
     # --- the delivery loop -----------------------------------------------------------------------
-    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[uuid.UUID]:
+    async def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[Row]:
         """Take up to `limit` due deliveries: each gets its next attempt counted and a lease until
         `lease_until`, so no other worker or process takes it meanwhile. SKIP LOCKED lets concurrent
-        claimers pass each other's rows instead of waiting (PostgreSQL; SQLite has one writer)."""
+        claimers pass each other's rows instead of waiting (PostgreSQL; SQLite has one writer).
+        The claimed rows come back with what sending needs: on PostgreSQL from the same statement
+        (UPDATE … FROM … RETURNING), on SQLite (whose RETURNING sees only the updated table) from a
+        second one."""
         due = (
             select(WebhookDelivery.id)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
@@ -195,32 +259,29 @@ class OutboxRepository:
             update(WebhookDelivery)
             .where(WebhookDelivery.id.in_(due.scalar_subquery()))
             .values(attempts=WebhookDelivery.attempts + 1, next_attempt_at=lease_until)
-            .returning(WebhookDelivery.id)
             .execution_options(synchronize_session=False)
         )
-        return list((await self.session.scalars(stmt)).all())
+        if self.session.get_bind().dialect.name == "postgresql":
+            joined = stmt.where(
+                WebhookEvent.id == WebhookDelivery.event_id, WebhookEndpoint.id == WebhookDelivery.endpoint_id
+            ).returning(*_CLAIMED_COLUMNS)
+            return list((await self.session.execute(joined)).mappings().all())
+        ids = list((await self.session.scalars(stmt.returning(WebhookDelivery.id))).all())
+        return list(await self.claimed(ids)) if ids else []
 
     async def claimed(self, ids: list[uuid.UUID]) -> Sequence[Row]:
         stmt = (
-            select(
-                WebhookDelivery.id,
-                WebhookDelivery.attempts,
-                WebhookDelivery.event_id,
-                WebhookEvent.type.label("event_type"),
-                WebhookEvent.body,
-                WebhookEvent.created_at.label("event_created_at"),
-                WebhookDelivery.endpoint_id,
-                WebhookEndpoint.url,
-                WebhookEndpoint.secret,
-                WebhookEndpoint.previous_secret,
-                WebhookEndpoint.previous_secret_expires_at,
-                WebhookEndpoint.failing_since,
-            )
+            select(*_CLAIMED_COLUMNS)
             .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
             .where(WebhookDelivery.id.in_(ids))
         )
         return (await self.session.execute(stmt)).mappings().all()
+
+    async def record_successes(self, outcomes: list[dict[str, Any]]) -> None:
+        """Many successful attempts at once ({"id", "attempts", "status_code", "at"} each), with the
+        same guard as `record_attempt`: one executemany, one commit."""
+        await self.session.execute(_SUCCEEDED, outcomes)
 
     async def record_attempt(self, delivery_id: uuid.UUID, attempts: int, **values: Any) -> None:
         """The outcome of attempt number `attempts`, unless the row moved on meanwhile (its lease ran
