@@ -89,6 +89,7 @@ def upsert_values(kind: str, integration_id: str | None, **overrides: Any) -> di
         "created_by_id": None,
         "created_at": datetime.now(UTC),
         "may_overwrite": True,
+        "health_status": "unknown",
     }
     return {**values, **overrides}
 
@@ -115,6 +116,8 @@ async def test_the_upsert_inserts_overwrites_or_refuses_within_the_project(
         assert overwritten is not None and overwritten[0]["id"] == existing.id
         assert overwritten[1] is False and overwritten[0]["config"] == {"note": "upserted"}
         assert overwritten[0]["created_at"] == existing.created_at
+        # The overwrite leaves health alone and answers the row's own (the service compares).
+        assert overwritten[0]["health_status"] == existing.health_status
     after = await stored(runtime)
     assert after[theirs.id] == (other.project.id, "", {"note": "theirs"})
     assert after[saved[0]["id"]][0] == tenant.project.id
