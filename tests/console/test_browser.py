@@ -73,9 +73,12 @@ async def test_sign_in_refuses_a_wrong_password_then_shows_integrations_with_hea
     good = await factory.integration(tenant.project, "twilio", "AC9", {"account_sid": "AC9"}, {}, tenant.user)
     failing = await factory.integration(tenant.project, "hubspot", "77", {}, {}, tenant.user)
     async with runtime.db.transaction() as session:
+        verified = await session.get(Integration, good.id)
         row = await session.get(Integration, failing.id)
-        assert row is not None
+        assert row is not None and verified is not None
+        verified.health_status = "healthy"  # as a create that proved the credentials leaves it
         row.errors = TOKEN_REFRESH_FAILED
+        row.health_status = "refresh_failed"  # as the refresher leaves it (integration.health)
     await with_password(runtime, tenant)
     context = await chromium.new_context(java_script_enabled=False)
     page = await context.new_page()

@@ -30,10 +30,13 @@ async def test_the_page_shows_kind_name_and_health(
     good = await factory.integration(tenant.project, "twilio", "AC1", {"account_sid": "AC1"}, {}, tenant.user)
     failing = await factory.integration(tenant.project, "hubspot", "42", {}, {}, tenant.user)
     async with runtime.db.transaction() as session:
+        verified = await session.get(Integration, good.id)
         row = await session.get(Integration, failing.id)
-        assert row is not None
+        assert row is not None and verified is not None
+        verified.health_status = "healthy"  # as a create that proved the credentials leaves it
         row.errors = TOKEN_REFRESH_FAILED
         row.config = {"refresh_terminal": True}
+        row.health_status = "reauthorization_required"  # as the refresher leaves it
     await signed_in(client, runtime, tenant)
     page = await client.get(f"/console/projects/{tenant.project.id}/integrations")
     assert page.status_code == 200
