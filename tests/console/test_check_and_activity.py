@@ -39,7 +39,7 @@ async def test_check_now_changes_health_and_the_activity_page_lists_the_checks(
     base = f"/console/projects/{tenant.project.id}/integrations"
     listed = await client.get(base)
     assert f'action="{base}/{pk}/check"' in _row(listed.text, pk)
-    assert "None yet" in _row(listed.text, pk)  # no activity recorded so far
+    assert "No activity yet" in _row(listed.text, pk)  # no activity recorded so far
 
     checked = await client.post(f"{base}/{pk}/check", data={"csrf_token": token})
     assert checked.status_code == 303 and checked.headers["location"] == f"{base}?notice=checked-healthy"
@@ -53,7 +53,7 @@ async def test_check_now_changes_health_and_the_activity_page_lists_the_checks(
     assert notice and "refused the credentials. Health: Reconnect needed." in notice.group(1)
     row = _row(refused.text, pk)
     assert 'class="health reauthorization_required">Reconnect needed' in row
-    assert "None yet" not in row and f'href="{base}/{pk}/activity"' in row
+    assert "No activity yet" not in row and f'href="{base}/{pk}/activity"' in row
     assert SENTINEL not in refused.text
 
     log = await client.get(f"{base}/{pk}/activity")
