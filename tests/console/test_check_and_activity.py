@@ -109,4 +109,6 @@ async def test_another_organization_gets_404_for_the_integration(
     assert (await client.get(f"{ours}/activity")).status_code == 403
     assert (await client.post(f"{ours}/check", data={"csrf_token": token})).status_code == 403
     assert sandbox.state.count_calls("twilio", sid) == 0  # nothing was checked
-    assert (await client.get(f"/console/projects/{stranger.project.id}/integrations/abc/activity")).status_code == 404
+    assert (
+        await client.get(f"/console/projects/{stranger.project.id}/integrations/abc/activity")
+    ).status_code == 404
