@@ -4,10 +4,13 @@ log (the activity service), over plain HTTP against the Twilio simulator."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy import update
 
-from patchbay.models import MembershipLevel
+from patchbay.activity.service import record_activity
+from patchbay.models import IntegrationActivity, MembershipLevel
 from patchbay.providers.twilio import simulator as twilio
 from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer
@@ -112,3 +115,40 @@ async def test_another_organization_gets_404_for_the_integration(
     assert (
         await client.get(f"/console/projects/{stranger.project.id}/integrations/abc/activity")
     ).status_code == 404
+
+
+async def test_last_activity_is_the_newest_row_of_the_project_inside_the_retention(
+    client: httpx.AsyncClient, runtime: Runtime, factory: Factory, tenant: Tenant
+) -> None:
+    used = await factory.integration(tenant.project, "twilio", "AC7", {"account_sid": "AC7"}, {}, tenant.user)
+    stale = await factory.integration(
+        tenant.project, "twilio", "AC8", {"account_sid": "AC8"}, {}, tenant.user
+    )
+    other = await factory.tenant()
+    now = datetime.now(UTC)
+    newest = now - timedelta(days=1)
+    async with runtime.db.transaction() as session:
+        for pk, project_id in (
+            (used.id, tenant.project.id),
+            (stale.id, tenant.project.id),
+            (used.id, other.project.id),
+        ):
+            await record_activity(
+                session, integration_id=pk, team_id=project_id, action="check", outcome="healthy"
+            )
+    async with runtime.db.transaction() as session:
+        ages = {
+            (used.id, tenant.project.id): newest,
+            (stale.id, tenant.project.id): now - timedelta(days=31),  # past the 30-day retention
+            (used.id, other.project.id): now,  # another project's row never counts
+        }
+        for (pk, project_id), when in ages.items():
+            await session.execute(
+                update(IntegrationActivity)
+                .where(IntegrationActivity.integration_id == pk, IntegrationActivity.project_id == project_id)
+                .values(created_at=when)
+            )
+    await signed_in(client, runtime, tenant)
+    page = (await client.get(f"/console/projects/{tenant.project.id}/integrations")).text
+    assert newest.strftime("%Y-%m-%d %H:%M UTC") in _row(page, used.id)
+    assert "No activity yet" in _row(page, stale.id)
