@@ -29,7 +29,9 @@ async def _world(runtime: Runtime, sandbox: SandboxServer) -> Tenant:
     tenant = await factory.tenant()
     await sessions.set_password(runtime, tenant.user.email, PASSWORD)
     sid = twilio.add_account(sandbox.state, auth_token="shots")
-    await factory.integration(tenant.project, "twilio", sid, {"account_sid": sid}, {"auth_token": "shots"}, tenant.user)
+    verified = await factory.integration(
+        tenant.project, "twilio", sid, {"account_sid": sid}, {"auth_token": "shots"}, tenant.user
+    )
     for name in ("general", "alerts", "deploys"):
         slack_api.add_channel(sandbox.state, name, members=[INSTALLER])
     await slack_integration(factory, sandbox, tenant)
@@ -41,6 +43,10 @@ async def _world(runtime: Runtime, sandbox: SandboxServer) -> Tenant:
         row = await session.get(Integration, hubspot.id)
         assert row is not None
         row.errors = TOKEN_REFRESH_FAILED
+        row.health_status = "refresh_failed"  # as the refresher leaves it (integration.health)
+        twilio_row = await session.get(Integration, verified.id)
+        assert twilio_row is not None
+        twilio_row.health_status = "healthy"  # as a create that proved the credentials leaves it
         session.add(
             ProxyRecord(organization_id=tenant.organization.id, domain="e.acme.example",
                         target_cname="a1b2c3.proxy.patchbay.dev", status="waiting", created_by_id=tenant.user.id)
@@ -90,7 +96,14 @@ async def take_console(
     receiver = Receiver().start()
     try:
         page = await _signed_in(browser, origin, tenant, desktop)
+        twilio_row = page.locator("#integrations tbody tr", has_text="Twilio")
+        for _ in range(2):  # two checks: a notice, a last activity, and a log with two rows
+            await twilio_row.locator("button:has-text('Check now')").click()
+            await page.wait_for_url(f"{project}/integrations?notice=checked-*")
         await shot(page, "integrations-desktop.png")
+        await twilio_row.locator("a[href$='/activity']").click()
+        await shot(page, "activity-desktop.png")
+        await page.goto(f"{project}/integrations")
         await page.click("a:has-text('Channels')")
         await shot(page, "channels-desktop.png")
         await page.goto(f"{project}/webhooks")

@@ -115,6 +115,14 @@ async def test_connect_twilio_through_the_console(
     assert "Connected." in await page.locator(".notice").inner_text()
     row = page.locator("#integrations tbody tr", has_text=sid)
     assert await row.locator(".health").inner_text() == "Healthy"
+    # The owner rotates the token at Twilio: "Check now" finds out and the row says so.
+    sandbox.state.provider_data("twilio")["accounts"][sid]["auth_token"] = "rotated-at-twilio"
+    await row.locator("button:has-text('Check now')").click()
+    await page.wait_for_url(f"{live}/console/projects/{tenant.project.id}/integrations?notice=checked-*")
+    assert "Reconnect needed" in await page.locator(".notice").inner_text()
+    assert await row.locator(".health").inner_text() == "Reconnect needed"
+    await row.locator("a[href$='/activity']").click()
+    assert await page.locator("#activity tbody tr").first.locator("td").nth(1).inner_text() == "check"
     await page.context.close()
 
 

@@ -158,6 +158,8 @@ TABLE: list[Entry] = [
     Entry("GET", CP + "/integrations", PAGE, 200),
     Entry("POST", CP + "/integrations/connect", PAGE_FORM, 303, "console_connect"),
     Entry("POST", CP + "/integrations/{integration_id}/delete", PAGE_ADMIN, 303, "console_twilio"),
+    Entry("POST", CP + "/integrations/{integration_id}/check", PAGE_FORM, 303, "console_twilio"),
+    Entry("GET", CP + "/integrations/{integration_id}/activity", PAGE, 200, "console_twilio"),
     Entry("GET", CP + "/integrations/{integration_id}/channels", PAGE, 200, "console_slack"),
     Entry("GET", C + "/keys", OWN, 200),
     Entry("POST", C + "/keys", ConsoleSession(stranger=201, form=True), 201, "console_new_key"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, insert, select, text
+from sqlalchemy import Select, bindparam, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.kit.db import Row
@@ -48,6 +48,24 @@ async def page(
     return await _PAGE.fetch(
         session, params, project_id=project_id, integration_id=integration_id, since=since
     )
+
+
+async def latest_per_integration(
+    session: AsyncSession, *, project_id: int, integration_ids: list[int], since: datetime
+) -> dict[int, datetime]:
+    """The newest row's time of each listed integration of one project: one grouped query."""
+    if not integration_ids:
+        return {}
+    statement = (
+        select(IntegrationActivity.integration_id, func.max(IntegrationActivity.created_at))
+        .where(
+            IntegrationActivity.project_id == project_id,
+            IntegrationActivity.integration_id.in_(integration_ids),
+            IntegrationActivity.created_at >= since,
+        )
+        .group_by(IntegrationActivity.integration_id)
+    )
+    return {int(pk): last for pk, last in (await session.execute(statement)).all()}
 
 
 async def insert_row(session: AsyncSession, values: dict[str, Any]) -> None:

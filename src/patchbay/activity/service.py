@@ -131,6 +131,18 @@ async def list_activity(ctx: ProjectContext, pk: int, params: PageParams) -> tup
     return count, [_serialize(row) for row in rows]
 
 
+async def last_activity(ctx: ProjectContext, integration_ids: list[int]) -> dict[int, datetime]:
+    """When each of these integrations of the caller's project was last used (inside the retention
+    window), for a list page: one grouped query, however many integrations. The ids come from the
+    integration domain's tenant-filtered list; the project filter keeps any other id out anyway."""
+    return await repository.latest_per_integration(
+        ctx.session,
+        project_id=ctx.project.id,
+        integration_ids=integration_ids,
+        since=retention_cutoff(ctx.runtime),
+    )
+
+
 async def prune_expired(runtime: Runtime, now: datetime | None = None) -> int:
     """Delete every row past the retention window (all tenants: a system task). Returns the count."""
     async with runtime.db.transaction() as session:

@@ -31,6 +31,11 @@ NOTICES = {
     "deleted": "Deleted.",
     "revoked": "The key is revoked: the API refuses it from now on.",
     "connected": "Connected.",
+    # After "Check now" (console/areas/integrations.py): the health status the check left.
+    "checked-healthy": "Checked: the provider accepted the credentials. Health: Healthy.",
+    "checked-refresh_failed": "Checked: the provider did not answer. Health: Refresh failed; try again later.",
+    "checked-reauthorization_required": "Checked: the provider refused the credentials. Health: Reconnect needed.",
+    "checked-unknown": "Checked: Patchbay has no verification call for this kind. Health: Unknown.",
     "ping": "A ping is queued for this endpoint; it shows below as soon as it is sent.",
     "redelivered": "The event is queued for delivery again.",
     "saved": "Saved.",
