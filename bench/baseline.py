@@ -49,7 +49,7 @@ LIST_SQL = _LIST_SQL.format(
 _slack = get_provider("slack")
 SLACK_REQUESTS_FILES_WRITE = _slack is not None and "files:write" in _slack.scope.split(",")
 # Patchbay's create, as its engine sends it (patchbay.integration.repository._UPSERT and
-# patchbay.webhook.repository._PROJECT_ENDPOINTS compiled for asyncpg).
+# patchbay.webhook.outbox_repository._PROJECT_ENDPOINTS compiled for asyncpg).
 UPSERT_SQL = """
 INSERT INTO integrations (project_id, kind, integration_id, config, sensitive_config, errors, created_at,
                           created_by_id, health_status)

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import asyncpg
 
 from patchbay.integration.repository import _UPSERT
 from patchbay.kit.db import SERVER_SETTINGS
-from patchbay.webhook.repository import _PROJECT_ENDPOINTS
+from patchbay.webhook.outbox_repository import _PROJECT_ENDPOINTS
 
 
 def _words(sql: str) -> list[str]:

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from patchbay.kit.errors import ProviderRateLimited, ProviderUnavailable, ProviderUnreachable, ValidationError
-from patchbay.kit.http import retry_after_seconds as retry_after_from
 from patchbay.kit.provider_errors import Failure, UpstreamError
 from patchbay.kit.retry import read_with_retries
+from patchbay.kit.retry_after import retry_after_seconds as retry_after_from
 from patchbay.provider_resources.failures import marks_integration, to_api_error
 
 

@@ -36,7 +36,7 @@ from patchbay.kit.errors import (
     ProviderUnreachable,
     ValidationError,
 )
-from patchbay.kit.http import retry_after_seconds
+from patchbay.kit.retry_after import retry_after_seconds
 
 AUTH_INVALID_DETAIL = (
     "This integration's authentication is no longer valid. "

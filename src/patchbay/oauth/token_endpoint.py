@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from patchbay.kit.errors import ProviderRateLimited, ProviderUnavailable, ValidationError
-from patchbay.kit.http import retry_after_seconds
+from patchbay.kit.retry_after import retry_after_seconds
 from patchbay.providers import registry
 from patchbay.providers.catalog import OAuthProvider
 from patchbay.providers.oauth_helpers import json_or_none

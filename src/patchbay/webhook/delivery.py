@@ -28,7 +28,8 @@ from patchbay.kit.notifications import listen
 from patchbay.kit.timefmt import iso
 from patchbay.runtime import Runtime
 from patchbay.webhook import egress, metrics, signing
-from patchbay.webhook.repository import FAILED, PENDING, SUCCEEDED, OutboxRepository
+from patchbay.webhook.outbox_repository import OutboxRepository
+from patchbay.webhook.repository import FAILED, PENDING, SUCCEEDED
 
 log = logging.getLogger("patchbay.webhook")
 

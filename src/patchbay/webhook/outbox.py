@@ -22,7 +22,7 @@ from patchbay.integration import service as integrations
 from patchbay.kit.db import Row
 from patchbay.models import Integration, OrganizationIntegration
 from patchbay.org_integration import service as org_integrations
-from patchbay.webhook.repository import OutboxRepository
+from patchbay.webhook.outbox_repository import OutboxRepository
 
 PING = "ping"
 EVENT_TYPES = (

@@ -17,7 +17,8 @@ from patchbay.tenancy.context import ProjectContext
 from patchbay.tenancy.dependencies import require_project_admin
 from patchbay.webhook import egress, signing
 from patchbay.webhook.outbox import ALL_EVENTS, EVENT_TYPES, PING, publish
-from patchbay.webhook.repository import PENDING, OutboxRepository, WebhookRepository
+from patchbay.webhook.outbox_repository import OutboxRepository
+from patchbay.webhook.repository import PENDING, WebhookRepository
 from patchbay.webhook.schemas import WebhookCreate, WebhookUpdate
 
 ROTATION_OVERLAP = timedelta(hours=24)

@@ -19,9 +19,10 @@ import httpx
 import jwt
 
 from patchbay.config import Settings
-from patchbay.kit.http import outbound_client, retry_after_seconds
+from patchbay.kit.http import outbound_client
 from patchbay.kit.provider_errors import Failure, UpstreamError, classify_status, json_body, send
 from patchbay.kit.retry import read_with_retries
+from patchbay.kit.retry_after import retry_after_seconds
 
 KIND = "github"
 DEFAULT_API_URL = "https://api.github.com"

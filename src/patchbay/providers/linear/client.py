@@ -7,9 +7,10 @@ from typing import Any
 import httpx
 
 from patchbay.config import Settings
-from patchbay.kit.http import outbound_client, retry_after_seconds
+from patchbay.kit.http import outbound_client
 from patchbay.kit.provider_errors import Failure, UpstreamError, classify_status, json_body, send
 from patchbay.kit.retry import read_with_retries
+from patchbay.kit.retry_after import retry_after_seconds
 
 DEFAULT_API_URL = "https://api.linear.app"
 TEAMS_QUERY = (

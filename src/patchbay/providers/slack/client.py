@@ -12,9 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from patchbay.config import Settings
-from patchbay.kit.http import DEFAULT_RETRY_AFTER, retry_after_seconds
 from patchbay.kit.provider_errors import Failure, UpstreamError
 from patchbay.kit.retry import read_with_retries
+from patchbay.kit.retry_after import DEFAULT_RETRY_AFTER, retry_after_seconds
 
 DEFAULT_API_URL = "https://slack.com/api/"
 PRIVATE_CHANNEL_WITHOUT_ACCESS = "PRIVATE_CHANNEL_WITHOUT_ACCESS"
