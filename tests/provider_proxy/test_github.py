@@ -133,3 +133,37 @@ async def test_the_credentials_route_hands_over_the_installation_token(
 
     # The caller's own `*` key is not enough.
     assert (await client.get(url, headers=tenant.headers)).status_code == 403
+
+
+async def test_an_uninstalled_app_is_asked_to_reconnect_and_nothing_leaks(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    pk = await _installed(client, tenant, sandbox)
+    stored = await row(runtime, pk)
+    old = secrets_of(runtime, stored)["access_token"]
+    github_sim.uninstall(sandbox.state, str(stored.config["installation_id"]))
+    await _age(runtime, pk, 2000)
+    key = await factory.key(tenant.user, [SCOPE, "integration:read"])
+    answer = await client.get(
+        f"{tenant.base}/integrations/{pk}/credentials/", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert answer.status_code == 400, answer.text
+    assert set(answer.json()) == {"type", "code", "detail", "attr"}
+    assert "reconnect" in answer.json()["detail"].lower()
+    assert old not in answer.text
+    proxied = await client.get(f"{tenant.base}/integrations/{pk}/proxy{REPOS}", headers=tenant.headers)
+    assert proxied.status_code == 400 and old not in proxied.text
+    assert "patchbay-proxy" not in proxied.headers
+    assert _auths(sandbox) == []  # nothing was sent to GitHub with a token it no longer honours
+
+
+async def test_a_github_outage_while_minting_keeps_the_still_valid_token(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    pk = await _installed(client, tenant, sandbox)
+    old = secrets_of(runtime, await row(runtime, pk))["access_token"]
+    await _age(runtime, pk, 2000)
+    sandbox.state.inject("github", "503", count=10, path_contains="/access_tokens")
+    answer = await client.get(f"{tenant.base}/integrations/{pk}/proxy{REPOS}", headers=tenant.headers)
+    assert answer.status_code == 200, answer.text
+    assert _auths(sandbox) == [f"Bearer {old}"]
