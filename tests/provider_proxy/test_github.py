@@ -74,7 +74,10 @@ async def test_a_token_past_half_life_is_minted_once_for_concurrent_calls(
     old = secrets_of(runtime, await row(runtime, pk))["access_token"]
     await _age(runtime, pk, 2000)  # an hour's token, 33 minutes old: past half-life, not yet expiring
     answers = await asyncio.gather(
-        *[client.get(f"{tenant.base}/integrations/{pk}/proxy{REPOS}", headers=tenant.headers) for _ in range(10)]
+        *[
+            client.get(f"{tenant.base}/integrations/{pk}/proxy{REPOS}", headers=tenant.headers)
+            for _ in range(10)
+        ]
     )
     assert [a.status_code for a in answers] == [200] * 10, answers[0].text
     assert _mints(sandbox) == 2

@@ -372,11 +372,7 @@ async def _ensure_minted(runtime: Any, integration: Integration, current: FreshT
     refused = result.failure in {"invalid_grant", "terminal"} or bool(
         result.config.get("refresh_invalid_grant_count")
     )
-    if (
-        not refused
-        and result.access_token
-        and not hard_expired(integration.kind, result.config, time.time())
-    ):
+    if not refused and result.access_token and not hard_expired(integration.kind, result.config, time.time()):
         return result  # a transient failure while the old token still works
     _raise_for(integration.kind, result)
     return result  # pragma: no cover - _raise_for always raises
