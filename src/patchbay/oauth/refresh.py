@@ -367,7 +367,12 @@ async def _ensure_minted(runtime: Any, integration: Integration, current: FreshT
     result = await refresh_integration(runtime, integration.id, integration.project_id)
     if result.failure is None:
         return result
-    if result.access_token and not hard_expired(integration.kind, result.config, time.time()):
+    # The platform refused (app uninstalled or suspended; or parked after such a refusal): it
+    # revokes the installation's tokens too, so the old one is not handed out or sent again.
+    refused = result.failure in {"invalid_grant", "terminal"} or bool(
+        result.config.get("refresh_invalid_grant_count")
+    )
+    if not refused and result.access_token and not hard_expired(integration.kind, result.config, time.time()):
         return result  # a transient failure while the old token still works
     _raise_for(integration.kind, result)
     return result  # pragma: no cover - _raise_for always raises

@@ -1,7 +1,8 @@
 """GET …/integrations/{id}/credentials/ (CONTRACT §6.2): fresh credentials for the product's
 backend. Only for a key that names `integration_credentials:read` (`*` does not grant it, see
 auth.scopes) and a project admin. OAuth kinds: the access token, refreshed first when it expires
-within 5 minutes; the refresh token never leaves. Non-OAuth kinds: what the provider's
+within 5 minutes; the refresh token never leaves. GitHub App installations are handed over the same
+way (`oauth2`, the installation token, minted anew past half-life). Non-OAuth kinds: what the provider's
 CredentialHandover says (Twilio: basic). Every read is recorded in the activity log."""
 
 from __future__ import annotations

@@ -157,6 +157,9 @@ class SandboxState:
 
     def reset(self) -> None:
         with self.lock:
+            # Knobs a test may turn go back to their defaults with the data (no leak to the next test).
+            self.timeout_seconds = type(self).timeout_seconds
+            self.token_lifetime = type(self).token_lifetime
             self.faults.clear()
             self.tokens.clear()
             self.refresh_tokens.clear()
