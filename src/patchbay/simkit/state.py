@@ -166,6 +166,3 @@ class SandboxState:
             self.codes.clear()
             self.calls.clear()
             self.data.clear()
-            # Tests shorten it (tests/provider_proxy/test_freshness.py); the next one starts afresh.
-            self.token_lifetime = type(self).token_lifetime
-            self.timeout_seconds = type(self).timeout_seconds
