@@ -6,25 +6,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, Route, async_playwright
+from playwright.async_api import Browser, Page, Route
 
 from patchbay.app import create_app
 from patchbay.providers.twilio import simulator as twilio
 from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer, free_port
 from tests.connect.helpers import expire_all, integrations, sessions
+from tests.support.browser import TIMEOUT_MS
 from tests.support.factory import Tenant
 from tests.support.live_server import ThreadedServer, product_app
-
-CHROMIUM = "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-TIMEOUT_MS = 20_000
 
 
 @dataclass
@@ -40,18 +36,6 @@ class Live:
         url = str(created.json()["url"])
         assert url.startswith(self.patchbay + "/connect/pcs_")
         return url
-
-
-@pytest.fixture(scope="session")
-async def chromium() -> AsyncIterator[Browser]:
-    if not HAVE_CHROMIUM:
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)"
-        )
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture

@@ -4,12 +4,11 @@ served on loopback (its delivery loop running) and the sandbox providers."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from patchbay.app import create_app
 from patchbay.models import TOKEN_REFRESH_FAILED, Integration, MembershipLevel
@@ -17,25 +16,10 @@ from patchbay.providers.twilio import simulator as twilio
 from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer, free_port
 from tests.console.helpers import PASSWORD, with_password
+from tests.support.browser import TIMEOUT_MS
 from tests.support.factory import Factory, Tenant
 from tests.support.live_server import ThreadedServer
 from tests.support.webhook_receiver import Receiver
-
-CHROMIUM = "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(scope="session")
-async def chromium() -> AsyncIterator[Browser]:
-    if not HAVE_CHROMIUM:
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does)"
-        )
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@ build step), served with headers that keep the page's token to itself."""
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
 from patchbay.connect.service import PageProblem
+from patchbay.kit.static_assets import CSS, JS, PackageAssets
 
 _env = Environment(
     loader=PackageLoader("patchbay.connect", "templates"),
@@ -30,37 +30,12 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 
-_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-
-
-def _load_assets() -> dict[str, tuple[bytes, str]]:
-    folder = resources.files("patchbay.connect") / "static"
-    assets: dict[str, tuple[bytes, str]] = {}
-    for item in folder.iterdir():
-        suffix = item.name[item.name.rfind(".") :]
-        if suffix in _TYPES:
-            assets[item.name] = (item.read_bytes(), _TYPES[suffix])
-    return assets
-
-
-ASSETS = _load_assets()
+# connect.js is imported by the product's pages, on their own origin.
+_ASSETS = PackageAssets("patchbay.connect", (CSS, JS), {"Access-Control-Allow-Origin": "*"})
 
 
 def asset(name: str) -> Response | None:
-    found = ASSETS.get(name)
-    if found is None:
-        return None
-    body, media_type = found
-    return Response(
-        body,
-        media_type=media_type,
-        headers={
-            "Cache-Control": "public, max-age=300",
-            "X-Content-Type-Options": "nosniff",
-            # connect.js is imported by the product's pages, on their own origin.
-            "Access-Control-Allow-Origin": "*",
-        },
-    )
+    return _ASSETS.response(name)
 
 
 def render(template: str, status: int = 200, **values: Any) -> HTMLResponse:

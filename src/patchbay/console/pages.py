@@ -4,11 +4,12 @@ step, no script: every action is a plain form), with headers that keep the pages
 from __future__ import annotations
 
 from datetime import datetime
-from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
+
+from patchbay.kit.static_assets import CSS, PackageAssets
 
 _env = Environment(
     loader=PackageLoader("patchbay.console", "templates"),
@@ -37,7 +38,6 @@ PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
 }
-_TYPES = {".css": "text/css; charset=utf-8"}
 TITLES = {
     400: "That did not work",
     403: "Not allowed",
@@ -48,29 +48,11 @@ TITLES = {
 }
 
 
-def _load_assets() -> dict[str, tuple[bytes, str]]:
-    folder = resources.files("patchbay.console") / "static"
-    assets: dict[str, tuple[bytes, str]] = {}
-    for item in folder.iterdir():
-        suffix = item.name[item.name.rfind(".") :]
-        if suffix in _TYPES:
-            assets[item.name] = (item.read_bytes(), _TYPES[suffix])
-    return assets
-
-
-ASSETS = _load_assets()
+_ASSETS = PackageAssets("patchbay.console", (CSS,))
 
 
 def asset(name: str) -> Response | None:
-    found = ASSETS.get(name)
-    if found is None:
-        return None
-    body, media_type = found
-    return Response(
-        body,
-        media_type=media_type,
-        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
-    )
+    return _ASSETS.response(name)
 
 
 def render(
