@@ -181,6 +181,20 @@ class IntegrationResources:
     ) -> dict[str, Any]:
         return await _cached_fill(self.ctx.runtime, key, fill, force=force)
 
+    async def cached_list(
+        self,
+        key: str,
+        field: str,
+        fetch: Callable[[], Awaitable[list[dict[str, Any]]]],
+        *,
+        action: str,
+        force_refresh: bool,
+    ) -> dict[str, Any]:
+        async def fill() -> dict[str, Any]:
+            return {field: await self.call(fetch, action=action)}
+
+        return await self.cached(key, fill, force=force_refresh and self.browser_session)
+
     async def spend_lookup_budget(self, name: str, detail: str) -> None:
         """One unit of a per-integration, per-minute budget for uncached by-id lookups (hits and
         misses alike: a loop over made-up ids must not drain the workspace's provider quota)."""

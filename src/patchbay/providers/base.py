@@ -263,6 +263,19 @@ class ResourceSession(Protocol):
         """Serve `key` from the cache or fill it (one fill at a time, across processes)."""
         ...
 
+    async def cached_list(
+        self,
+        key: str,
+        field: str,
+        fetch: Callable[[], Awaitable[list[dict[str, Any]]]],
+        *,
+        action: str,
+        force_refresh: bool,
+    ) -> dict[str, Any]:
+        """`{field: [...]}` from `fetch` under the shared failure rules (`call`), cached at `key`;
+        `force_refresh` reads the provider again, for signed-in browsers only."""
+        ...
+
     async def spend_lookup_budget(self, name: str, detail: str) -> None:
         """One unit of the per-integration budget for uncached lookups; 429 when it is spent."""
         ...

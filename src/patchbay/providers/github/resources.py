@@ -40,14 +40,13 @@ async def github_repos(
     """Repositories the GitHub App installation can reach. Needs `integration:read`."""
     token = await session.access_token()
 
-    async def fill() -> dict[str, Any]:
-        async def fetch() -> list[dict[str, Any]]:
-            return await app.list_repositories(session.settings, token)
+    async def fetch() -> list[dict[str, Any]]:
+        return await app.list_repositories(session.settings, token)
 
-        return {"repositories": await session.call(fetch, action="list repositories")}
-
-    force = force_refresh and session.browser_session
-    cached = await session.cached(session.cache_key("github", "repositories"), fill, force=force)
+    key = session.cache_key("github", "repositories")
+    cached = await session.cached_list(
+        key, "repositories", fetch, action="list repositories", force_refresh=force_refresh
+    )
     every: list[dict[str, Any]] = list(cached.get("repositories", []))
     wanted = search.strip().casefold()
     if wanted:

@@ -201,14 +201,13 @@ async def google_accessible_accounts(
     """Google Ads accounts the connected user can reach. Needs `integration:read`."""
     token = await session.access_token()
 
-    async def fill() -> dict[str, Any]:
-        async def fetch() -> list[dict[str, Any]]:
-            return await accessible_accounts(session.settings, token)
+    async def fetch() -> list[dict[str, Any]]:
+        return await accessible_accounts(session.settings, token)
 
-        return {"accessibleAccounts": await session.call(fetch, action="list accounts")}
-
-    force = force_refresh and session.browser_session
-    return await session.cached(session.cache_key("google_ads", "accessible_accounts"), fill, force=force)
+    key = session.cache_key("google_ads", "accessible_accounts")
+    return await session.cached_list(
+        key, "accessibleAccounts", fetch, action="list accounts", force_refresh=force_refresh
+    )
 
 
 async def google_conversion_actions(

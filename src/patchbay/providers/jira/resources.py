@@ -88,14 +88,13 @@ async def jira_projects(
         raise ValidationError(NO_CLOUD_ID)
     token = await session.access_token()
 
-    async def fill() -> dict[str, Any]:
-        async def fetch() -> list[dict[str, Any]]:
-            return await list_projects(session.settings, token, str(cloud_id))
+    async def fetch() -> list[dict[str, Any]]:
+        return await list_projects(session.settings, token, str(cloud_id))
 
-        return {"projects": await session.call(fetch, action="list projects")}
-
-    force = force_refresh and session.browser_session
-    return await session.cached(session.cache_key("jira", "projects"), fill, force=force)
+    key = session.cache_key("jira", "projects")
+    return await session.cached_list(
+        key, "projects", fetch, action="list projects", force_refresh=force_refresh
+    )
 
 
 RESOURCES = ResourceLister(

@@ -97,14 +97,13 @@ async def linkedin_ads_accounts(
     """Ad accounts the connected LinkedIn member can reach. Needs `integration:read`."""
     token = await session.access_token()
 
-    async def fill() -> dict[str, Any]:
-        async def fetch() -> list[dict[str, Any]]:
-            return await list_ad_accounts(session.settings, token)
+    async def fetch() -> list[dict[str, Any]]:
+        return await list_ad_accounts(session.settings, token)
 
-        return {"adAccounts": await session.call(fetch, action="list ad accounts")}
-
-    force = force_refresh and session.browser_session
-    return await session.cached(session.cache_key("linkedin", "ad_accounts"), fill, force=force)
+    key = session.cache_key("linkedin", "ad_accounts")
+    return await session.cached_list(
+        key, "adAccounts", fetch, action="list ad accounts", force_refresh=force_refresh
+    )
 
 
 RESOURCES = ResourceLister(
