@@ -66,6 +66,23 @@ async def connect(client: httpx.AsyncClient, tenant: Tenant, kind: str, next_url
     return int(parse_qs(target.query)["integration_id"][0])
 
 
+async def connect_over_http(
+    http: httpx.AsyncClient, base: str, project: int, kind: str, headers: dict[str, str]
+) -> int:
+    """The browser flow against a served Patchbay (`base`): authorize, consent, callback; returns
+    the new integration's id."""
+    start = await http.get(
+        f"{base}/api/projects/{project}/integrations/authorize/",
+        params={"kind": kind, "next": "/done"},
+        headers=headers,
+    )
+    assert start.status_code == 302, start.text
+    consent_page = await http.get(start.headers["location"])
+    finished = await http.get(consent_page.headers["location"])
+    assert finished.status_code == 302, finished.text
+    return int(parse_qs(urlsplit(finished.headers["location"]).query)["integration_id"][0])
+
+
 async def row(runtime: Runtime, pk: int) -> Integration:
     async with runtime.db.session() as session:
         found = await session.scalar(select(Integration).where(Integration.id == pk))

@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -25,6 +24,7 @@ from patchbay.runtime import build_runtime
 from patchbay.sandbox.server import SandboxServer, free_port
 from patchbay.simkit import oauth as _oauth
 from tests.conftest import TEST_KEY
+from tests.oauth.helpers import connect_over_http
 from tests.support.pg import truncate_all
 
 PATCHBAY = str(Path(sys.executable).with_name("patchbay"))
@@ -111,16 +111,7 @@ async def test_two_serve_processes_refresh_once(
     first = urls[0]
 
     async with httpx.AsyncClient(timeout=30) as http:
-        start = await http.get(
-            f"{first}/api/projects/{project}/integrations/authorize/",
-            params={"kind": "linear", "next": "/done"},
-            headers=headers,
-        )
-        assert start.status_code == 302, start.text
-        consent = await http.get(start.headers["location"])
-        finished = await http.get(consent.headers["location"])
-        assert finished.status_code == 302, finished.text
-        pk = int(parse_qs(urlsplit(finished.headers["location"]).query)["integration_id"][0])
+        pk = await connect_over_http(http, first, project, "linear", headers)
 
         runtime = build_runtime(make_settings())
         try:

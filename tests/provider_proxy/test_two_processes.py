@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from sqlalchemy import select, update
@@ -16,6 +15,7 @@ from patchbay.models import Integration
 from patchbay.runtime import build_runtime
 from patchbay.sandbox.server import SandboxServer
 from patchbay.simkit import oauth as _oauth
+from tests.oauth.helpers import connect_over_http
 from tests.oauth.test_two_processes import servers  # noqa: F401 - the fixture
 
 __all__ = ["servers"]
@@ -31,16 +31,7 @@ async def test_an_expiring_slack_token_is_refreshed_once_across_two_processes(
     project = created["project"]["id"]
     _oauth.set_knob(sandbox.state, "slack", "rotation", True)
     async with httpx.AsyncClient(timeout=30) as http:
-        start = await http.get(
-            f"{urls[0]}/api/projects/{project}/integrations/authorize/",
-            params={"kind": "slack", "next": "/done"},
-            headers=headers,
-        )
-        assert start.status_code == 302, start.text
-        consent = await http.get(start.headers["location"])
-        finished = await http.get(consent.headers["location"])
-        assert finished.status_code == 302, finished.text
-        pk = int(parse_qs(urlsplit(finished.headers["location"]).query)["integration_id"][0])
+        pk = await connect_over_http(http, urls[0], project, "slack", headers)
 
         runtime = build_runtime(make_settings())
         try:
