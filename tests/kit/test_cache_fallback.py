@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 import socket
 import subprocess
@@ -109,6 +110,24 @@ async def test_falls_back_to_memory_and_returns(
     cache.down, cache._missed_deletes = True, [("key", "dropped")]
     cache._next_try = 0.0
     assert await cache.get("dropped") is None
+    await cache.close()
+
+
+async def test_an_idle_worker_returns_to_redis_by_itself(own_redis: OwnRedis) -> None:
+    """No operation after Redis returns: the background probe still brings the worker back."""
+    cache = FallbackCache(
+        RedisCache(f"redis://127.0.0.1:{own_redis.port}/0", "t:", timeout=0.5), retry_interval=0.2
+    )
+    own_redis.stop()
+    await cache.get("anything")
+    assert cache.down
+    assert REGISTRY.get_sample_value("patchbay_redis_up", {"pid": str(os.getpid())}) == 0.0
+    own_redis.start()
+    deadline = time.monotonic() + 5
+    while cache.down and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert not cache.down
+    assert REGISTRY.get_sample_value("patchbay_redis_up", {"pid": str(os.getpid())}) == 1.0
     await cache.close()
 
 

@@ -2,7 +2,8 @@
 
 With Redis, `FallbackCache` keeps serving when Redis cannot be reached: each worker falls back to its
 own memory (rate limits then count per worker, caches fill per worker), logs a warning, counts every
-operation so served (patchbay_redis_fallback_total), and returns to Redis once it answers again.
+operation so served (patchbay_redis_fallback_total), and returns to Redis once it answers again: on
+the next operation, or by a background probe when the worker sees no traffic meanwhile.
 """
 
 from __future__ import annotations
@@ -137,8 +138,10 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
 class FallbackCache:
     """Redis while it answers; this worker's memory while it does not (see the module docstring).
 
-    While fallen back, one call per `retry_interval` tries Redis again. Deletes made meanwhile are
-    replayed on Redis before it serves again, so nothing dropped during the outage comes back stale.
+    While fallen back, one call per `retry_interval` tries Redis again, and a background task probes
+    it at the same pace so an idle worker returns too (and its patchbay_redis_up says so). Deletes
+    made meanwhile are replayed on Redis before it serves again, so nothing dropped during the outage
+    comes back stale.
     """
 
     def __init__(self, redis: RedisCache, *, retry_interval: float = 1.0) -> None:
@@ -150,6 +153,8 @@ class FallbackCache:
         self._missed_deletes: list[tuple[str, ...]] = []
         self._missed_too_many = False  # then everything under our prefix is dropped on recovery
         self._errors = _redis_errors()
+        self._recovering = asyncio.Lock()
+        self._probe: asyncio.Task[None] | None = None
         self._up_gauge = REDIS_UP.labels(str(os.getpid()))
         self._up_gauge.set(1)
 
@@ -178,9 +183,25 @@ class FallbackCache:
             self.down = True
             self._up_gauge.set(0)
         self._next_try = time.monotonic() + self.retry_interval
+        if self._probe is None or self._probe.done():
+            try:
+                self._probe = asyncio.get_running_loop().create_task(self._probe_until_up())
+            except RuntimeError:  # no loop (a synchronous caller): the next operation probes
+                self._probe = None
+
+    async def _probe_until_up(self) -> None:
+        while self.down:
+            await asyncio.sleep(max(0.05, self._next_try - time.monotonic()))
+            if self.down and time.monotonic() >= self._next_try:
+                self._next_try = time.monotonic() + self.retry_interval
+                await self._recover()
 
     async def _recover(self) -> bool:
         """Redis answers again: replay the deletes it missed, then serve from it."""
+        async with self._recovering:  # the probe and a request may both try: one at a time
+            return not self.down or await self._recover_now()
+
+    async def _recover_now(self) -> bool:
         try:
             # Connections pooled before the outage are dead: start afresh, or each of them would fail
             # once more and send this worker back to memory for another interval.
@@ -236,6 +257,9 @@ class FallbackCache:
         return await self._run(lambda: self.redis.ttl(key), lambda: self.memory.ttl(key))
 
     async def close(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
         await self.memory.close()
         await self.redis.close()
 
