@@ -22,8 +22,8 @@ from patchbay.sandbox.server import SandboxServer
 from tests.support.factory import Factory, Tenant
 from tests.support.pg import create_database, drop_database, truncate_all
 
-# The page tests' one Chromium (tests/support/browser.py).
-pytest_plugins = ["tests.support.browser"]
+# The page tests' one Chromium (tests/support/browser.py); under scripts/mutation, fastest tests first.
+pytest_plugins = ["tests.support.browser", "tests.support.mutation_order"]
 
 POSTGRES_URL = os.environ.get("PATCHBAY_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("PATCHBAY_TEST_REDIS_URL")

@@ -66,6 +66,8 @@ def test_size_is_bounded_and_keys_are_forgotten_whole() -> None:
     assert len(cache) == 3  # b: two projects, c: one
     cache.forget_key("b")
     assert cache.get("b", 3) is None and cache.get("c", 1) == ROW
+    cache.forget_key("never-cached")  # a key used for the first time in an hour: nothing to forget
+    assert cache.get("c", 1) == ROW
 
 
 # --- against PostgreSQL, with the real listener ------------------------------------------------

@@ -48,7 +48,7 @@ def organization_integrations(organization_id: Any, *columns: Any) -> Select[Any
     )
 
 
-def _readable(project_id: Any) -> Select[Any]:
+def _readable(project_id: Any) -> Select[Any]:  # pragma: no mutate block
     """Integrations of one project with the creator joined: what the API serializes."""
     return project_integrations(project_id, *_COLUMNS).outerjoin(User, User.id == Integration.created_by_id)
 
@@ -94,7 +94,7 @@ _SAVED_COLUMNS = (
 )
 
 
-def _upsert(insert: Any, *returning: Any) -> Any:
+def _upsert(insert: Any, *returning: Any) -> Any:  # pragma: no mutate block
     stmt = insert(Integration).values(**_UPSERT_VALUES)
     return stmt.on_conflict_do_update(
         index_elements=[Integration.project_id, Integration.kind, Integration.integration_id],

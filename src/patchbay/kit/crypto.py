@@ -80,7 +80,9 @@ class KeyRing:
 
 def key_file_for_sqlite(database_url: str) -> Path:
     """`patchbay.keys` beside the SQLite database file."""
-    path = database_url.split("///", 1)[1] if "///" in database_url else "patchbay.db"
+    if "///" not in database_url:  # no file named: the working directory
+        return Path.cwd() / "patchbay.keys"
+    path = database_url.split("///", 1)[1]
     if path in ("", ":memory:"):
         return Path("patchbay.keys")
     return Path(path).resolve().parent / "patchbay.keys"

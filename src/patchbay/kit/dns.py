@@ -49,7 +49,7 @@ class RefusedRange:
     source: str  # where it is defined
 
 
-def _range(cidr: str, name: str, source: str) -> RefusedRange:
+def _range(cidr: str, name: str, source: str) -> RefusedRange:  # pragma: no mutate block
     return RefusedRange(ipaddress.ip_network(cidr), name, source)
 
 

@@ -20,7 +20,7 @@ PROXY_PATH_PATTERN = r"/api/[^/]+/[^/]+/integrations/[^/]+/proxy(/|$)"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 # Characters kept as they are when a decoded segment is encoded again (RFC 3986 pchar, less "@").
 _SEGMENT_SAFE = "-._~!$&'()*+,;=:"
-_QUERY_KEY = "personal_api_key"
+_QUERY_KEY = b"personal_api_key"
 
 INVALID = "This path cannot be proxied: it must stay under the provider's API base."
 
@@ -84,15 +84,8 @@ def _check_segment(index: int, segment: str, last: bool) -> None:
 
 def safe_query(raw_query: bytes) -> str:
     """The query string as sent, less a `personal_api_key` (Patchbay's key is never forwarded)."""
-    text = raw_query.decode("latin-1")
-    if not text:
-        return ""
-    kept = [
-        part
-        for part in text.split("&")
-        if unquote_to_bytes(part.split("=", 1)[0].replace("+", " ")).decode("utf-8", "replace") != _QUERY_KEY
-    ]
-    return "&".join(kept)
+    parts = raw_query.decode("latin-1").split("&")
+    return "&".join(p for p in parts if unquote_to_bytes(p.partition("=")[0]) != _QUERY_KEY)
 
 
 def build_target(base_url: str, raw_path: bytes, raw_query: bytes) -> str:
