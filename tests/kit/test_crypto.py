@@ -23,7 +23,11 @@ def test_unknown_key_is_a_clear_error_without_the_value() -> None:
     token = KeyRing([KeyRing.generate_key()]).encrypt_json({"a": "SENTINEL"})
     with pytest.raises(UndecryptableSecret) as info:
         KeyRing([KeyRing.generate_key()]).decrypt_json(token)
-    assert "SENTINEL" not in str(info.value) and "Reconnect" in str(info.value)
+    assert "SENTINEL" not in str(info.value)
+    assert str(info.value) == (  # what the API and the console show the user, word for word
+        "We couldn't read the saved credentials for this connection. "
+        "Reconnect the account to start syncing again."
+    )
 
 
 def test_bad_key_material_is_refused() -> None:

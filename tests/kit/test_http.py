@@ -251,3 +251,11 @@ async def test_allowing_internal_hosts_dials_them_by_name(zone: DNSTestServer) -
         await guarded.aclose()
         checked.stop()
         rebound.stop()
+
+
+def test_names_are_compared_as_users_spell_them() -> None:
+    from patchbay.kit.http import _normal
+
+    assert _normal("[::1]") == "::1"  # an IPv6 literal as it appears in a URL
+    assert _normal("API.Example.COM.") == "api.example.com"
+    assert _normal("MAX.") == "max"  # only the trailing dot goes

@@ -4,9 +4,12 @@ refused before any connection."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from patchbay.config import Settings
@@ -64,3 +67,57 @@ async def test_the_delivery_client_follows_the_settings(zone: DNSTestServer) -> 
     finally:
         await client.aclose()
         await open_client.aclose()
+
+
+class BigAnswer(threading.Thread):
+    """A receiver whose answer is far larger than anything a delivery reads: it counts the bytes it
+    managed to send before the client hung up."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(daemon=True)
+        self.size, self.sent = size, 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+
+    def run(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn, self.sock:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % self.size)
+            chunk = b"x" * 65536
+            try:
+                while self.sent < self.size:
+                    self.sent += conn.send(chunk[: self.size - self.sent])
+            except OSError:
+                pass  # the client closed the connection: what it needed was read
+
+
+async def test_an_answer_is_read_only_up_to_its_bound() -> None:
+    receiver = BigAnswer(64 * 1024 * 1024)
+    receiver.start()
+    settings = Settings(_env_file=None, webhook_allow_private=True)  # type: ignore[call-arg]
+    client = GuardedClient(settings, timeout=10.0, allow_internal=True)
+    try:
+        status = await egress.post(client, f"http://127.0.0.1:{receiver.port}/hooks", {}, b"{}")
+    finally:
+        await client.aclose()
+    receiver.join(timeout=10)
+    assert status == 200
+    # Dropped after MAX_ANSWER_BYTES: the receiver could not send more than that and what the
+    # sockets' buffers hold, far from the whole answer.
+    assert egress.MAX_ANSWER_BYTES <= receiver.sent < receiver.size // 2
+
+
+async def test_deliveries_check_certificates_by_default(zone: DNSTestServer, tmp_path: Path) -> None:
+    files, _ = certificate(tmp_path)
+    checked, rebound = listener_pair(files)
+    client = egress.delivery_client(guarded_settings(zone))
+    try:
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            await egress.post(client, f"https://{NAME}:{checked.port}/hooks", {}, b"{}")
+    finally:
+        await client.aclose()
+        checked.stop()
+        rebound.stop()

@@ -30,13 +30,17 @@ ProjectRef = int | None  # a project id, or None for the caller's current projec
 
 class CallerCache:
     def __init__(
-        self, *, ttl: float = 30.0, max_keys: int = 10_000, max_projects_per_key: int = 1_000
+        self,
+        *,
+        ttl: float = 30.0,  # pragma: no mutate (tuning, as the two bounds below)
+        max_keys: int = 10_000,  # pragma: no mutate
+        max_projects_per_key: int = 1_000,  # pragma: no mutate
     ) -> None:
         self.ttl = ttl
         self.max_keys = max_keys
         self.max_projects_per_key = max_projects_per_key
-        self.live = False
-        self.generation = 0
+        self.live = False  # pragma: no mutate (None: as false)
+        self.generation = 0  # pragma: no mutate (only compared for equality)
         self._entries: dict[str, dict[ProjectRef, tuple[float, Row]]] = {}
 
     def get(self, secure_value: str, project: ProjectRef) -> Row | None:
@@ -47,7 +51,7 @@ class CallerCache:
         if entry is None:
             return None
         expires, row = entry
-        if time.monotonic() >= expires:
+        if time.monotonic() >= expires:  # pragma: no mutate (> differs at one instant only)
             del per_key[project]  # type: ignore[union-attr]
             return None
         return row
@@ -69,7 +73,7 @@ class CallerCache:
         self._entries.pop(secure_value, None)
 
     def clear(self) -> None:
-        self.generation += 1
+        self.generation += 1  # pragma: no mutate (any change will do)
         self._entries.clear()
 
     def set_live(self, live: bool) -> None:

