@@ -4,6 +4,7 @@ name check and the Host header keep the name."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ssl
 import threading
@@ -21,7 +22,14 @@ from cryptography.x509.oid import NameOID
 
 from patchbay.config import Settings
 from patchbay.kit.dns import HostNotAllowed
-from patchbay.kit.http import DEFAULT_TIMEOUT, USER_AGENT, GuardedClient, guarded_client
+from patchbay.kit.http import (
+    DEFAULT_TIMEOUT,
+    USER_AGENT,
+    GuardedClient,
+    SharedClient,
+    _normal,
+    guarded_client,
+)
 from tests.support.dns_server import DNSTestServer
 
 NAME = "workspace.example.test"
@@ -254,8 +262,28 @@ async def test_allowing_internal_hosts_dials_them_by_name(zone: DNSTestServer) -
 
 
 def test_names_are_compared_as_users_spell_them() -> None:
-    from patchbay.kit.http import _normal
-
     assert _normal("[::1]") == "::1"  # an IPv6 literal as it appears in a URL
     assert _normal("API.Example.COM.") == "api.example.com"
     assert _normal("MAX.") == "max"  # only the trailing dot goes
+
+
+async def test_the_shared_client_is_one_per_event_loop() -> None:
+    shared = SharedClient()
+    first = shared.get()
+    assert shared.get() is first  # its pool is the point: the same client every time
+    await first.aclose()
+    second = shared.get()
+    assert second is not first and not second.is_closed  # a closed one is replaced
+    await shared.aclose()
+    assert second.is_closed
+
+
+def test_clients_of_finished_event_loops_are_dropped() -> None:
+    shared = SharedClient()
+
+    async def use() -> object:
+        return shared.get()
+
+    one, two = asyncio.run(use()), asyncio.run(use())
+    assert one is not two  # each loop its own client ...
+    assert [client for _, client in shared._clients.values()] == [two]  # ... the finished one's dropped

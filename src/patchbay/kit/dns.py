@@ -153,7 +153,7 @@ async def resolve_addresses(settings: Settings, host: str) -> list[str]:
             return []
         return [r.to_text() for r in answer]
 
-    v4, v6 = await asyncio.gather(lookup("A"), lookup("AAAA"))
+    v4, v6 = await asyncio.gather(lookup("A"), lookup("AAAA"))  # pragma: no mutate (types ignore case)
     return v4 + v6
 
 
