@@ -56,7 +56,7 @@ async def test_every_post_is_checked_and_pinned(zone: DNSTestServer, tmp_path: P
 
 
 async def test_the_delivery_client_follows_the_settings(zone: DNSTestServer) -> None:
-    settings = guarded_settings(zone)
+    settings = guarded_settings(zone).model_copy(update={"webhook_timeout": 2.5})  # not the default
     client = egress.delivery_client(settings)
     open_client = egress.delivery_client(settings.model_copy(update={"webhook_allow_private": True}))
     try:

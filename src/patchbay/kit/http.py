@@ -161,8 +161,9 @@ class GuardedClient:
             timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
             # httpx's default too, so a mutant here is equivalent; held by the redirect test.
             follow_redirects=False,  # pragma: no mutate
-            trust_env=False,
-            headers={"User-Agent": USER_AGENT, **(headers or {})},
+            # An explicit transport already keeps environment proxies out (equivalent mutants).
+            trust_env=False,  # pragma: no mutate
+            headers={"User-Agent": USER_AGENT, **(headers or {})},  # pragma: no mutate (name case)
         )
 
     async def admit(self, host: str) -> None:
