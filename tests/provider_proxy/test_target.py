@@ -74,6 +74,7 @@ def test_a_segment_is_judged_on_its_own(segment: str, reason: str) -> None:
     assert str(caught.value.detail).endswith(f"({reason})")
     _check_segment(1, "", last=True)  # a trailing slash passes
     _check_segment(1, "ab:batchUpdate", last=False)  # a colon is a scheme only in the first segment
+    _check_segment(0, "XYZ", last=False)
 
 
 def test_build_target_keeps_what_is_meant() -> None:
