@@ -57,13 +57,19 @@ def test_the_data_api_not_the_sign_in_host(make_settings: Any, kind: str, base: 
 
 
 def test_which_setting_moves_a_base(make_settings: Any) -> None:
-    google = unmoved(make_settings, "google-ads", **{kind_env_name("google-ads", "API_URL"): "https://oauth.internal"})
+    google = unmoved(
+        make_settings, "google-ads", **{kind_env_name("google-ads", "API_URL"): "https://oauth.internal"}
+    )
     # Moving Google's OAuth host does not move its data API ...
     assert bearer("google-ads").base_url(google, {}) == "https://googleads.googleapis.com"
-    moved = unmoved(make_settings, "google-ads", **{kind_env_name("google-ads", "PROXY_URL"): "https://ads.internal"})
+    moved = unmoved(
+        make_settings, "google-ads", **{kind_env_name("google-ads", "PROXY_URL"): "https://ads.internal"}
+    )
     assert bearer("google-ads").base_url(moved, {}) == "https://ads.internal"  # ... its proxy URL does.
     # Where the data API is the OAuth host, the API URL moves both, as it always did.
-    clickup = unmoved(make_settings, "clickup", **{kind_env_name("clickup", "API_URL"): "https://cu.internal/api"})
+    clickup = unmoved(
+        make_settings, "clickup", **{kind_env_name("clickup", "API_URL"): "https://cu.internal/api"}
+    )
     assert bearer("clickup").base_url(clickup, {}) == "https://cu.internal/api"
 
 
@@ -82,18 +88,24 @@ def test_which_setting_moves_a_base(make_settings: Any) -> None:
         (None, None),
     ],
 )
-def test_salesforce_calls_the_orgs_trusted_instance(make_settings: Any, instance: Any, base: str | None) -> None:
+def test_salesforce_calls_the_orgs_trusted_instance(
+    make_settings: Any, instance: Any, base: str | None
+) -> None:
     settings = unmoved(make_settings, "salesforce")
     config = {"instance_url": instance} if instance is not None else {}
     if base is None:
         with pytest.raises(ValidationError) as refused:
             bearer("salesforce").base_url(settings, config)
-        assert refused.value.detail == "This integration names no trusted instance to call. Please reconnect it."
+        assert (
+            refused.value.detail == "This integration names no trusted instance to call. Please reconnect it."
+        )
     else:
         assert bearer("salesforce").base_url(settings, config) == base
 
 
-async def _row(factory: Factory, tenant: Tenant, kind: str, token: str, config: dict[str, Any]) -> Integration:
+async def _row(
+    factory: Factory, tenant: Tenant, kind: str, token: str, config: dict[str, Any]
+) -> Integration:
     return await factory.integration(tenant.project, kind, None, config, {"access_token": token})
 
 
@@ -103,7 +115,9 @@ async def test_salesforce_and_pardot_through_the_sandbox(
     token, _ = sandbox.state.issue_tokens("salesforce", "salesforce", {"org": "00DORG"}, expires=False)
     instance = f"{sandbox.base_url}/salesforce/instance/00DORG"
     org = await _row(factory, tenant, "salesforce", token, {"instance_url": instance})
-    answer = await client.get(f"{tenant.base}/integrations/{org.id}/proxy/services/data", headers=tenant.headers)
+    answer = await client.get(
+        f"{tenant.base}/integrations/{org.id}/proxy/services/data", headers=tenant.headers
+    )
     assert answer.status_code == 200, answer.text
     assert answer.headers["patchbay-proxy"] == "upstream"
     assert answer.json() == salesforce_sim.API_VERSIONS
@@ -112,13 +126,17 @@ async def test_salesforce_and_pardot_through_the_sandbox(
 
     # An instance outside the configured base is not called.
     elsewhere = await _row(factory, tenant, "salesforce", token, {"instance_url": "http://127.0.0.1:9/x"})
-    refused = await client.get(f"{tenant.base}/integrations/{elsewhere.id}/proxy/services/data", headers=tenant.headers)
+    refused = await client.get(
+        f"{tenant.base}/integrations/{elsewhere.id}/proxy/services/data", headers=tenant.headers
+    )
     assert refused.status_code == 400 and "patchbay-proxy" not in refused.headers
     assert sandbox.state.count_calls("salesforce", "/services/data") == 1
 
     pardot = await _row(factory, tenant, "pardot", token, {"instance_url": instance})
     headers = {**tenant.headers, "Patchbay-Proxy-Pardot-Business-Unit-Id": "0Uv000000000001"}
-    campaigns = await client.get(f"{tenant.base}/integrations/{pardot.id}/proxy/api/v5/objects/campaigns", headers=headers)
+    campaigns = await client.get(
+        f"{tenant.base}/integrations/{pardot.id}/proxy/api/v5/objects/campaigns", headers=headers
+    )
     assert campaigns.status_code == 200, campaigns.text
     assert campaigns.json()["values"][0]["name"] == "Sandbox campaign"
 
@@ -130,7 +148,8 @@ async def test_jira_and_linkedin_reach_their_data_apis(
     token, _ = sandbox.state.issue_tokens("oauth", "jira", {"cloud_id": "cloud-1"}, expires=False)
     jira = await _row(factory, tenant, "jira", token, {"cloud_id": "cloud-1"})
     found = await client.get(
-        f"{tenant.base}/integrations/{jira.id}/proxy/ex/jira/cloud-1/rest/api/3/project/search", headers=tenant.headers
+        f"{tenant.base}/integrations/{jira.id}/proxy/ex/jira/cloud-1/rest/api/3/project/search",
+        headers=tenant.headers,
     )
     assert found.status_code == 200, found.text
     assert [p["key"] for p in found.json()["values"]] == ["ENG"]
@@ -140,7 +159,9 @@ async def test_jira_and_linkedin_reach_their_data_apis(
     linkedin = await _row(factory, tenant, "linkedin-ads", token, {"sub": "m"})
     headers = {**tenant.headers, "Patchbay-Proxy-LinkedIn-Version": "202607"}
     listed = await client.get(
-        f"{tenant.base}/integrations/{linkedin.id}/proxy/rest/adAccounts", params={"q": "search"}, headers=headers
+        f"{tenant.base}/integrations/{linkedin.id}/proxy/rest/adAccounts",
+        params={"q": "search"},
+        headers=headers,
     )
     assert listed.status_code == 200, listed.text
     assert [a["id"] for a in listed.json()["elements"]] == [account]

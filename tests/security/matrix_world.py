@@ -22,9 +22,9 @@ from patchbay.auth.keys import hash_key_value
 from patchbay.console import csrf as console_csrf
 from patchbay.console import sessions as console_sessions
 from patchbay.models import MembershipLevel, Organization, PersonalAPIKey, Project, ProxyRecord
+from patchbay.providers.anthropic import simulator as anthropic_sim
 from patchbay.providers.asana import simulator as asana_sim
 from patchbay.providers.clickup import simulator_api as clickup_api
-from patchbay.providers.anthropic import simulator as anthropic_sim
 from patchbay.providers.github import simulator as github_sim
 from patchbay.providers.google_ads import simulator as ads_sim
 from patchbay.providers.jira import simulator as jira_sim

@@ -23,10 +23,14 @@ def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(retry, "BACKOFF_SECONDS", 0.01)
 
 
-async def anthropic_row(factory: Factory, tenant: Tenant, sandbox: SandboxServer, key: str = KEY) -> Integration:
+async def anthropic_row(
+    factory: Factory, tenant: Tenant, sandbox: SandboxServer, key: str = KEY
+) -> Integration:
     anthropic.add_key(sandbox.state, key)
     label = f"workspace-{key[-8:]}"  # one row per key: a project may hold several workspaces
-    return await factory.integration(tenant.project, "anthropic", label, {"workspace_label": label}, {"api_key": key})
+    return await factory.integration(
+        tenant.project, "anthropic", label, {"workspace_label": label}, {"api_key": key}
+    )
 
 
 async def test_the_three_lists_in_posthogs_shapes(
@@ -50,9 +54,17 @@ async def test_the_three_lists_in_posthogs_shapes(
         "has_more": False,
     }
     envs = (await client.get(f"{base}/anthropic_managed_agent_environments/", headers=tenant.headers)).json()
-    assert envs == {"environments": [{"id": env, "name": "Python sandbox"}], "next_cursor": None, "has_more": False}
+    assert envs == {
+        "environments": [{"id": env, "name": "Python sandbox"}],
+        "next_cursor": None,
+        "has_more": False,
+    }
     vaults = (await client.get(f"{base}/anthropic_managed_agent_vaults/", headers=tenant.headers)).json()
-    assert vaults == {"vaults": [{"id": vault, "display_name": "Team secrets"}], "next_cursor": None, "has_more": False}
+    assert vaults == {
+        "vaults": [{"id": vault, "display_name": "Team secrets"}],
+        "next_cursor": None,
+        "has_more": False,
+    }
     calls = [c for c in sandbox.state.calls if c.path.startswith("/anthropic/v1/") and "models" not in c.path]
     assert len(calls) == 3
     assert all(c.headers.get("anthropic-beta") == anthropic.MANAGED_BETA for c in calls)
@@ -70,7 +82,9 @@ async def test_cursor_pages_pass_through_and_only_the_first_page_is_cached(
     first = (await client.get(url, params={"limit": 2}, headers=tenant.headers)).json()
     assert [a["id"] for a in first["agents"]] == ids[:2]
     assert first["has_more"] is True and first["next_cursor"] == ids[1]
-    second = (await client.get(url, params={"limit": 2, "after": first["next_cursor"]}, headers=tenant.headers)).json()
+    second = (
+        await client.get(url, params={"limit": 2, "after": first["next_cursor"]}, headers=tenant.headers)
+    ).json()
     assert [a["id"] for a in second["agents"]] == ids[2:] and second["has_more"] is False
     assert sandbox.state.count_calls("anthropic", "/v1/agents") == 2
 
@@ -101,7 +115,9 @@ async def test_a_refused_key_asks_to_reconnect_and_outages_are_the_envelope(
     for fault, status in (("500", 502), ("timeout", 503)):
         integration = await anthropic_row(factory, tenant, sandbox, key=f"{KEY}-{fault}")
         sandbox.state.inject("anthropic", fault, count=10, path_contains="/v1/")
-        response = await client.get(f"{tenant.base}/integrations/{integration.id}/{path}/", headers=tenant.headers)
+        response = await client.get(
+            f"{tenant.base}/integrations/{integration.id}/{path}/", headers=tenant.headers
+        )
         assert response.status_code == status, (fault, response.text)
         assert set(response.json()) == {"type", "code", "detail", "attr"}
         sandbox.state.clear_faults("anthropic")
@@ -110,7 +126,9 @@ async def test_a_refused_key_asks_to_reconnect_and_outages_are_the_envelope(
     sandbox.state.inject("anthropic", "401", count=10, path_contains="/v1/")
     refused = await client.get(f"{tenant.base}/integrations/{integration.id}/{path}/", headers=tenant.headers)
     assert refused.status_code == 400
-    assert refused.json()["detail"] == "Anthropic API key is no longer valid. Please reconnect the integration."
+    assert (
+        refused.json()["detail"] == "Anthropic API key is no longer valid. Please reconnect the integration."
+    )
     assert (await row(runtime, integration.id)).errors == "TOKEN_REFRESH_FAILED"
     sandbox.state.clear_faults("anthropic")
 
@@ -128,7 +146,9 @@ async def test_another_kind_and_another_project(
     twilio = await factory.integration(tenant.project, "twilio")
     wrong = await client.get(f"{tenant.base}/integrations/{twilio.id}/{path}/", headers=tenant.headers)
     assert wrong.status_code == 400
-    assert wrong.json()["detail"] == f"Integration {twilio.id} is not an Anthropic integration (kind='twilio')"
+    assert (
+        wrong.json()["detail"] == f"Integration {twilio.id} is not an Anthropic integration (kind='twilio')"
+    )
 
     stranger = await factory.tenant()
     theirs = await anthropic_row(factory, stranger, sandbox)

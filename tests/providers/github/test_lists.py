@@ -43,14 +43,18 @@ async def installed(
         "refreshed_at": int(time.time()),
         "account": {"type": account_type, "name": login},
     }
-    return await factory.integration(tenant.project, "github", installation_id, config, {"access_token": token})
+    return await factory.integration(
+        tenant.project, "github", installation_id, config, {"access_token": token}
+    )
 
 
 async def test_branches_default_first_searchable_paged_and_cached(
     client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
 ) -> None:
     integration = await installed(factory, tenant, sandbox, repositories=["web", "api"])
-    github_sim.set_branches(sandbox.state, "acme/web", ["feature-a", "develop", "trunk", "feature-b"], "trunk")
+    github_sim.set_branches(
+        sandbox.state, "acme/web", ["feature-a", "develop", "trunk", "feature-b"], "trunk"
+    )
     github_sim.set_page_size(sandbox.state, 2)
     url = f"{tenant.base}/integrations/{integration.id}/github_branches/"
 
@@ -63,10 +67,14 @@ async def test_branches_default_first_searchable_paged_and_cached(
     }
     assert sandbox.state.count_calls("github", "/repos/acme/web/branches") == 2  # two pages (Link)
 
-    found = await client.get(url, params={"repo": "acme/web", "search": "FEATURE", "limit": 1}, headers=tenant.headers)
+    found = await client.get(
+        url, params={"repo": "acme/web", "search": "FEATURE", "limit": 1}, headers=tenant.headers
+    )
     assert found.json() == {"branches": ["feature-a"], "default_branch": "trunk", "has_more": True}
     # An API key reads through the cache, force_refresh or not.
-    forced = await client.get(url, params={"repo": "acme/web", "force_refresh": "true"}, headers=tenant.headers)
+    forced = await client.get(
+        url, params={"repo": "acme/web", "force_refresh": "true"}, headers=tenant.headers
+    )
     assert forced.status_code == 200
     assert sandbox.state.count_calls("github", "/repos/acme/web/branches") == 2
 
@@ -80,7 +88,9 @@ async def test_branches_refuse_a_bad_repo_before_calling_github(
 ) -> None:
     integration = await installed(factory, tenant, sandbox)
     response = await client.get(
-        f"{tenant.base}/integrations/{integration.id}/github_branches/", params={"repo": repo}, headers=tenant.headers
+        f"{tenant.base}/integrations/{integration.id}/github_branches/",
+        params={"repo": repo},
+        headers=tenant.headers,
     )
     assert response.status_code == 400
     assert response.json()["detail"] == "repo must be in owner/repo format"
@@ -130,7 +140,9 @@ async def test_a_personal_account_has_no_teams(
     client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
 ) -> None:
     integration = await installed(factory, tenant, sandbox, login="octocat", account_type="User")
-    response = await client.get(f"{tenant.base}/integrations/{integration.id}/github_teams/", headers=tenant.headers)
+    response = await client.get(
+        f"{tenant.base}/integrations/{integration.id}/github_teams/", headers=tenant.headers
+    )
     assert response.json() == {"teams": [], "has_more": False}
     assert sandbox.state.count_calls("github", "/teams") == 0
 
@@ -183,7 +195,10 @@ async def test_refresh_after_the_cooldown_and_when_the_installation_is_gone(
     sandbox.state.inject("github", "401", count=10, path_contains="/installation/repositories")
     gone = await client.post(f"{base}/github_repos/refresh/", headers=tenant.headers)
     assert gone.status_code == 200, gone.text
-    assert gone.json() == {"repositories": listed.json()["repositories"], "installation_status": "unavailable"}
+    assert gone.json() == {
+        "repositories": listed.json()["repositories"],
+        "installation_status": "unavailable",
+    }
     assert (await row(runtime, integration.id)).errors == "TOKEN_REFRESH_FAILED"
     body = (await client.get(f"{base}/", headers=tenant.headers)).json()
     assert body["installation_status"] == "unavailable"
@@ -244,9 +259,19 @@ async def test_provider_down_and_refused(
 @pytest.mark.parametrize(
     ("method", "path", "query", "detail"),
     [
-        ("GET", "github_branches", {"repo": "acme/web"}, "github_branches endpoint is only supported for GitHub integrations"),
+        (
+            "GET",
+            "github_branches",
+            {"repo": "acme/web"},
+            "github_branches endpoint is only supported for GitHub integrations",
+        ),
         ("GET", "github_teams", {}, "github_teams endpoint is only supported for GitHub integrations"),
-        ("POST", "github_repos/refresh", {}, "refresh_github_repos endpoint is only supported for GitHub integrations"),
+        (
+            "POST",
+            "github_repos/refresh",
+            {},
+            "refresh_github_repos endpoint is only supported for GitHub integrations",
+        ),
     ],
 )
 async def test_another_kind_and_another_project(

@@ -101,7 +101,12 @@ async def list_page(
     async def once() -> dict[str, Any]:
         async with anthropic_http(settings, api_key) as http:
             response = await send(
-                http, "anthropic", "GET", f"/v1/{resource}", params=params, headers={"anthropic-beta": BETA_HEADER}
+                http,
+                "anthropic",
+                "GET",
+                f"/v1/{resource}",
+                params=params,
+                headers={"anthropic-beta": BETA_HEADER},
             )
         error = classify_status("anthropic", response)
         if error is not None:
@@ -119,9 +124,13 @@ async def list_page(
 def _lister(resource: str, shape: Callable[[dict[str, Any]], dict[str, Any]], what: str) -> Any:
     async def handler(
         session: ResourceSession,
-        limit: int = Query(PAGE_LIMIT, ge=1, description=f"{what.capitalize()} per page (at most {PAGE_LIMIT})."),
+        limit: int = Query(
+            PAGE_LIMIT, ge=1, description=f"{what.capitalize()} per page (at most {PAGE_LIMIT})."
+        ),
         after: str | None = Query(None, description="The `next_cursor` of the previous page."),
-        force_refresh: bool = Query(False, description="Read the first page again (signed-in browsers only)."),
+        force_refresh: bool = Query(
+            False, description="Read the first page again (signed-in browsers only)."
+        ),
     ) -> dict[str, Any]:
         secrets = await session.secrets()
         api_key = secrets.get("api_key")
@@ -131,14 +140,21 @@ def _lister(resource: str, shape: Callable[[dict[str, Any]], dict[str, Any]], wh
 
         async def fill() -> dict[str, Any]:
             items, cursor = await session.call(
-                lambda: list_page(session.settings, api_key, resource, limit=size, after=after), action=f"list {what}"
+                lambda: list_page(session.settings, api_key, resource, limit=size, after=after),
+                action=f"list {what}",
             )
-            return {resource: [shape(item) for item in items], "next_cursor": cursor, "has_more": bool(cursor)}
+            return {
+                resource: [shape(item) for item in items],
+                "next_cursor": cursor,
+                "has_more": bool(cursor),
+            }
 
         if after or size != PAGE_LIMIT:
             return await fill()
         key = session.cache_key("anthropic", resource)
-        return await session.cached(key, fill, force=force_refresh and session.browser_session, ttl=CACHE_SECONDS)
+        return await session.cached(
+            key, fill, force=force_refresh and session.browser_session, ttl=CACHE_SECONDS
+        )
 
     return handler
 

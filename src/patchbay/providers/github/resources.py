@@ -103,7 +103,11 @@ async def github_repos(
         return await app.list_repositories(session.settings, token)
 
     cached = await session.cached_list(
-        _repositories_key(session), "repositories", fetch, action="list repositories", force_refresh=force_refresh
+        _repositories_key(session),
+        "repositories",
+        fetch,
+        action="list repositories",
+        force_refresh=force_refresh,
     )
     every: list[dict[str, Any]] = list(cached.get("repositories", []))
     wanted = search.strip().casefold()
@@ -118,7 +122,10 @@ async def refresh_github_repos(session: ResourceSession) -> dict[str, Any]:
     key = _repositories_key(session)
     current = await session.cache_get(key)
     last: list[dict[str, Any]] = list(current.get("repositories", [])) if isinstance(current, dict) else []
-    if isinstance(current, dict) and await session.remaining_ttl(key) > LIST_SECONDS - REFRESH_COOLDOWN_SECONDS:
+    if (
+        isinstance(current, dict)
+        and await session.remaining_ttl(key) > LIST_SECONDS - REFRESH_COOLDOWN_SECONDS
+    ):
         return {"repositories": last, "installation_status": "connected"}
     try:
         token = await session.access_token()

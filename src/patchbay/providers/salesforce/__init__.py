@@ -11,6 +11,7 @@ from patchbay.providers.base import OAuthQuirks, Provider, trusted_https_origin
 from patchbay.providers.catalog import FALLBACK_PROVIDERS, SALESFORCE_HOSTS, OAuthProvider
 from patchbay.providers.salesforce import simulator
 
+
 def trusted_instance(instance_url: Any) -> str | None:
     if not isinstance(instance_url, str) or not instance_url:
         return None
