@@ -1,7 +1,7 @@
 """GitHub's resource routes, as PostHog's newest API answers them:
 
 - `GET …/github_repos/`: the repositories the installation reaches (`{"repositories": [{"id", "name",
-  "full_name"}], "has_more"}`), searchable by `full_name`, paged with `limit`/`offset`. The whole list
+  "full_name"}], "has_more", "total"}`), searchable by `full_name`, paged with `limit`/`offset`. The whole list
   is read once and cached (an hour).
 - `POST …/github_repos/refresh/`: drops that list and reads it again (a write: `integration:write`;
   within 30 seconds of the last read the list just read is answered). `installation_status` says
@@ -44,10 +44,12 @@ class GitHubRepository(BaseModel):
 
 
 class GitHubReposResponse(BaseModel):
-    """One page of the installation's repositories; `has_more` when later pages hold more."""
+    """One page of the installation's repositories; `has_more` when later pages hold more, `total`
+    the repositories matching the search on every page."""
 
     repositories: list[GitHubRepository]
     has_more: bool
+    total: int
 
 
 class GitHubReposRefreshResponse(BaseModel):
@@ -114,7 +116,7 @@ async def github_repos(
     if wanted:
         every = [repo for repo in every if wanted in str(repo.get("full_name", "")).casefold()]
     page, more = _page(every, limit, offset)
-    return {"repositories": page, "has_more": more}
+    return {"repositories": page, "has_more": more, "total": len(every)}
 
 
 async def refresh_github_repos(session: ResourceSession) -> dict[str, Any]:
