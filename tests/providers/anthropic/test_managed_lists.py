@@ -8,10 +8,13 @@ import pytest
 
 from patchbay.kit import retry
 from patchbay.models import Integration
+from patchbay.provider_resources.service import open_resources
+from patchbay.providers.anthropic import resources
 from patchbay.providers.anthropic import simulator as anthropic
 from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer
 from tests.oauth.helpers import row
+from tests.provider_resources.helpers import browser_context
 from tests.support.factory import Factory, Tenant
 
 KEY = "sk-ant-api03-SENTINEL-managed-lists-41a9"
@@ -155,3 +158,22 @@ async def test_another_kind_and_another_project(
     hidden = await client.get(f"{tenant.base}/integrations/{theirs.id}/{path}/", headers=tenant.headers)
     assert hidden.status_code == 404
     assert sandbox.state.count_calls("anthropic", "/v1/") == 0
+
+
+async def test_a_signed_in_browser_reads_the_first_page_again(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    anthropic.add_managed(sandbox.state, "vaults", "one")
+    integration = await anthropic_row(factory, tenant, sandbox)
+    url = f"{tenant.base}/integrations/{integration.id}/anthropic_managed_agent_vaults/"
+    assert len((await client.get(url, headers=tenant.headers)).json()["vaults"]) == 1
+    anthropic.add_managed(sandbox.state, "vaults", "two")
+    async with browser_context(runtime, tenant) as ctx:
+        session = await open_resources(ctx, integration.id)
+        fresh = await resources.managed_vaults(session, limit=100, after=None, force_refresh=True)
+    assert [v["display_name"] for v in fresh["vaults"]] == ["one", "two"]
+    assert [v["display_name"] for v in (await client.get(url, headers=tenant.headers)).json()["vaults"]] == [
+        "one",
+        "two",
+    ]
+    assert sandbox.state.count_calls("anthropic", "/v1/vaults") == 2

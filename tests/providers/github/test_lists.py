@@ -10,10 +10,13 @@ import pytest
 
 from patchbay.kit import retry
 from patchbay.models import Integration
+from patchbay.provider_resources.service import open_resources
+from patchbay.providers.github import resources
 from patchbay.providers.github import simulator as github_sim
 from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer
 from tests.oauth.helpers import row
+from tests.provider_resources.helpers import browser_context
 from tests.support.factory import Factory, Tenant
 
 
@@ -174,8 +177,6 @@ async def test_refresh_after_the_cooldown_and_when_the_installation_is_gone(
     sandbox: SandboxServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from patchbay.providers.github import resources
-
     monkeypatch.setattr(resources, "REFRESH_COOLDOWN_SECONDS", 0)
     integration = await installed(factory, tenant, sandbox, repositories=["web"])
     base = f"{tenant.base}/integrations/{integration.id}"
@@ -297,3 +298,29 @@ async def test_another_kind_and_another_project(
     )
     assert hidden.status_code == 404
     assert sandbox.state.count_calls("github", "/repos/") + sandbox.state.count_calls("github", "/teams") == 0
+
+
+async def test_a_signed_in_browser_reads_branches_and_teams_again(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    integration = await installed(factory, tenant, sandbox, repositories=["web"])
+    github_sim.add_team(sandbox.state, "acme", "backend")
+    base = f"{tenant.base}/integrations/{integration.id}"
+    await client.get(f"{base}/github_branches/", params={"repo": "acme/web"}, headers=tenant.headers)
+    await client.get(f"{base}/github_teams/", headers=tenant.headers)
+    github_sim.set_branches(sandbox.state, "acme/web", ["main", "new"])
+    github_sim.add_team(sandbox.state, "acme", "new-team")
+
+    async with browser_context(runtime, tenant) as ctx:
+        session = await open_resources(ctx, integration.id)
+        branches = await resources.github_branches(
+            session, repo="acme/web", search="", limit=100, offset=0, force_refresh=True
+        )
+        teams = await resources.github_teams(session, search="", limit=100, offset=0, force_refresh=True)
+    assert branches["branches"] == ["main", "new"]
+    assert [t["slug"] for t in teams["teams"]] == ["backend", "new-team"]
+    assert sandbox.state.count_calls("github", "/repos/acme/web/branches") == 2
+    assert sandbox.state.count_calls("github", "/orgs/acme/teams") == 2
+    # What the browser read is what an API key now reads from the cache.
+    keyed = await client.get(f"{base}/github_branches/", params={"repo": "acme/web"}, headers=tenant.headers)
+    assert keyed.json()["branches"] == ["main", "new"]

@@ -7,9 +7,12 @@ import pytest
 
 from patchbay.kit import retry
 from patchbay.models import Integration
+from patchbay.provider_resources.service import open_resources
+from patchbay.providers.linkedin import resources as linkedin_resources
 from patchbay.providers.linkedin import simulator as linkedin_sim
 from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer
+from tests.provider_resources.helpers import browser_context
 from tests.providers.resource_checks import check_failure_policy, check_wrong_kind
 from tests.support.factory import Factory, Tenant
 
@@ -89,7 +92,9 @@ async def test_lists_conversion_rules_of_one_account(
         "conversionRules": [{"id": first, "name": "Sign-up"}, {"id": second, "name": "Purchase"}]
     }
     assert sandbox.state.count_calls("oauth", "/rest/conversions") == 2  # two pages (start/count)
-    again = await client.get(url, params={"accountId": str(account), "force_refresh": "true"}, headers=tenant.headers)
+    again = await client.get(
+        url, params={"accountId": str(account), "force_refresh": "true"}, headers=tenant.headers
+    )
     assert again.json() == response.json()
     assert sandbox.state.count_calls("oauth", "/rest/conversions") == 2  # an API key reads the cache
     assert (await client.get(url, params={"accountId": str(other)}, headers=tenant.headers)).json() == {
@@ -147,3 +152,28 @@ async def test_conversion_rules_failures(
         headers=tenant.headers,
     )
     assert hidden.status_code == 404
+
+
+async def test_a_signed_in_browser_reads_the_rules_again(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    account = linkedin_sim.add_ad_account(sandbox.state, "Brand")
+    linkedin_sim.add_conversion_rule(sandbox.state, account, "Sign-up")
+    integration = await linkedin_row(factory, sandbox, tenant)
+    url = f"{tenant.base}/integrations/{integration.id}/linkedin_ads_conversion_rules/"
+    assert (
+        len(
+            (await client.get(url, params={"accountId": str(account)}, headers=tenant.headers)).json()[
+                "conversionRules"
+            ]
+        )
+        == 1
+    )
+    linkedin_sim.add_conversion_rule(sandbox.state, account, "Purchase")
+    async with browser_context(runtime, tenant) as ctx:
+        session = await open_resources(ctx, integration.id)
+        fresh = await linkedin_resources.linkedin_ads_conversion_rules(
+            session, accountId=str(account), force_refresh=True
+        )
+    assert [r["name"] for r in fresh["conversionRules"]] == ["Sign-up", "Purchase"]
+    assert sandbox.state.count_calls("oauth", "/rest/conversions") == 2
