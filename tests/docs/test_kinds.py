@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from patchbay.config import kind_env_name
 from patchbay.integration.kind_names import known_kinds
 from patchbay.providers import registry
 from patchbay.providers.base import BearerProxy
+from patchbay.sandbox.server import sandbox_env
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS_MD = (ROOT / "docs" / "kinds.md").read_text()
@@ -52,10 +54,26 @@ def test_proxy_bases_are_the_registrys() -> None:
         proxy = registry.proxy_auth(kind)
         assert cells[4].startswith(NONE) == (proxy is None), f"{kind}: {cells[4]}"
         if isinstance(proxy, BearerProxy):
-            assert f"`{proxy.default_api_url}`" in cells[4], f"{kind}: {cells[4]}"
+            # The cell opens with the catalogue's proxy base, exactly.
+            assert cells[4].split("`")[1] == proxy.default_api_url, f"{kind}: {cells[4]}"
     # Every OAuth catalogue kind is proxied with a bearer token.
     for kind in registry.oauth_providers():
         assert registry.proxy_auth(kind) is not None, kind
+
+
+def test_a_separate_proxy_base_is_named_and_has_a_sandbox_base() -> None:
+    """A kind whose data API is not its OAuth host says so in the table and the sandbox moves it."""
+    env = sandbox_env("http://sandbox.test")
+    separate = []
+    for kind, entry in registry.oauth_providers().items():
+        proxy = registry.proxy_auth(kind)
+        if not isinstance(proxy, BearerProxy) or not proxy.separate:
+            continue
+        separate.append(kind)
+        assert entry.proxy_base and entry.proxy_base != entry.api_url, kind
+        assert f"`{entry.api_url}`" not in table()[kind][4], kind  # not the sign-in host
+        assert env.get(kind_env_name(kind, "PROXY_URL"), "").startswith("http://sandbox.test/"), kind
+    assert {"google-ads", "jira", "linkedin-ads", "salesforce", "pardot", "snapchat"} <= set(separate)
 
 
 def test_health_checks_are_the_registrys() -> None:

@@ -22,6 +22,7 @@ from patchbay.auth.keys import hash_key_value
 from patchbay.console import csrf as console_csrf
 from patchbay.console import sessions as console_sessions
 from patchbay.models import MembershipLevel, Organization, PersonalAPIKey, Project, ProxyRecord
+from patchbay.providers.anthropic import simulator as anthropic_sim
 from patchbay.providers.asana import simulator as asana_sim
 from patchbay.providers.clickup import simulator_api as clickup_api
 from patchbay.providers.github import simulator as github_sim
@@ -185,6 +186,15 @@ class World:
         config = {"installation_id": installation_id, "expires_in": 3600, "refreshed_at": int(time.time())}
         row = await self.factory.integration(
             self.owner.project, "github", installation_id, config, {"access_token": token}, self.owner.user
+        )
+        return Use(params={"id": str(row.id)})
+
+    async def use_anthropic(self) -> Use:
+        key = f"sk-ant-matrix-{next(_serial)}"
+        anthropic_sim.add_key(self.sandbox.state, key)
+        label = f"matrix-{next(_serial)}"
+        row = await self.factory.integration(
+            self.owner.project, "anthropic", label, {"workspace_label": label}, {"api_key": key}, self.owner.user
         )
         return Use(params={"id": str(row.id)})
 

@@ -1,6 +1,7 @@
 """Routes listing what lives on the provider side of an integration. Every provider package declares
 its own (`ResourceLister.routes`); they are mounted here from the registry, each as
-`GET /integrations/{id}/{path}` with the provider's query parameters."""
+`GET /integrations/{id}/{path}` (or the route's own method and scope) with the provider's query
+parameters."""
 
 from __future__ import annotations
 
@@ -20,8 +21,6 @@ from patchbay.tenancy.dependencies import project_context
 
 router = APIRouter(tags=["integrations"])
 
-read = project_context("integration:read")
-
 
 def endpoint_for(route: ResourceRoute, kinds: tuple[str, ...]) -> Callable[..., Awaitable[Response]]:
     """A FastAPI endpoint: the integration id and the caller's context, then the handler's own
@@ -35,14 +34,17 @@ def endpoint_for(route: ResourceRoute, kinds: tuple[str, ...]) -> Callable[..., 
     async def endpoint(id: int, ctx: ProjectContext, **params: typing.Any) -> Response:
         resources = await service.open_resources(ctx, id)
         if resources.kind not in kinds:
-            raise ValidationError(route.wrong_kind, attr=route.wrong_kind_attr)
+            detail = route.wrong_kind.replace("{id}", str(id)).replace("{kind}", repr(resources.kind))
+            raise ValidationError(detail, attr=route.wrong_kind_attr)
         return JSONResponse(await route.handler(resources, **params))
 
     keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter("id", keyword, annotation=int),
-            inspect.Parameter("ctx", keyword, annotation=ProjectContext, default=Depends(read)),
+            inspect.Parameter(
+                "ctx", keyword, annotation=ProjectContext, default=Depends(project_context(route.scope))
+            ),
             *query,
         ],
         return_annotation=Response,
@@ -61,7 +63,7 @@ for _provider in sorted(
         router.add_api_route(
             f"/integrations/{{id:row_id}}/{_route.path}",
             endpoint_for(_route, _provider.kinds),
-            methods=["GET"],
+            methods=[_route.method],
             name=_route.name,
             response_model=_route.response_model,
             summary=_route.summary,

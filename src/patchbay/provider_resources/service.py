@@ -66,7 +66,12 @@ async def _remaining_ttl(runtime: Runtime, key: str, default: float) -> float:
 
 
 async def _cached_fill(
-    runtime: Runtime, key: str, fill: Callable[[], Awaitable[dict[str, Any]]], *, force: bool
+    runtime: Runtime,
+    key: str,
+    fill: Callable[[], Awaitable[dict[str, Any]]],
+    *,
+    force: bool,
+    ttl: float = LIST_CACHE_SECONDS,
 ) -> dict[str, Any]:
     """Serve `key` from the cache or fill it. Concurrent fills in one process share one fetch
     (single-flight); across processes a short-lived claim in the cache lets one of them fetch while
@@ -90,7 +95,7 @@ async def _cached_fill(
             # The claimant never delivered (it failed or died): fetch ourselves.
         try:
             data = await fill()
-            await runtime.cache.set(key, data, LIST_CACHE_SECONDS)
+            await runtime.cache.set(key, data, ttl)
             return data
         finally:
             if claimed:
@@ -177,9 +182,16 @@ class IntegrationResources:
         return await _remaining_ttl(self.ctx.runtime, key, LIST_CACHE_SECONDS)
 
     async def cached(
-        self, key: str, fill: Callable[[], Awaitable[dict[str, Any]]], *, force: bool
+        self,
+        key: str,
+        fill: Callable[[], Awaitable[dict[str, Any]]],
+        *,
+        force: bool,
+        ttl: float | None = None,
     ) -> dict[str, Any]:
-        return await _cached_fill(self.ctx.runtime, key, fill, force=force)
+        return await _cached_fill(
+            self.ctx.runtime, key, fill, force=force, ttl=ttl if ttl is not None else LIST_CACHE_SECONDS
+        )
 
     async def cached_list(
         self,

@@ -28,11 +28,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, TypeVar, runtime_checkable
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel
 
-from patchbay.kit.errors import APIError
+from patchbay.kit.errors import APIError, ValidationError
 from patchbay.kit.provider_errors import Failure, UpstreamError
 
 if TYPE_CHECKING:
@@ -258,9 +259,15 @@ class ResourceSession(Protocol):
     async def remaining_ttl(self, key: str) -> float: ...
 
     async def cached(
-        self, key: str, fill: Callable[[], Awaitable[dict[str, Any]]], *, force: bool
+        self,
+        key: str,
+        fill: Callable[[], Awaitable[dict[str, Any]]],
+        *,
+        force: bool,
+        ttl: float | None = None,
     ) -> dict[str, Any]:
-        """Serve `key` from the cache or fill it (one fill at a time, across processes)."""
+        """Serve `key` from the cache or fill it (one fill at a time, across processes); kept `ttl`
+        seconds (default: an hour)."""
         ...
 
     async def cached_list(
@@ -300,16 +307,20 @@ ResourceHandler = Callable[..., Awaitable[dict[str, Any]]]
 
 @dataclass(frozen=True)
 class ResourceRoute:
-    """`GET /api/projects/{id}/integrations/{pk}/{path}` for integrations of the provider's kinds."""
+    """`GET /api/projects/{id}/integrations/{pk}/{path}` for integrations of the provider's kinds
+    (another method and scope where PostHog has one: `POST github_repos/refresh`, a write)."""
 
     path: str
     name: str  # the OpenAPI operation id, PostHog style
     response_model: type[Any]
     handler: ResourceHandler
-    # The 400 for an integration of another kind (PostHog's own wording per route).
+    # The 400 for an integration of another kind (PostHog's own wording per route); `{id}` and
+    # `{kind}` are filled in where PostHog names the integration (Anthropic's lists).
     wrong_kind: str
     wrong_kind_attr: str | None = None
     summary: str | None = None
+    method: str = "GET"
+    scope: str = "integration:read"
 
 
 @dataclass(frozen=True)
@@ -349,23 +360,67 @@ class ProxyAuth(Protocol):
 
 @dataclass(frozen=True)
 class BearerProxy:
-    """The proxy of an OAuth kind, from data: the API base is PATCHBAY_<KIND>_API_URL or the catalogue
-    entry's `api_url`; the access token goes in `Authorization: Bearer`. Every OAuth kind without a
-    ProxyAuth of its own gets one (registry.proxy_auth)."""
+    """The proxy of an OAuth kind, from data: the access token goes in `Authorization: Bearer` on
+    calls to the catalogue entry's `proxy_base` (its data API). Every OAuth kind without a ProxyAuth
+    of its own gets one (registry.proxy_auth).
+
+    Where the base comes from, first match: PATCHBAY_<KIND>_PROXY_URL; PATCHBAY_<KIND>_API_URL when
+    the data API is the OAuth host (`separate` False: Slack, HubSpot ...; it moves both); the
+    catalogue's base. A base naming `{instance_url}` (Salesforce) is the org's own host from the
+    token answer, taken only when it is https on one of `trusted_hosts` (or lies under a configured
+    PATCHBAY_<KIND>_PROXY_URL: a simulator or a private deployment)."""
 
     kind: str
     default_api_url: str
     refreshable: bool = True
     user_host: bool = False
+    separate: bool = False
+    trusted_hosts: tuple[str, ...] = ()
 
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
-        return settings.kind_setting(self.kind, "API_URL") or self.default_api_url
+        configured = settings.kind_setting(self.kind, "PROXY_URL")
+        if INSTANCE_URL in self.default_api_url:
+            return self._instance_base(configured, config)
+        if configured:
+            return configured
+        if not self.separate:
+            return settings.kind_setting(self.kind, "API_URL") or self.default_api_url
+        return self.default_api_url
+
+    def _instance_base(self, configured: str | None, config: Mapping[str, Any]) -> str:
+        instance = config.get("instance_url")
+        if isinstance(instance, str) and instance:
+            trusted = trusted_https_origin(instance, self.trusted_hosts)
+            if trusted:
+                return self.default_api_url.replace(INSTANCE_URL, trusted)
+            base = (configured or "").rstrip("/")
+            if base and (instance == base or instance.startswith(base + "/")):
+                return instance.rstrip("/")
+        raise ValidationError(NO_INSTANCE)
 
     def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
         token = secrets.get("access_token")
         if not isinstance(token, str) or not token:
             raise UpstreamError(self.kind, Failure.AUTH, "no access token")
         request.headers["Authorization"] = f"Bearer {token}"
+
+
+INSTANCE_URL = "{instance_url}"
+NO_INSTANCE = "This integration names no trusted instance to call. Please reconnect it."
+
+
+def trusted_https_origin(url: str, host_suffixes: tuple[str, ...]) -> str | None:
+    """`https://host` when `url` is plain https (no port, no userinfo) on a host ending with one of
+    the suffixes; None otherwise."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or port is not None or not host or parts.netloc.lower() != host:
+        return None
+    return f"https://{host}" if host.endswith(host_suffixes) else None
 
 
 class CredentialHandover(Protocol):

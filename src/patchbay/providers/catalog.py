@@ -55,6 +55,15 @@ class OAuthProvider:
     secret_paths: tuple[str, ...] = ()
     # Retry an exchange that failed with this kind's endpoints (Salesforce sandbox orgs).
     fallback_kind: str | None = None
+    # Where the proxy sends calls: the provider's data API, when it is not `api_url` (the OAuth
+    # host). `{instance_url}` stands for the org's own host from the token answer (Salesforce),
+    # taken only on one of `proxy_trusted_hosts` (host suffixes). Empty: `api_url`.
+    proxy_base: str = ""
+    proxy_trusted_hosts: tuple[str, ...] = ()
+
+    @property
+    def resolved_proxy_base(self) -> str:
+        return self.proxy_base or self.api_url
 
     # --- URLs, honouring PATCHBAY_<KIND>_AUTHORIZE_URL / _API_URL ---------------------------------
     def resolve_authorize_url(self, settings: _KindSettings) -> str:
@@ -108,7 +117,22 @@ SALESFORCE_LOGIN = "https://login.salesforce.com"
 SALESFORCE_TEST = "https://test.salesforce.com"
 
 
-def _salesforce(kind: str, scope: str, api: str, fallback: str | None) -> OAuthProvider:
+# Hosts a Salesforce org's instance may have (its My Domain, Lightning, Experience Cloud ...).
+SALESFORCE_HOSTS = (".salesforce.com", ".force.com", ".cloudforce.com", ".database.com")
+# Each Google kind's data API (one host per kind: the proxy keeps to one base).
+GOOGLE_PROXY_BASES: dict[str, str] = {
+    "google-ads": "https://googleads.googleapis.com",
+    "google-analytics": "https://analyticsdata.googleapis.com",
+    "google-calendar": "https://www.googleapis.com",  # Calendar v3 and Gmail v1 both answer here
+    "google-search-console": "https://searchconsole.googleapis.com",
+    "google-sheets": "https://sheets.googleapis.com",
+    "youtube-analytics": "https://youtubeanalytics.googleapis.com",
+}
+
+
+def _salesforce(
+    kind: str, scope: str, api: str, fallback: str | None, proxy_base: str = "{instance_url}"
+) -> OAuthProvider:
     return OAuthProvider(
         kind=kind,
         id_path="instance_url",
@@ -121,6 +145,8 @@ def _salesforce(kind: str, scope: str, api: str, fallback: str | None) -> OAuthP
         revoke_url=f"{api}/services/oauth2/revoke",
         default_expires_in=3600,
         fallback_kind=fallback,
+        proxy_base=proxy_base,
+        proxy_trusted_hosts=SALESFORCE_HOSTS if "{instance_url}" in proxy_base else (),
     )
 
 
@@ -137,6 +163,7 @@ def _google(kind: str) -> OAuthProvider:
         pkce=True,
         token_info_url="https://openidconnect.googleapis.com/v1/userinfo",
         token_info_fields=("sub", "email"),
+        proxy_base=GOOGLE_PROXY_BASES[kind],
     )
 
 
@@ -209,7 +236,8 @@ _PROVIDERS: list[OAuthProvider] = [
         token_info_fields=("hub_id", "hub_domain", "user", "user_id", "scopes"),
     ),
     _salesforce("salesforce", "full refresh_token", SALESFORCE_LOGIN, "salesforce-sandbox"),
-    _salesforce("pardot", "pardot_api refresh_token", SALESFORCE_LOGIN, None),
+    # Pardot's API (v5) is its own host; calls name the business unit (`Pardot-Business-Unit-Id`).
+    _salesforce("pardot", "pardot_api refresh_token", SALESFORCE_LOGIN, None, "https://pi.pardot.com"),
     *[_google(kind) for kind in GOOGLE_SCOPES],
     OAuthProvider(
         kind="intercom",
@@ -232,6 +260,7 @@ _PROVIDERS: list[OAuthProvider] = [
         token_url="https://auth.atlassian.com/oauth/token",
         scope="read:jira-work write:jira-work offline_access",
         extra_authorize_params={"audience": "api.atlassian.com", "prompt": "consent"},
+        proxy_base="https://api.atlassian.com",  # /ex/jira/{cloud_id}/rest/api/3/...
     ),
     OAuthProvider(
         kind="snapchat",
@@ -243,6 +272,7 @@ _PROVIDERS: list[OAuthProvider] = [
         scope="snapchat-offline-conversions-api snapchat-marketing-api",
         token_info_url="https://adsapi.snapchat.com/v1/me",
         token_info_fields=("me.id", "me.email"),
+        proxy_base="https://adsapi.snapchat.com",
     ),
     OAuthProvider(
         kind="linkedin-ads",
@@ -252,6 +282,7 @@ _PROVIDERS: list[OAuthProvider] = [
         api_url="https://www.linkedin.com",
         token_url="https://www.linkedin.com/oauth/v2/accessToken",
         scope="r_ads rw_conversions r_ads_reporting openid profile email",
+        proxy_base="https://api.linkedin.com",  # /rest/... with a LinkedIn-Version header
     ),
     OAuthProvider(
         kind="bing-ads",
@@ -263,6 +294,8 @@ _PROVIDERS: list[OAuthProvider] = [
         scope="https://ads.microsoft.com/msads.manage offline_access openid profile",
         pkce=True,
         refresh_params={"scope": "https://ads.microsoft.com/msads.manage offline_access openid profile"},
+        # Microsoft Advertising's REST campaign API (v13); calls name the account in headers.
+        proxy_base="https://campaign.api.bingads.microsoft.com",
     ),
     OAuthProvider(
         kind="reddit-ads",
@@ -275,6 +308,7 @@ _PROVIDERS: list[OAuthProvider] = [
         extra_authorize_params={"duration": "permanent"},
         token_auth="basic",
         token_headers={"User-Agent": "Patchbay/0.1 by patchbay"},
+        proxy_base="https://ads-api.reddit.com",  # the Ads API, /api/v3/...
     ),
     OAuthProvider(
         kind="pinterest-ads",

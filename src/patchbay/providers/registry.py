@@ -180,9 +180,14 @@ def proxy_auth(kind: str) -> ProxyAuth | None:
     if provider is not None and provider.proxy is not None:
         return provider.proxy
     entry = oauth_provider(kind)
-    if entry is None or not entry.api_url:
+    if entry is None or not entry.resolved_proxy_base:
         return None
-    return BearerProxy(kind=kind, default_api_url=entry.api_url)
+    return BearerProxy(
+        kind=kind,
+        default_api_url=entry.resolved_proxy_base,
+        separate=entry.resolved_proxy_base != entry.api_url,
+        trusted_hosts=entry.proxy_trusted_hosts,
+    )
 
 
 def credential_handover(kind: str) -> CredentialHandover | None:

@@ -89,8 +89,9 @@ async def test_github_repos_is_searchable_and_paged(
     assert set(listed.json()["repositories"][0]) == {"id", "name", "full_name"}
     assert sandbox.state.count_calls("github", "/installation/repositories") == 2  # two pages
 
+    assert listed.json()["total"] == 4
     found = (await client.get(url, params={"search": "WEB"}, headers=tenant.headers)).json()
-    assert [r["name"] for r in found["repositories"]] == ["web", "website"]
+    assert [r["name"] for r in found["repositories"]] == ["web", "website"] and found["total"] == 2
     page = (await client.get(url, params={"limit": 1, "offset": 1}, headers=tenant.headers)).json()
     assert [r["name"] for r in page["repositories"]] == ["api"] and page["has_more"] is True
     assert sandbox.state.count_calls("github", "/installation/repositories") == 2  # served from the cache

@@ -1,5 +1,5 @@
-"""Anthropic: an API key (PostHog's `anthropic` kind), a health check, the proxy's headers and a
-simulator."""
+"""Anthropic: an API key (PostHog's `anthropic` kind), the Managed Agents lists, a health check, the
+proxy's headers and a simulator."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from patchbay.providers import registry
 from patchbay.providers.anthropic import simulator
 from patchbay.providers.anthropic.client import API_VERSION, api_url, first_model
 from patchbay.providers.anthropic.credentials import AnthropicCredentials
+from patchbay.providers.anthropic.resources import RESOURCES
 from patchbay.providers.base import Provider
 
 
@@ -47,6 +48,7 @@ PROVIDER = registry.register(
         display_name="Anthropic",
         kinds=("anthropic",),
         credential_kind=AnthropicCredentials(),
+        resources=RESOURCES,
         proxy=AnthropicProxy(),
         health=AnthropicHealth(),
         simulators=(simulator,),

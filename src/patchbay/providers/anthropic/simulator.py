@@ -1,5 +1,7 @@
-"""Anthropic's API on loopback: GET /v1/models with x-api-key and anthropic-version, and Anthropic's
-error format ({"type": "error", "error": {"type", "message"}})."""
+"""Anthropic's API on loopback: GET /v1/models with x-api-key and anthropic-version; the Managed Agents
+beta's GET /v1/agents, /v1/environments and /v1/vaults (the `anthropic-beta` header required;
+`limit`, `after` and `next_cursor` paging); Anthropic's error format ({"type": "error", "error":
+{"type", "message"}}). Seed with `add_key`, `add_managed(state, "agents", name, ...)`."""
 
 from __future__ import annotations
 
@@ -45,8 +47,21 @@ def add_key(state: SandboxState, api_key: str | None = None, *, allowed: bool = 
     return key
 
 
+MANAGED = ("agents", "environments", "vaults")
+MANAGED_BETA = "managed-agents-2026-04-01"
+_PREFIXES = {"agents": "agent", "environments": "env", "vaults": "vlt"}
+
+
+def add_managed(state: SandboxState, resource: str, name: str, **fields: object) -> str:
+    """An agent, environment or vault of the workspace (every key sees the same workspace)."""
+    item_id = f"{_PREFIXES[resource]}_{secrets.token_hex(8)}"
+    label = "display_name" if resource == "vaults" else "name"
+    state.provider_data(NAME).setdefault(resource, []).append({"id": item_id, label: name, **fields})
+    return item_id
+
+
 def routes(state: SandboxState) -> list[BaseRoute]:
-    async def models(request: Request) -> Response:
+    def refused(request: Request) -> Response | None:
         if not request.headers.get("anthropic-version"):
             return _error(400, "invalid_request_error", "anthropic-version: header is required")
         key = state.provider_data(NAME).get("keys", {}).get(request.headers.get("x-api-key", ""))
@@ -54,13 +69,36 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             return _error(401, "authentication_error", "invalid x-api-key")
         if not key["allowed"]:
             return _error(403, "permission_error", "Your API key does not have permission to use the specified resource.")
+        return None
+
+    async def managed(request: Request) -> Response:
+        answer = refused(request)
+        if answer is not None:
+            return answer
+        if MANAGED_BETA not in request.headers.get("anthropic-beta", ""):
+            return _error(404, "not_found_error", "Not found")  # the beta's paths exist only with its header
+        every: list[dict[str, object]] = list(state.provider_data(NAME).get(request.url.path.rsplit("/", 1)[-1], []))
+        limit = max(1, min(int(request.query_params.get("limit", "20") or 20), 100))
+        after = request.query_params.get("after")
+        start = next((i + 1 for i, item in enumerate(every) if item["id"] == after), 0) if after else 0
+        page = every[start : start + limit]
+        more = start + limit < len(every)
+        return JSONResponse({"data": page, "next_cursor": page[-1]["id"] if more and page else None})
+
+    async def models(request: Request) -> Response:
+        answer = refused(request)
+        if answer is not None:
+            return answer
         limit = max(1, min(int(request.query_params.get("limit", "20") or 20), 1000))
         page = MODELS[:limit]
         return JSONResponse(
             {"data": page, "has_more": len(MODELS) > limit, "first_id": page[0]["id"], "last_id": page[-1]["id"]}
         )
 
-    return [Route("/v1/models", models)]
+    return [
+        Route("/v1/models", models),
+        *(Route(f"/v1/{resource}", managed, methods=["GET"]) for resource in MANAGED),
+    ]
 
 
 DEMO_API_KEY = "sk-ant-sandbox-anthropic-api-key"

@@ -165,6 +165,59 @@ def _repository(item: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": item["id"], "name": item["name"], "full_name": item["full_name"]}
 
 
+# --- branches and teams (GitHub answers these as bare lists, paged with Link) ----------------------
+async def list_branches(settings: Settings, token: str, repo: str) -> list[str]:
+    """Every branch name of `repo` (`owner/name`, checked by the caller), page by page."""
+    items = await _list_pages(settings, token, f"/repos/{repo}/branches")
+    return [item["name"] for item in items if isinstance(item, Mapping) and isinstance(item.get("name"), str)]
+
+
+async def default_branch(settings: Settings, token: str, repo: str) -> str | None:
+    async with _client(settings, token) as http:
+        body = await read_with_retries(lambda: _get_object(http, f"/repos/{repo}"))
+    value = body.get("default_branch")
+    return value if isinstance(value, str) and value else None
+
+
+async def list_teams(settings: Settings, token: str, organization: str) -> list[dict[str, Any]]:
+    """Every team of the installation's organization, `{"id", "slug", "name"}`."""
+    items = await _list_pages(settings, token, f"/orgs/{organization}/teams")
+    return [
+        {"id": item["id"], "slug": item["slug"], "name": item["name"]}
+        for item in items
+        if isinstance(item, Mapping)
+        and isinstance(item.get("id"), int)
+        and isinstance(item.get("slug"), str)
+        and isinstance(item.get("name"), str)
+    ]
+
+
+async def _get_object(http: httpx.AsyncClient, path: str) -> dict[str, Any]:
+    return _object(await send(http, KIND, "GET", path))
+
+
+async def _list_pages(settings: Settings, token: str, path: str) -> list[Any]:
+    found: list[Any] = []
+    async with _client(settings, token) as http:
+        for page in range(1, MAX_PAGES + 1):
+            items, more = await read_with_retries(lambda page=page: _list_page(http, path, page))  # type: ignore[misc]
+            found.extend(items)
+            if not more:
+                break
+    return found
+
+
+async def _list_page(http: httpx.AsyncClient, path: str, page: int) -> tuple[list[Any], bool]:
+    response = await send(http, KIND, "GET", path, params={"per_page": PER_PAGE, "page": page})
+    error = classify(response)
+    if error is not None:
+        raise error
+    items = json_body(KIND, response)
+    if not isinstance(items, list):
+        raise UpstreamError(KIND, Failure.UNAVAILABLE, "unexpected body shape")
+    return items, _has_next(response)
+
+
 # --- the installing person (user-to-server OAuth of the same app) ----------------------------------
 DEFAULT_WEB_URL = "https://github.com"
 

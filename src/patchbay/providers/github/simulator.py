@@ -7,10 +7,14 @@
   `DELETE /api/app/installations/{id}` — the app's JWT is verified (RS256, the sandbox app's public
   key, issuer = app id, `exp` at most ten minutes ahead), as GitHub does.
 - `GET /api/installation/repositories?per_page=&page=` — an installation token; pages with `Link`.
+- `GET /api/repos/{owner}/{repo}`, `GET /api/repos/{owner}/{repo}/branches`, `GET /api/orgs/{org}/teams`
+  — an installation token; a repository or organization the installation cannot reach is a 404;
+  lists are bare arrays paged with `Link`, as GitHub's.
 
 Errors are GitHub's `{"message", "documentation_url", "status"}`. The sandbox app's id and private key
 reach Patchbay through `extra_env` (PATCHBAY_GITHUB_APP_ID, PATCHBAY_GITHUB_APP_PRIVATE_KEY).
-Seed with `add_installation(state, login, repositories=[...])`; `next_install(state, login, ...)`
+Seed with `add_installation(state, login, repositories=[...])` (each repository has `main`),
+`set_branches(state, "owner/repo", [...], default=)`, `add_team(state, org, slug)`; `next_install(state, login, ...)`
 sets what the install page creates; `set_setup_url(state, url)` moves the redirect.
 """
 
@@ -42,6 +46,7 @@ DOCS = "https://docs.github.com/rest"
 DEFAULT_PAGE = 30
 _ids = itertools.count(50_000_001)
 _repo_ids = itertools.count(700_000_001)
+_team_ids = itertools.count(3_100_001)
 
 
 @functools.cache
@@ -93,7 +98,29 @@ def add_installation(
 
 
 def _repo(login: str, name: str) -> dict[str, Any]:
-    return {"id": next(_repo_ids), "name": name, "full_name": f"{login}/{name}", "private": True}
+    return {
+        "id": next(_repo_ids),
+        "name": name,
+        "full_name": f"{login}/{name}",
+        "private": True,
+        "default_branch": "main",
+        "branches": ["main"],
+    }
+
+
+def set_branches(state: SandboxState, full_name: str, branches: list[str], default: str = "main") -> None:
+    """The branches of a repository of any installation (GitHub lists them in name order)."""
+    for found in _data(state).get("installations", {}).values():
+        for repo in found["repositories"]:
+            if repo["full_name"] == full_name:
+                repo["branches"], repo["default_branch"] = sorted(branches), default
+
+
+def add_team(state: SandboxState, organization: str, slug: str, name: str | None = None) -> int:
+    teams = _data(state).setdefault("teams", {}).setdefault(organization, [])
+    team_id = next(_team_ids)
+    teams.append({"id": team_id, "node_id": f"T_{team_id}", "slug": slug, "name": name or slug, "privacy": "closed"})
+    return team_id
 
 
 def installation(state: SandboxState, installation_id: str) -> dict[str, Any]:
@@ -239,9 +266,63 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         body = {
             "total_count": len(every),
             "repository_selection": found["repository_selection"],
-            "repositories": [{**repo, "default_branch": "main", "archived": False} for repo in chunk],
+            "repositories": [
+                {**{k: v for k, v in repo.items() if k != "branches"}, "archived": False} for repo in chunk
+            ],
         }
         return JSONResponse(body, headers=headers)
+
+    def installation_of(request: Request) -> dict[str, Any] | None:
+        """The installation an installation token belongs to (None: a bad token)."""
+        issued = state.token(request.headers.get("authorization", "").removeprefix("Bearer ").strip())
+        if issued is None or issued.kind != "github":
+            return None
+        found = _data(state).get("installations", {}).get(issued.account["installation_id"])
+        return found if isinstance(found, dict) else None
+
+    def reachable_repo(found: dict[str, Any], request: Request) -> dict[str, Any] | None:
+        full_name = f"{request.path_params['owner']}/{request.path_params['repo']}".lower()
+        return next((r for r in found["repositories"] if r["full_name"].lower() == full_name), None)
+
+    def paged(request: Request, every: list[Any]) -> Response:
+        size = min(
+            int(request.query_params.get("per_page", DEFAULT_PAGE)), 100, int(_data(state).get("page_size", 100))
+        )
+        page = max(1, int(request.query_params.get("page", 1)))
+        headers = {}
+        if page * size < len(every):
+            base = str(request.url).split("?", 1)[0]
+            headers["link"] = f'<{base}?per_page={size}&page={page + 1}>; rel="next"'
+        return JSONResponse(every[(page - 1) * size : page * size], headers=headers)
+
+    async def repository(request: Request) -> Response:
+        found = installation_of(request)
+        if found is None:
+            return _error(401, "Bad credentials")
+        repo = reachable_repo(found, request)
+        if repo is None:
+            return _error(404, "Not Found")  # GitHub hides what the installation cannot reach
+        return JSONResponse({k: v for k, v in repo.items() if k != "branches"})
+
+    async def branches(request: Request) -> Response:
+        found = installation_of(request)
+        if found is None:
+            return _error(401, "Bad credentials")
+        repo = reachable_repo(found, request)
+        if repo is None:
+            return _error(404, "Not Found")
+        every = [{"name": name, "commit": {"sha": f"{i:040x}"}, "protected": name == repo["default_branch"]}
+                 for i, name in enumerate(repo["branches"], start=1)]  # fmt: skip
+        return paged(request, every)
+
+    async def teams(request: Request) -> Response:
+        found = installation_of(request)
+        if found is None:
+            return _error(401, "Bad credentials")
+        organization = request.path_params["org"]
+        if found["account"]["login"].lower() != organization.lower():
+            return _error(404, "Not Found")
+        return paged(request, list(_data(state).get("teams", {}).get(found["account"]["login"], [])))
 
     async def user_token(request: Request) -> Response:
         params = await _oauth.read_params(request)
@@ -289,4 +370,7 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         Route("/api/app/installations/{installation_id}", delete_installation, methods=["DELETE"]),
         Route("/api/app/installations/{installation_id}/access_tokens", access_token, methods=["POST"]),
         Route("/api/installation/repositories", repositories, methods=["GET"]),
+        Route("/api/repos/{owner}/{repo}", repository, methods=["GET"]),
+        Route("/api/repos/{owner}/{repo}/branches", branches, methods=["GET"]),
+        Route("/api/orgs/{org}/teams", teams, methods=["GET"]),
     ]

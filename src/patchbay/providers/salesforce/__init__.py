@@ -1,33 +1,21 @@
 """Salesforce and Pardot: refresh and revoke go to the org's own instance when it is a trusted
-Salesforce host, else to the login host."""
+Salesforce host, else to the login host. The proxy calls that instance too (the catalogue's
+`{instance_url}` base); Pardot's proxy base is its own API host."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from patchbay.providers import registry
-from patchbay.providers.base import OAuthQuirks, Provider
-from patchbay.providers.catalog import FALLBACK_PROVIDERS, OAuthProvider
+from patchbay.providers.base import OAuthQuirks, Provider, trusted_https_origin
+from patchbay.providers.catalog import FALLBACK_PROVIDERS, SALESFORCE_HOSTS, OAuthProvider
 from patchbay.providers.salesforce import simulator
-
-TRUSTED_SUFFIXES = (".salesforce.com", ".force.com", ".cloudforce.com", ".database.com")
 
 
 def trusted_instance(instance_url: Any) -> str | None:
     if not isinstance(instance_url, str) or not instance_url:
         return None
-    try:
-        parts = urlsplit(instance_url)
-        port = parts.port
-    except ValueError:
-        return None
-    host = (parts.hostname or "").lower()
-    if parts.scheme != "https" or port is not None or "@" in parts.netloc or not host:
-        return None
-    if parts.netloc.lower() != host or not host.endswith(TRUSTED_SUFFIXES):
-        return None
-    return f"https://{host}"
+    return trusted_https_origin(instance_url, SALESFORCE_HOSTS)
 
 
 def refresh_token_url(provider: OAuthProvider, settings: Any, config: dict[str, Any]) -> str:

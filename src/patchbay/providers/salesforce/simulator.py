@@ -5,7 +5,9 @@ Salesforce answers no `expires_in` and keeps refresh tokens (no rotation). Its `
 back into this simulator over plain http, which Patchbay does not trust as an instance host, so
 refreshes and revokes go to the configured login host. `set_knob(state, "salesforce", "sandbox_org",
 True)` makes codes redeemable only on the sandbox host (the production host answers invalid_grant),
-exercising the fallback to test.salesforce.com.
+exercising the fallback to test.salesforce.com. The proxy bases: `GET /instance/{org}/services/data`
+(the org's REST API versions) and `GET /pardot/api/v5/objects/campaigns` (a business unit header
+required, as Pardot does).
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from patchbay.simkit.state import Fault, SandboxState
 
 NAME = "salesforce"
 _URLS = {"AUTHORIZE_URL": "/login/services/oauth2/authorize", "API_URL": "/login"}
-KIND_URLS = {"salesforce": _URLS, "pardot": _URLS, "salesforce-sandbox": {"API_URL": "/test"}}
+# The proxy bases: an org's instance (`instance_url` lies under /instance) and Pardot's API host.
+KIND_URLS = {
+    "salesforce": {**_URLS, "PROXY_URL": "/instance"},
+    "pardot": {**_URLS, "PROXY_URL": "/pardot"},
+    "salesforce-sandbox": {"API_URL": "/test"},
+}
+API_VERSIONS = [{"label": "Winter '26", "url": "/services/data/v65.0", "version": "65.0"}]
 DEFAULT_ORG = "00DSANDBOX0000001"
 
 
@@ -87,7 +95,31 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             return _oauth.oauth_error("unsupported_token_type", 400, "this token type is not supported")
         return Response(status_code=200)
 
-    result: list[BaseRoute] = [Route("/login/services/oauth2/authorize", authorize, methods=["GET"])]
+    def _unauthorized() -> Response:
+        return JSONResponse(
+            [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}], status_code=401
+        )
+
+    async def data_versions(request: Request) -> Response:
+        # The org's REST API root: what a proxied call to `services/data` answers.
+        if _oauth.live_token(state, NAME, _oauth.bearer(request)) is None:
+            return _unauthorized()
+        return JSONResponse(API_VERSIONS)
+
+    async def pardot_campaigns(request: Request) -> Response:
+        if _oauth.live_token(state, NAME, _oauth.bearer(request)) is None:
+            return _unauthorized()
+        if not request.headers.get("pardot-business-unit-id"):
+            return JSONResponse(
+                {"code": 181, "message": "Business Unit ID is invalid or missing."}, status_code=400
+            )
+        return JSONResponse({"values": [{"id": 1001, "name": "Sandbox campaign"}], "nextPageUrl": None})
+
+    result: list[BaseRoute] = [
+        Route("/login/services/oauth2/authorize", authorize, methods=["GET"]),
+        Route("/instance/{org}/services/data", data_versions, methods=["GET"]),
+        Route("/pardot/api/v5/objects/campaigns", pardot_campaigns, methods=["GET"]),
+    ]
     for host in ("login", "test"):
         result.append(Route(f"/{host}/services/oauth2/token", token_route(host), methods=["POST"]))
         result.append(Route(f"/{host}/services/oauth2/revoke", revoke, methods=["POST"]))

@@ -255,7 +255,16 @@ SIMS: dict[str, Sim] = {
         ),
     ]
 }
-KIND_URLS = {kind: {"AUTHORIZE_URL": f"/{kind}/authorize", "API_URL": f"/{kind}"} for kind in SIMS}
+# A kind whose data API is not its OAuth host (catalogue `proxy_base`) is proxied to the same prefix.
+_SEPARATE_PROXY_BASE = ("jira", "snapchat", "linkedin-ads", "bing-ads", "reddit-ads")
+KIND_URLS = {
+    kind: {
+        "AUTHORIZE_URL": f"/{kind}/authorize",
+        "API_URL": f"/{kind}",
+        **({"PROXY_URL": f"/{kind}"} if kind in _SEPARATE_PROXY_BASE else {}),
+    }
+    for kind in SIMS
+}
 
 
 def _tiktok_error(code: int, message: str) -> JSONResponse:

@@ -20,7 +20,10 @@ GOOGLE_KINDS = (
     "google-ads", "google-analytics", "google-calendar", "google-search-console", "google-sheets",
     "youtube-analytics",
 )  # fmt: skip
-KIND_URLS = {kind: {"AUTHORIZE_URL": "/o/oauth2/v2/auth", "API_URL": ""} for kind in GOOGLE_KINDS}
+# The data APIs (proxy bases) are served here too: Google Ads' lives beside the OAuth endpoints.
+KIND_URLS = {
+    kind: {"AUTHORIZE_URL": "/o/oauth2/v2/auth", "API_URL": "", "PROXY_URL": ""} for kind in GOOGLE_KINDS
+}
 DEFAULT_ACCOUNT: dict[str, Any] = {"sub": "109876543210987654321", "email": "sandbox.user@gmail.com"}
 
 
