@@ -11,11 +11,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography.fernet import Fernet
 
 from patchbay.sandbox.server import free_port
 
 
+@pytest.mark.timeout(600)  # a fuzz over every operation: minutes on a busy machine, not a hang
 def test_schemathesis_finds_no_server_errors(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATCHBAY_")}
     port = free_port()
