@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from patchbay.kit.errors import ValidationError
+from patchbay.kit.errors import PermissionDenied, ValidationError
 from patchbay.providers import registry
 from patchbay.providers.base import BuiltCredentials, CredentialKind
+from patchbay.providers.push_identity import ADMIN_ONLY, touches_push_identity
 
 if TYPE_CHECKING:
     from patchbay.tenancy.context import ProjectContext
@@ -54,6 +55,10 @@ def config_models() -> dict[str, type[BaseModel]]:
 
 def _credential_builder(kind: CredentialKind) -> KindBuilder:
     async def build(ctx: ProjectContext, config: dict[str, Any]) -> BuiltIntegration:
+        # PostHog checks this before building (create and reconnect alike): a member who is not a
+        # project admin is refused even with credentials that would not have passed.
+        if touches_push_identity(config) and not ctx.is_project_admin:
+            raise PermissionDenied(ADMIN_ONLY)
         built = await kind.build(ctx.runtime.settings, config)
         if built.scoped_id is not None:
             built = replace(built, integration_id=built.scoped_id(ctx.project.id), scoped_id=None)

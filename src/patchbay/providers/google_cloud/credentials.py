@@ -17,6 +17,7 @@ from patchbay.config import Settings
 from patchbay.kit.errors import ValidationError
 from patchbay.providers.base import BuiltCredentials
 from patchbay.providers.google_cloud.token import KeyRefused, exchange, require_google_token_uri
+from patchbay.providers.push_identity import read_push_identity
 
 KEY_FAILED = "Failed to authenticate with provided service account key"
 IMPERSONATION_UNSUPPORTED = (
@@ -31,7 +32,9 @@ class GoogleKeyConfig(BaseModel):
     token to prove it; the key and the token are stored encrypted."""
 
     key: dict[str, Any] | str | None = Field(None, description="The JSON key file, as text or as an object.")
-    key_info: dict[str, Any] | None = Field(None, description="The JSON key file's object (Firebase's field).")
+    key_info: dict[str, Any] | None = Field(
+        None, description="The JSON key file's object (Firebase's field)."
+    )
 
 
 class ServiceAccountConfig(BaseModel):
@@ -85,20 +88,37 @@ class GoogleCloudKeyCredentials:
         )
 
 
+class FirebaseConfig(GoogleKeyConfig):
+    """`config` of a `firebase` integration: the service account's JSON key file, and optionally the
+    push identity verification settings (setting them needs project admin)."""
+
+    push_identity_verification: bool | None = None
+    push_identity_public_keys: list[str] | None = Field(None, description="PEM public keys (at most 10).")
+
+
 class FirebaseCredentials:
-    config_model = GoogleKeyConfig
+    config_model = FirebaseConfig
 
     async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
         key_info = read_key(config, "Firebase service account key must be provided")
+        push_identity = read_push_identity(config)
         token = await _prove(
-            settings, "firebase", key_info, "Failed to authenticate with provided Firebase service account key"
+            settings,
+            "firebase",
+            key_info,
+            "Failed to authenticate with provided Firebase service account key",
         )
         project_id = key_info.get("project_id")
         if not project_id or not isinstance(project_id, str):
             raise ValidationError("Service account key must contain a project_id")
         return BuiltCredentials(
             integration_id=project_id,
-            config={"project_id": project_id, "expires_in": token.expires_in, "refreshed_at": int(time.time())},
+            config={
+                "project_id": project_id,
+                "expires_in": token.expires_in,
+                "refreshed_at": int(time.time()),
+                **push_identity,
+            },
             sensitive_config={"key_info": key_info, "access_token": token.access_token},
         )
 

@@ -72,7 +72,11 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             unverified = jwt.decode(assertion, options={"verify_signature": False})
             header = jwt.get_unverified_header(assertion)
         except jwt.PyJWTError:
-            return _error(400, "invalid_grant", "Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.")
+            return _error(
+                400,
+                "invalid_grant",
+                "Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.",
+            )
         account = state.provider_data(NAME).get("accounts", {}).get(unverified.get("iss"))
         if account is None:
             return _error(400, "invalid_grant", "Invalid grant: account not found")
@@ -88,7 +92,9 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             return _error(400, "invalid_grant", "Invalid JWT Signature.")
         if not claims.get("scope") or claims["exp"] - claims["iat"] > 3600 or claims["exp"] < time.time():
             return _error(400, "invalid_scope", "Invalid OAuth scope or ID token audience provided.")
-        access, _ = state.issue_tokens(NAME, "google-service-account", {"email": claims["iss"]}, prefix="ya29")
+        access, _ = state.issue_tokens(
+            NAME, "google-service-account", {"email": claims["iss"]}, prefix="ya29"
+        )
         return JSONResponse({"access_token": access, "expires_in": 3599, "token_type": "Bearer"})
 
     async def demo_key(_: Request) -> Response:

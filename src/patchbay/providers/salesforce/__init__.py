@@ -58,6 +58,10 @@ class SalesforceOAuth(OAuthQuirks):
 
 PROVIDER = registry.register(
     Provider(
-        name="salesforce", display_name="Salesforce", kinds=("salesforce", "pardot"), oauth=SalesforceOAuth(), simulators=(simulator,)
+        name="salesforce",
+        display_name="Salesforce",
+        kinds=("salesforce", "pardot"),
+        oauth=SalesforceOAuth(),
+        simulators=(simulator,),
     )
 )
