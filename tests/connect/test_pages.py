@@ -179,9 +179,7 @@ async def test_the_token_stays_out_of_the_logs(
 async def test_cookies_are_secure_on_an_https_site(
     make_settings: Any, runtime: Runtime, sandbox: SandboxServer
 ) -> None:
-    settings = make_settings(
-        site_url="https://patchbay.example", allowed_redirect_origins="https://app.example"
-    )
+    settings = make_settings(site_url="https://patchbay.example", allowed_redirect_origins="https://app.example")
     other = build_runtime(settings)
     try:
         tenant = await Factory(other).tenant()

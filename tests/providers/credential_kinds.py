@@ -45,9 +45,7 @@ async def stored(runtime: Runtime, pk: int) -> tuple[Integration, dict[str, Any]
     return row, secrets
 
 
-def assert_envelope(
-    response: httpx.Response, status: int, detail: str | None = None, attr: Any = "unset"
-) -> None:
+def assert_envelope(response: httpx.Response, status: int, detail: str | None = None, attr: Any = "unset") -> None:
     assert response.status_code == status, response.text
     body = response.json()
     assert set(body) == {"type", "code", "detail", "attr"}

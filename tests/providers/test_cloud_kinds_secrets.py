@@ -24,11 +24,7 @@ def aws(kind: str) -> Case:
     def case(sandbox: SandboxServer, right: bool) -> tuple[str, dict[str, Any]]:
         key = add_access_key(sandbox.state, secret=SENTINEL)
         secret = SENTINEL if right else SENTINEL + "-wrong"
-        config = {
-            "name": f"n-{right}",
-            "aws_access_key_id": key.access_key_id,
-            "aws_secret_access_key": secret,
-        }
+        config = {"name": f"n-{right}", "aws_access_key_id": key.access_key_id, "aws_secret_access_key": secret}
         return kind, {**config, "user": "u"} if kind == "aws-redshift" else config
 
     return case
@@ -46,12 +42,7 @@ def google(kind: str) -> Case:
 
 def snowflake(sandbox: SandboxServer, right: bool) -> tuple[str, dict[str, Any]]:
     add_user(sandbox.state, "acct", "U", password=SENTINEL)
-    return "snowflake", {
-        "name": f"s-{right}",
-        "account": "acct",
-        "user": "U",
-        "password": SENTINEL if right else SENTINEL + "x",
-    }
+    return "snowflake", {"name": f"s-{right}", "account": "acct", "user": "U", "password": SENTINEL if right else SENTINEL + "x"}
 
 
 CASES: dict[str, Case] = {
@@ -65,11 +56,7 @@ CASES: dict[str, Case] = {
 
 @pytest.mark.parametrize("name", sorted(CASES))
 async def test_no_sentinel_in_answers_or_logs(
-    client: httpx.AsyncClient,
-    tenant: Any,
-    sandbox: SandboxServer,
-    caplog: pytest.LogCaptureFixture,
-    name: str,
+    client: httpx.AsyncClient, tenant: Any, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture, name: str
 ) -> None:
     caplog.set_level(logging.DEBUG)
     texts = []
@@ -91,11 +78,7 @@ async def test_azure_connection_string_stays_secret(
     # The endpoint is on loopback, which the default guard refuses: the refusal must not echo the key.
     caplog.set_level(logging.DEBUG)
     account, key = add_account(sandbox.state)
-    config = {
-        "connection_string": f"AccountName={account};AccountKey={key};BlobEndpoint=http://127.0.0.1:{sandbox.port}/azure-blob/{account}"
-    }
-    response = await client.post(
-        f"{tenant.base}/integrations/", json={"kind": "azure-blob", "config": config}, headers=tenant.headers
-    )
+    config = {"connection_string": f"AccountName={account};AccountKey={key};BlobEndpoint=http://127.0.0.1:{sandbox.port}/azure-blob/{account}"}
+    response = await client.post(f"{tenant.base}/integrations/", json={"kind": "azure-blob", "config": config}, headers=tenant.headers)
     assert response.status_code == 400
     assert key not in response.text and key not in caplog.text

@@ -15,9 +15,7 @@ router = APIRouter(tags=["integrations"])
 write = project_context("integration:write")
 
 
-@router.post(
-    "/integrations/{id:row_id}/check", name="integrations_check_create", response_model=IntegrationOut
-)
+@router.post("/integrations/{id:row_id}/check", name="integrations_check_create", response_model=IntegrationOut)
 async def check_integration(id: int, ctx: ProjectContext = Depends(write)) -> Response:
     """Run the integration kind's cheapest verification call now (Slack `auth.test`, Twilio's account
     fetch, an OAuth kind's token-info call ...) and answer the integration with its updated `health`.

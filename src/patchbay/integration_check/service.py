@@ -47,9 +47,7 @@ async def _verify(ctx: ProjectContext, row: Integration, check: HealthCheck) -> 
         if registry.oauth_provider(row.kind) is not None and row.errors == TOKEN_REFRESH_FAILED:
             return None  # the refresher said why when it failed
         error = UpstreamError(row.kind, Failure.AUTH, "credentials unusable")
-        return Outcome(
-            health_after(error.failure, row.health_status), _failure_detail(name, error), "unusable"
-        )
+        return Outcome(health_after(error.failure, row.health_status), _failure_detail(name, error), "unusable")
     except APIError:
         return None  # a transient refresh failure, recorded by the refresher
     settings = ctx.runtime.settings
@@ -58,12 +56,7 @@ async def _verify(ctx: ProjectContext, row: Integration, check: HealthCheck) -> 
     except UpstreamError as error:
         log.warning(
             "integration check failed",
-            extra={
-                "kind": row.kind,
-                "integration": row.id,
-                "failure": error.failure.value,
-                "reason": error.reason,
-            },
+            extra={"kind": row.kind, "integration": row.id, "failure": error.failure.value, "reason": error.reason},
         )
         code = error.provider_code or error.failure.value
         return Outcome(health_after(error.failure, row.health_status), _failure_detail(name, error), code)
@@ -90,9 +83,7 @@ async def check_integration(ctx: ProjectContext, pk: int) -> dict[str, Any]:
         raise NotFound()  # deleted while the provider answered
     if outcome is None:
         outcome = Outcome(locked.health_status, locked.health_detail)
-    await set_health(
-        ctx.session, locked, outcome.status, detail=outcome.detail, code=outcome.code, checked=True
-    )
+    await set_health(ctx.session, locked, outcome.status, detail=outcome.detail, code=outcome.code, checked=True)
     await record_activity(
         ctx.session,
         integration_id=pk,

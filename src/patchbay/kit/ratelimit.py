@@ -33,9 +33,7 @@ def parse_rates(spec: str) -> list[Rate]:
 
 
 class RateLimiter:
-    def __init__(
-        self, rates: list[Rate], cache: MemoryCache | FallbackCache, prefix: str = "throttle"
-    ) -> None:
+    def __init__(self, rates: list[Rate], cache: MemoryCache | FallbackCache, prefix: str = "throttle") -> None:
         self.rates = rates
         self.cache = cache
         self.prefix = prefix  # limiters sharing a cache count apart

@@ -48,8 +48,7 @@ async def with_retries(call: Callable[[], Awaitable[T]], policy: RetryPolicy | N
             if not exc.retryable or attempt >= policy.attempts:
                 raise
             log.info(
-                "provider call retry",
-                extra={"provider": exc.provider, "reason": exc.reason, "attempt": attempt},
+                "provider call retry", extra={"provider": exc.provider, "reason": exc.reason, "attempt": attempt}
             )
             await asyncio.sleep(policy.pause(attempt))
 

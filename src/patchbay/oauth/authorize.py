@@ -23,9 +23,7 @@ def redirect_uri(settings: Settings, kind: str) -> str:
     """`{PATCHBAY_SITE_URL}/integrations/{kind}/callback`, with the scheme the operator configured
     (PostHog forces https; a loopback http:// site must keep working here). A provider may name it
     otherwise (eBay's RuName: `OAuthQuirks.redirect_uri`)."""
-    return registry.oauth_quirks(kind).redirect_uri(
-        settings, f"{settings.site_origin}/integrations/{kind}/callback"
-    )
+    return registry.oauth_quirks(kind).redirect_uri(settings, f"{settings.site_origin}/integrations/{kind}/callback")
 
 
 def new_pkce_verifier() -> str:
@@ -63,3 +61,5 @@ def authorize_url(settings: Settings, provider: OAuthProvider, state: str, code_
         params["code_challenge_method"] = "S256"
     separator = "&" if "?" in base else "?"
     return f"{base}{separator}{urlencode(params)}"
+
+

@@ -129,3 +129,5 @@ async def _token_info(exchange: Exchange) -> None:
         return
     for field_path in provider.token_info_fields:
         exchange.config[field_path] = dot_get(body, field_path)
+
+

@@ -143,12 +143,7 @@ def in_backoff(config: dict[str, Any], now: float) -> bool:
 
 
 def wants_refresh(
-    kind: str,
-    config: dict[str, Any],
-    secrets: dict[str, Any],
-    errors: str,
-    now: float,
-    min_validity: float = 0,
+    kind: str, config: dict[str, Any], secrets: dict[str, Any], errors: str, now: float, min_validity: float = 0
 ) -> bool:
     """`min_validity`: also refresh a token that expires within that many seconds."""
     if not secrets.get("refresh_token"):
@@ -218,7 +213,9 @@ async def _refresh_under_lock(
         current = FreshToken(row.kind, secrets, config, row.errors or "")
         minter = registry.token_minter(row.kind)
         if minter is not None:  # GitHub App installations: a new token, not a refresh grant
-            return await minting.mint_locked(runtime, session, row, minter, secrets, force=force)
+            return await minting.mint_locked(
+                runtime, session, row, minter, secrets, force=force
+            )
         if provider is None or not secrets.get("refresh_token"):
             return current
         # Re-read under the lock: another request or process may have refreshed meanwhile.
@@ -322,9 +319,7 @@ def _raise_for(kind: str, result: FreshToken) -> None:
     raise ValidationError(RECONNECT)
 
 
-async def ensure_fresh_token(
-    runtime: Any, integration: Integration, *, min_validity: float = 0
-) -> FreshToken:
+async def ensure_fresh_token(runtime: Any, integration: Integration, *, min_validity: float = 0) -> FreshToken:
     """The token to call the provider with, refreshed first when PostHog's rules say so (or when it
     expires within `min_validity` seconds: the proxy and the credentials route ask for 5 minutes).
 

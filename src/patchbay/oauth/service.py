@@ -139,9 +139,7 @@ async def start_authorization(
 ) -> AuthorizationStart:
     installer = registry.app_install(kind or "")
     if kind and installer is not None:  # GitHub: the app's install page instead of a consent page
-        return await app_install.start(
-            ctx, kind, installer, validate_next(ctx.runtime, next_url), browser_cookie
-        )
+        return await app_install.start(ctx, kind, installer, validate_next(ctx.runtime, next_url), browser_cookie)
     provider = provider_to_authorize(kind)
     authorize.client_credentials(ctx.runtime.settings, provider.kind)  # "Kind not configured"
     next_value = validate_next(ctx.runtime, next_url)
@@ -285,10 +283,6 @@ async def browser_callback(
         ctx = await project_context_for_user(
             runtime, session, user_id=row.user_id, project_id=row.project_id, scopes=["integration:write"]
         )
-        config = (
-            installed
-            if installed is not None
-            else {"code": params.get("code", ""), "state": params.get("state", "")}
-        )
+        config = installed if installed is not None else {"code": params.get("code", ""), "state": params.get("state", "")}
         created = await integrations.create_integration(ctx, provider_kind, config)
     return with_query(row.next_url or DEFAULT_NEXT, integration_id=str(created["id"]))

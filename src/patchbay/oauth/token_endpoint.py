@@ -99,3 +99,5 @@ def exchange_failure(kind: str, answer: TokenAnswer) -> Exception:
     if text:
         return ValidationError(f"{kind} OAuth failed: {text}")
     return ValidationError(f"{kind} OAuth failed (status {answer.status}). Please try again.")
+
+

@@ -72,11 +72,7 @@ REFRESH_RETRY = RetryPolicy(attempts=2, backoff=0.2)
 
 
 async def _request_with_retries(
-    settings: Settings,
-    provider: OAuthProvider,
-    config: dict[str, Any],
-    refresh_token: str,
-    client_id: str,
+    settings: Settings, provider: OAuthProvider, config: dict[str, Any], refresh_token: str, client_id: str,
     client_secret: str,
 ) -> RefreshAnswer:
     """One refresh, a 5xx answer retried under kit.retry's policy (the provider issued nothing, so

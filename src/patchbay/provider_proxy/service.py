@@ -195,9 +195,7 @@ async def _forward(
 
 def _streamed(response: httpx.Response) -> StreamingResponse:
     answer = StreamingResponse(
-        response.aiter_raw(),
-        status_code=response.status_code,
-        background=BackgroundTask(_close_response, response),
+        response.aiter_raw(), status_code=response.status_code, background=BackgroundTask(_close_response, response)
     )
     # The provider's headers as they came (Content-Length and Content-Encoding included: the raw
     # bytes are passed on undecoded), less hop-by-hop ones and Set-Cookie, plus the marker.

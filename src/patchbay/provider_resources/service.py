@@ -213,12 +213,7 @@ class IntegrationResources:
         row = self.row
         log.warning(
             "provider read failed",
-            extra={
-                "kind": row.kind,
-                "integration": row.id,
-                "failure": error.failure.value,
-                "reason": error.reason,
-            },
+            extra={"kind": row.kind, "integration": row.id, "failure": error.failure.value, "reason": error.reason},
         )
         marks = marks_integration(row.kind, error.failure) and row.errors != TOKEN_REFRESH_FAILED
         # The shared taxonomy: a refused token means a person must reconnect, whatever the kind; a

@@ -346,9 +346,7 @@ class ProxyAuth(Protocol):
 
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str: ...
 
-    def authorize(
-        self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]
-    ) -> None:
+    def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
         """Put the stored credentials on an outgoing request (header, Basic auth, query ...). Raises
         `UpstreamError` (Failure.AUTH) when the integration holds none."""
         ...
@@ -368,9 +366,7 @@ class BearerProxy:
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
         return settings.kind_setting(self.kind, "API_URL") or self.default_api_url
 
-    def authorize(
-        self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]
-    ) -> None:
+    def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
         token = secrets.get("access_token")
         if not isinstance(token, str) or not token:
             raise UpstreamError(self.kind, Failure.AUTH, "no access token")
@@ -382,17 +378,13 @@ class CredentialHandover(Protocol):
     `oauth2` access tokens by the platform): (`auth_type`, `credentials`). Never a secret the
     provider does not need on a call (a refresh token, a client secret for another flow)."""
 
-    def hand_over(
-        self, config: Mapping[str, Any], secrets: Mapping[str, Any]
-    ) -> tuple[str, dict[str, Any]]: ...
+    def hand_over(self, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> tuple[str, dict[str, Any]]: ...
 
 
 class HealthCheck(Protocol):
     """The cheapest provider call that proves stored credentials work; raises `UpstreamError`."""
 
-    async def check(
-        self, settings: Settings, config: Mapping[str, Any], secrets: Mapping[str, Any]
-    ) -> None: ...
+    async def check(self, settings: Settings, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None: ...
 
 
 # --- organization-level kinds --------------------------------------------------------------------

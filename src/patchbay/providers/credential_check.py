@@ -12,7 +12,9 @@ from patchbay.kit.errors import APIError, ProviderRateLimited, ProviderUnavailab
 from patchbay.kit.provider_errors import Failure, UpstreamError, classify_status, json_body, send
 
 
-async def fetch_json(client: httpx.AsyncClient, provider: str, method: str, url: str, **kwargs: Any) -> Any:
+async def fetch_json(
+    client: httpx.AsyncClient, provider: str, method: str, url: str, **kwargs: Any
+) -> Any:
     """One checking call (never retried: a create request waits on it); its JSON body, or the
     classified failure."""
     response = await send(client, provider, method, url, **kwargs)

@@ -160,17 +160,13 @@ def _refused(server: ServerConfig, label: str, exc: psycopg.Error) -> Exception:
     ):
         return ValidationError(f"{label} refused the user '{server.user}' or its password")
     if state == "3D000" or ('fatal:  database "' in text and "does not exist" in text):
-        return ValidationError(
-            f"Database '{server.database or server.user}' does not exist on {label} at {server.host}"
-        )
+        return ValidationError(f"Database '{server.database or server.user}' does not exist on {label} at {server.host}")
     if "does not support ssl" in text:
         return ValidationError(
             f"{label} at {server.host}:{server.port} does not accept SSL connections (ssl_mode '{server.ssl_mode}')"
         )
     if "certificate" in text or "ssl" in text:
-        return ValidationError(
-            f"Could not verify the SSL certificate of {label} at {server.host}:{server.port}"
-        )
+        return ValidationError(f"Could not verify the SSL certificate of {label} at {server.host}:{server.port}")
     if "timeout" in text:
         return _unreachable(server, label, timed_out=True)
     return _unreachable(server, label, timed_out=False)

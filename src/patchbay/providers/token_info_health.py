@@ -47,11 +47,6 @@ class TokenInfoHealth:
                 raise UpstreamError(kind, Failure.AUTH, f"http {status}")
             raise failure
         body = json_body(kind, response)
-        if (
-            entry.token_info_graphql
-            and isinstance(body, dict)
-            and body.get("errors")
-            and not body.get("data")
-        ):
+        if entry.token_info_graphql and isinstance(body, dict) and body.get("errors") and not body.get("data"):
             # GraphQL APIs may refuse a token with 200 and an `errors` list.
             raise UpstreamError(kind, Failure.AUTH, "graphql errors")

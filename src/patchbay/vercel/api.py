@@ -154,9 +154,7 @@ async def connect_callback(
     return RedirectResponse(location, status_code=302)
 
 
-@router.get(
-    "/connect/vercel/link", name="vercel_connect_link", include_in_schema=False, dependencies=ANONYMOUS
-)
+@router.get("/connect/vercel/link", name="vercel_connect_link", include_in_schema=False, dependencies=ANONYMOUS)
 async def link_page(session: str = Query("")) -> Response:
     """No web app ships with Patchbay: the page says how to finish the link with an API key."""
     token = html.escape(session)

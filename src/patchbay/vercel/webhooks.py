@@ -60,3 +60,5 @@ async def handle_webhook(
         "vercel webhook removed installation %s (%d organization integrations)", installation_id, len(rows)
     )
     return {"status": "ok"}
+
+

@@ -46,9 +46,7 @@ async def test_an_existing_id_needs_force(
     assert first.json()["display_name"] == "ID: research"
     again = await create(client, tenant, "anthropic", {"api_key": other, "workspace_label": "research"})
     assert_envelope(again, 400, messages.EXISTS_DETAIL.replace("{integration_id}", "research"), "config")
-    forced = await create(
-        client, tenant, "anthropic", {"api_key": other, "workspace_label": "research", "force": True}
-    )
+    forced = await create(client, tenant, "anthropic", {"api_key": other, "workspace_label": "research", "force": True})
     assert forced.status_code == 201 and forced.json()["id"] == first.json()["id"]
     _, secrets = await stored(runtime, first.json()["id"])
     assert secrets == {"api_key": other}
@@ -67,9 +65,7 @@ async def test_each_project_has_its_own_default_id(
     project = await factory.project(tenant.organization, name="Second")
     base = f"/api/projects/{project.id}"
     response = await client.post(
-        f"{base}/integrations/",
-        json={"kind": "anthropic", "config": {"api_key": KEY}},
-        headers=tenant.headers,
+        f"{base}/integrations/", json={"kind": "anthropic", "config": {"api_key": KEY}}, headers=tenant.headers
     )
     assert response.status_code == 201, response.text
     assert response.json()["display_name"] == f"ID: workspace-{project.id}"
@@ -101,12 +97,7 @@ async def test_bad_credentials(client: httpx.AsyncClient, tenant: Tenant, sandbo
     wrong = await create(client, tenant, "anthropic", {"api_key": KEY})
     assert_envelope(wrong, 400, messages.KEY_INVALID, "api_key")
     limited = anthropic.add_key(sandbox.state, allowed=False)
-    assert_envelope(
-        await create(client, tenant, "anthropic", {"api_key": limited}),
-        400,
-        messages.KEY_PERMISSIONS,
-        "api_key",
-    )
+    assert_envelope(await create(client, tenant, "anthropic", {"api_key": limited}), 400, messages.KEY_PERMISSIONS, "api_key")
     assert await count(client, tenant) == 0
 
 
@@ -123,10 +114,7 @@ async def test_provider_down(
         assert response.json()["detail"] == messages.UNREACHABLE
     if fault in {"500", "503"}:
         status_seen = "500" if fault == "500" else "529"
-        assert (
-            response.json()["detail"]
-            == f"Anthropic returned an error validating the API key (HTTP {status_seen})."
-        )
+        assert response.json()["detail"] == f"Anthropic returned an error validating the API key (HTTP {status_seen})."
     assert await count(client, tenant) == 0
 
 

@@ -43,12 +43,7 @@ async def test_created_as_posthog_stores_it(
     response = await create(client, tenant, "apns", apns_config(key_id, pem, environment=environment))
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["config"] == {
-        "team_id": TEAM,
-        "bundle_id": BUNDLE,
-        "key_id": key_id,
-        "environment": environment,
-    }
+    assert body["config"] == {"team_id": TEAM, "bundle_id": BUNDLE, "key_id": key_id, "environment": environment}
     assert body["display_name"] == BUNDLE
     assert "PRIVATE KEY" not in response.text
     row, secrets = await stored(runtime, body["id"])
@@ -83,12 +78,7 @@ def test_the_provider_token_is_an_es256_jwt_apple_can_verify() -> None:
     ],
 )  # fmt: skip
 async def test_validation_messages(
-    client: httpx.AsyncClient,
-    tenant: Tenant,
-    sandbox: SandboxServer,
-    change: dict[str, Any],
-    detail: str,
-    attr: str | None,
+    client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer, change: dict[str, Any], detail: str, attr: str | None
 ) -> None:
     key_id, pem = apns.add_key(sandbox.state, TEAM, (BUNDLE,))
     response = await create(client, tenant, "apns", {**apns_config(key_id, pem), **change})
@@ -99,17 +89,11 @@ async def test_validation_messages(
 
 async def test_bad_credentials(client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer) -> None:
     key_id, pem = apns.add_key(sandbox.state, TEAM, (BUNDLE,), environments=("production",))
-    other_team = await create(
-        client, tenant, "apns", {**apns_config(key_id, pem), "team_id_apple": "OTHER12345"}
-    )
+    other_team = await create(client, tenant, "apns", {**apns_config(key_id, pem), "team_id_apple": "OTHER12345"})
     assert_envelope(other_team, 400, messages.REFUSALS["InvalidProviderToken"][0], "signing_key")
     unknown = pem_of(ec.generate_private_key(ec.SECP256R1()))  # a valid key Apple never issued
-    assert_envelope(
-        await create(client, tenant, "apns", apns_config(key_id, unknown)), 400, attr="signing_key"
-    )
-    topic = await create(
-        client, tenant, "apns", {**apns_config(key_id, pem), "bundle_id": "com.example.other"}
-    )
+    assert_envelope(await create(client, tenant, "apns", apns_config(key_id, unknown)), 400, attr="signing_key")
+    topic = await create(client, tenant, "apns", {**apns_config(key_id, pem), "bundle_id": "com.example.other"})
     assert_envelope(topic, 400, messages.REFUSALS["TopicDisallowed"][0], "bundle_id")
     environment = await create(client, tenant, "apns", apns_config(key_id, pem, environment="sandbox"))
     assert_envelope(environment, 400, messages.REFUSALS["BadEnvironmentKeyInToken"][0], "environment")

@@ -19,9 +19,7 @@ HOST = "blob.azure.test"
 
 
 @pytest.fixture
-async def kc(
-    make_settings: Any, zone: DNSTestServer, runtime: Any, sandbox: SandboxServer
-) -> AsyncIterator[KindClient]:  # noqa: F811
+async def kc(make_settings: Any, zone: DNSTestServer, runtime: Any, sandbox: SandboxServer) -> AsyncIterator[KindClient]:  # noqa: F811
     async with kind_client(make_settings, zone, user_host_allowed_networks="127.0.0.0/8") as client:
         client.serve(HOST, "127.0.0.1")
         yield client
@@ -52,32 +50,16 @@ async def test_a_connection_string_is_proved(kc: KindClient, sandbox: SandboxSer
         (["x"], "Connection string must be a string"),
         ("AccountName=a;garbage", "Malformed connection string"),
         (" AccountName=a;AccountKey=k", "Malformed connection string"),
-        (
-            "AccountKey=k;EndpointSuffix=core.windows.net",
-            "Could not extract AccountName from connection string. "
-            "Ensure it contains 'AccountName=<your-account-name>;'",
-        ),
+        ("AccountKey=k;EndpointSuffix=core.windows.net", "Could not extract AccountName from connection string. "
+         "Ensure it contains 'AccountName=<your-account-name>;'"),
         ("UseDevelopmentStorage=true;AccountName=a", "Emulator account not supported"),
-        (
-            "DefaultEndpointsProtocol=ftp;AccountName=a;AccountKey=k",
-            "'DefaultEndpointsProtocol' must be 'http' or 'https'",
-        ),
-        (
-            "AccountName=a;AccountKey=k;BlobEndpoint=ftp://blob.azure.test/",
-            "Invalid endpoint found in connection string: URL must start with http:// or https://",
-        ),
-        (
-            "AccountName=a;AccountKey=k;BlobEndpoint=https://inside.azure.test/",
-            "Invalid endpoint found in connection string: inside.azure.test is not allowed",
-        ),
-        (
-            "AccountName=a;AccountKey=k;BlobEndpoint=http://public.azure.test/",
-            "Endpoints in the connection string must use https",
-        ),
-        (
-            "AccountName=a;BlobEndpoint=http://blob.azure.test/",
-            "The connection string must contain an AccountKey",
-        ),
+        ("DefaultEndpointsProtocol=ftp;AccountName=a;AccountKey=k", "'DefaultEndpointsProtocol' must be 'http' or 'https'"),
+        ("AccountName=a;AccountKey=k;BlobEndpoint=ftp://blob.azure.test/", "Invalid endpoint found in connection string: "
+         "URL must start with http:// or https://"),
+        ("AccountName=a;AccountKey=k;BlobEndpoint=https://inside.azure.test/", "Invalid endpoint found in connection "
+         "string: inside.azure.test is not allowed"),
+        ("AccountName=a;AccountKey=k;BlobEndpoint=http://public.azure.test/", "Endpoints in the connection string must use https"),
+        ("AccountName=a;BlobEndpoint=http://blob.azure.test/", "The connection string must contain an AccountKey"),
     ],
 )
 async def test_each_bad_connection_string_has_its_message(
@@ -93,11 +75,7 @@ async def test_each_bad_connection_string_has_its_message(
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "192.168.3.3", "169.254.169.254", "::1"])
 async def test_an_account_host_resolving_inside_is_refused(
-    make_settings: Any,
-    zone: DNSTestServer,
-    runtime: Any,
-    sandbox: SandboxServer,
-    address: str,  # noqa: F811
+    make_settings: Any, zone: DNSTestServer, runtime: Any, sandbox: SandboxServer, address: str  # noqa: F811
 ) -> None:
     async with kind_client(make_settings, zone) as client:  # no network opened
         client.serve("acct.blob.core.windows.test", address)
@@ -126,7 +104,5 @@ async def test_azure_failing_or_down(kc: KindClient, sandbox: SandboxServer) -> 
     sandbox.state.inject("azure-blob", "429")
     busy = await kc.create("azure-blob", {"connection_string": connection(sandbox, account, key)})
     assert busy.status_code == 429
-    down = await kc.create(
-        "azure-blob", {"connection_string": connection(sandbox, account, key, port=free_port())}
-    )
+    down = await kc.create("azure-blob", {"connection_string": connection(sandbox, account, key, port=free_port())})
     assert down.status_code == 503 and down.json()["code"] == "provider_unreachable"

@@ -28,9 +28,7 @@ async def test_app_key_created_in_its_region(
     client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer, region: str
 ) -> None:
     cio.add_app_key(sandbox.state, region, APP_KEY)
-    response = await create(
-        client, tenant, "customerio-app", {"app_api_key": APP_KEY, "region": region.upper()}
-    )
+    response = await create(client, tenant, "customerio-app", {"app_api_key": APP_KEY, "region": region.upper()})
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["config"] == {"region": region} and body["display_name"] == "ID: None"
@@ -83,13 +81,7 @@ async def test_webhook_secret_is_stored_without_a_call(
     ],
 )  # fmt: skip
 async def test_validation_messages(
-    client: httpx.AsyncClient,
-    tenant: Tenant,
-    sandbox: SandboxServer,
-    kind: str,
-    config: dict[str, Any],
-    detail: str,
-    attr: str | None,
+    client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer, kind: str, config: dict[str, Any], detail: str, attr: str | None
 ) -> None:
     response = await create(client, tenant, kind, config)
     assert_envelope(response, 400, detail, attr)
@@ -109,19 +101,11 @@ async def test_bad_credentials(client: httpx.AsyncClient, tenant: Tenant, sandbo
 @pytest.mark.parametrize("kind", ["customerio-app", "customerio-track"])
 @pytest.mark.parametrize(("fault", "status", "code"), OUTAGES)
 async def test_provider_down(
-    client: httpx.AsyncClient,
-    tenant: Tenant,
-    sandbox: SandboxServer,
-    kind: str,
-    fault: str,
-    status: int,
-    code: str,
+    client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer, kind: str, fault: str, status: int, code: str
 ) -> None:
     cio.add_app_key(sandbox.state, "us", APP_KEY)
     site_id, _ = cio.add_site(sandbox.state, "us", TRACK_KEY)
-    config = (
-        {"app_api_key": APP_KEY} if kind == "customerio-app" else {"site_id": site_id, "api_key": TRACK_KEY}
-    )
+    config = {"app_api_key": APP_KEY} if kind == "customerio-app" else {"site_id": site_id, "api_key": TRACK_KEY}
     sandbox.state.inject("customerio", fault)
     response = await create(client, tenant, kind, config)
     assert_envelope(response, status)

@@ -36,9 +36,7 @@ async def test_connect_through_the_sandbox(
     assert sandbox.state.count_calls("ebay", "/commerce/identity/v1/user/") == 1
 
 
-async def test_the_authorize_url_asks_for_the_identity_scope(
-    client: httpx.AsyncClient, tenant: Tenant
-) -> None:
+async def test_the_authorize_url_asks_for_the_identity_scope(client: httpx.AsyncClient, tenant: Tenant) -> None:
     given = await consent(client, tenant, "ebay")
     query = parse_qs(urlsplit(given.authorize_location).query)
     assert query["scope"] == [registry.oauth_provider("ebay").scope]  # type: ignore[union-attr]
@@ -50,15 +48,11 @@ async def test_the_authorize_url_asks_for_the_identity_scope(
 async def test_the_runame_stands_in_for_the_redirect_uri(
     make_settings: Any, runtime: Runtime, sandbox: SandboxServer, settings: Settings
 ) -> None:
-    ebay.register_runame(
-        sandbox.state, "Sandbox_Co-SandboxC-patchb-abcde", "http://testserver/integrations/ebay/callback"
-    )
+    ebay.register_runame(sandbox.state, "Sandbox_Co-SandboxC-patchb-abcde", "http://testserver/integrations/ebay/callback")
     overrides = {**settings.kind_overrides, "PATCHBAY_EBAY_RUNAME": "Sandbox_Co-SandboxC-patchb-abcde"}
     async with app_with(make_settings, kind_overrides=overrides) as (client, tenant):
         given = await consent(client, tenant, "ebay")
-        assert parse_qs(urlsplit(given.authorize_location).query)["redirect_uri"] == [
-            "Sandbox_Co-SandboxC-patchb-abcde"
-        ]
+        assert parse_qs(urlsplit(given.authorize_location).query)["redirect_uri"] == ["Sandbox_Co-SandboxC-patchb-abcde"]
         finished = await client.get(given.callback_path)
         assert finished.status_code == 302, finished.text
         assert "integration_id" in finished.headers["location"]
@@ -66,12 +60,7 @@ async def test_the_runame_stands_in_for_the_redirect_uri(
 
 @pytest.mark.parametrize(("fault", "status"), [("401", 400), ("500", 502), ("timeout", 503)])
 async def test_a_failed_exchange_creates_nothing(
-    client: httpx.AsyncClient,
-    tenant: Tenant,
-    runtime: Runtime,
-    sandbox: SandboxServer,
-    fault: str,
-    status: int,
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer, fault: str, status: int
 ) -> None:
     given = await consent(client, tenant, "ebay")
     sandbox.state.inject("ebay", fault, path_contains="/identity/v1/oauth2/token")

@@ -70,17 +70,12 @@ async def test_a_reachable_server_is_connected(pg: KindClient) -> None:
         ({"user": 7}, "A username is required for postgresql integration"),
         ({"password": None}, "A password is required for postgresql integration"),
         ({"ssl_mode": "allow"}, "SSL mode must be one of: require, verify-ca, verify-full"),
-        (
-            {"ssl_mode": "verify-ca"},
-            "SSL root certificate must be provided when verifying server certificates",
-        ),
+        ({"ssl_mode": "verify-ca"}, "SSL root certificate must be provided when verifying server certificates"),
         ({"ssl_mode": "verify-full", "ssl_root_cert": ["x"]}, "SSL root certificate must be a string"),
         ({"host": "no-such-host.postgres.test"}, "Provided host 'no-such-host.postgres.test' is not valid"),
     ],
 )
-async def test_each_bad_field_has_posthogs_message(
-    pg: KindClient, changes: dict[str, Any], detail: str
-) -> None:
+async def test_each_bad_field_has_posthogs_message(pg: KindClient, changes: dict[str, Any], detail: str) -> None:
     config = {**good(), **changes}
     response = await pg.create("postgresql", {k: v for k, v in config.items() if v is not None})
     assert response.status_code == 400, response.text
@@ -95,10 +90,7 @@ async def test_plain_text_is_refused_towards_a_public_address(pg: KindClient) ->
 
 @pytest.mark.parametrize("address", ["10.1.2.3", "192.168.1.5", "100.64.0.1", "169.254.169.254", "fd00::5"])
 async def test_a_host_resolving_to_a_private_address_is_refused(
-    make_settings: Any,
-    zone: DNSTestServer,
-    runtime: Any,
-    address: str,  # noqa: F811
+    make_settings: Any, zone: DNSTestServer, runtime: Any, address: str  # noqa: F811
 ) -> None:
     async with kind_client(make_settings, zone) as kc:
         kc.serve("inside.postgres.test", address)
@@ -114,9 +106,7 @@ async def test_a_host_resolving_to_a_private_address_is_refused(
 async def test_a_server_without_tls_is_refused_when_tls_is_required(pg: KindClient) -> None:
     response = await pg.create("postgresql", good(ssl_mode=None))  # PostHog's default: require
     assert response.status_code == 400
-    assert response.json() == refusal(
-        f"PostgreSQL at {HOST}:5432 does not accept SSL connections (ssl_mode 'require')"
-    )
+    assert response.json() == refusal(f"PostgreSQL at {HOST}:5432 does not accept SSL connections (ssl_mode 'require')")
 
 
 async def test_an_unknown_role_is_bad_credentials(pg: KindClient) -> None:
@@ -128,9 +118,7 @@ async def test_an_unknown_role_is_bad_credentials(pg: KindClient) -> None:
 
 async def test_a_missing_database_is_named(pg: KindClient) -> None:
     response = await pg.create("postgresql", good(database="no_such_db_patchbay"))
-    assert response.json() == refusal(
-        f"Database 'no_such_db_patchbay' does not exist on PostgreSQL at {HOST}"
-    )
+    assert response.json() == refusal(f"Database 'no_such_db_patchbay' does not exist on PostgreSQL at {HOST}")
 
 
 async def test_a_server_that_is_down_is_a_503(pg: KindClient) -> None:

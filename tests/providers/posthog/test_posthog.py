@@ -80,9 +80,7 @@ async def test_a_host_resolving_to_a_private_address_is_refused(
     zone.replace(name, "AAAA", [address] if ":" in address else [])
     before = sandbox.state.count_calls("posthog")
     response = await create(client, tenant, "posthog", {"host": f"https://{name}", "personal_api_key": KEY})
-    assert_envelope(
-        response, 400, f"PostHog integration error: could not validate host 'https://{name}'", "host"
-    )
+    assert_envelope(response, 400, f"PostHog integration error: could not validate host 'https://{name}'", "host")
     assert KEY not in response.text
     assert await count(client, tenant) == 0
     assert sandbox.state.count_calls("posthog") == before

@@ -18,9 +18,7 @@ HOST = "objects.store.test"
 
 
 @pytest.fixture
-async def kc(
-    make_settings: Any, zone: DNSTestServer, runtime: Any, sandbox: SandboxServer
-) -> AsyncIterator[KindClient]:  # noqa: F811
+async def kc(make_settings: Any, zone: DNSTestServer, runtime: Any, sandbox: SandboxServer) -> AsyncIterator[KindClient]:  # noqa: F811
     async with kind_client(make_settings, zone, user_host_allowed_networks="127.0.0.0/8") as client:
         client.serve(HOST, "127.0.0.1")
         yield client
@@ -48,17 +46,12 @@ async def test_a_key_is_proved_at_the_users_endpoint(kc: KindClient, sandbox: Sa
     assert SENTINEL not in response.text
     assert sandbox.state.count_calls("s3", method="GET") == 1
     [row] = await kc.rows()
-    assert await kc.secrets(row) == {
-        "aws_access_key_id": key.access_key_id,
-        "aws_secret_access_key": SENTINEL,
-    }
+    assert await kc.secrets(row) == {"aws_access_key_id": key.access_key_id, "aws_secret_access_key": SENTINEL}
     again = await kc.create("s3-compatible", good(sandbox, key.access_key_id))
     assert again.json() == refusal("An integration named 'my-r2' already exists")
 
 
-async def test_a_key_that_may_not_list_buckets_is_still_proved(
-    kc: KindClient, sandbox: SandboxServer
-) -> None:
+async def test_a_key_that_may_not_list_buckets_is_still_proved(kc: KindClient, sandbox: SandboxServer) -> None:
     key = add_access_key(sandbox.state, secret=SENTINEL)
     deny_listing(sandbox.state, key.access_key_id)
     response = await kc.create("s3-compatible", good(sandbox, key.access_key_id, region="auto"))
@@ -73,19 +66,10 @@ async def test_a_key_that_may_not_list_buckets_is_still_proved(
         ({"aws_access_key_id": ""}, "Access key ID is required for S3-compatible integration"),
         ({"aws_secret_access_key": None}, "Secret access key is required for S3-compatible integration"),
         ({"endpoint_url": None}, "Endpoint URL is required for S3-compatible integration"),
-        (
-            {"endpoint_url": "ftp://objects.store.test"},
-            "Invalid endpoint URL: URL must start with http:// or https://",
-        ),
+        ({"endpoint_url": "ftp://objects.store.test"}, "Invalid endpoint URL: URL must start with http:// or https://"),
         ({"endpoint_url": "https://"}, "Invalid endpoint URL: Missing host"),
-        (
-            {"endpoint_url": "https://a\\@objects.store.test"},
-            "Invalid endpoint URL: Invalid URL: ambiguous authority",
-        ),
-        (
-            {"endpoint_url": "https://u:p@objects.store.test"},
-            "Invalid endpoint URL: URL must not contain credentials",
-        ),
+        ({"endpoint_url": "https://a\\@objects.store.test"}, "Invalid endpoint URL: Invalid URL: ambiguous authority"),
+        ({"endpoint_url": "https://u:p@objects.store.test"}, "Invalid endpoint URL: URL must not contain credentials"),
     ],
 )
 async def test_each_bad_field_has_posthogs_message(
@@ -99,20 +83,14 @@ async def test_each_bad_field_has_posthogs_message(
 
 @pytest.mark.parametrize("address", ["10.0.0.8", "172.16.5.5", "169.254.169.254", "100.100.1.1", "fc00::9"])
 async def test_an_endpoint_resolving_to_a_private_address_is_refused(
-    make_settings: Any,
-    zone: DNSTestServer,
-    runtime: Any,
-    sandbox: SandboxServer,
-    address: str,  # noqa: F811
+    make_settings: Any, zone: DNSTestServer, runtime: Any, sandbox: SandboxServer, address: str  # noqa: F811
 ) -> None:
     async with kind_client(make_settings, zone) as client:
         client.serve("inside.store.test", address)
         key = add_access_key(sandbox.state, secret=SENTINEL)
         config = good(sandbox, key.access_key_id, endpoint_url="https://inside.store.test/")
         response = await client.create("s3-compatible", config)
-        assert response.json() == refusal(
-            "Invalid endpoint URL: inside.store.test does not resolve to a public address"
-        )
+        assert response.json() == refusal("Invalid endpoint URL: inside.store.test does not resolve to a public address")
         # The sandbox itself, on loopback, is refused too until the operator opens loopback.
         response = await client.create("s3-compatible", good(sandbox, key.access_key_id))
         assert response.status_code == 400
@@ -121,13 +99,9 @@ async def test_an_endpoint_resolving_to_a_private_address_is_refused(
 
 async def test_a_wrong_secret_is_refused(kc: KindClient, sandbox: SandboxServer) -> None:
     key = add_access_key(sandbox.state, secret=SENTINEL)
-    response = await kc.create(
-        "s3-compatible", good(sandbox, key.access_key_id, aws_secret_access_key="nope")
-    )
+    response = await kc.create("s3-compatible", good(sandbox, key.access_key_id, aws_secret_access_key="nope"))
     assert response.status_code == 400
-    assert response.json()["detail"].startswith(
-        "S3-compatible credentials are not valid: The request signature"
-    )
+    assert response.json()["detail"].startswith("S3-compatible credentials are not valid: The request signature")
     unknown = await kc.create("s3-compatible", good(sandbox, "AKIAUNKNOWN"))
     assert unknown.json()["detail"] == (
         "S3-compatible credentials are not valid: The AWS Access Key Id you provided does not exist in our records."

@@ -22,19 +22,11 @@ async def create(client: httpx.AsyncClient, tenant: Any, config: dict[str, Any])
 
 
 def password_config(**changes: Any) -> dict[str, Any]:
-    config = {
-        "name": "prod-snowflake",
-        "account": "myorg-myaccount",
-        "user": "EXPORTER",
-        "password": SENTINEL,
-        **changes,
-    }
+    config = {"name": "prod-snowflake", "account": "myorg-myaccount", "user": "EXPORTER", "password": SENTINEL, **changes}
     return {k: v for k, v in config.items() if v is not None}
 
 
-async def test_a_password_is_proved(
-    client: httpx.AsyncClient, tenant: Any, sandbox: SandboxServer, runtime: Any
-) -> None:
+async def test_a_password_is_proved(client: httpx.AsyncClient, tenant: Any, sandbox: SandboxServer, runtime: Any) -> None:
     add_user(sandbox.state, "myorg-myaccount", "EXPORTER", password=SENTINEL)
     response = await create(client, tenant, password_config())
     assert response.status_code == 201, response.text
@@ -47,21 +39,13 @@ async def test_a_password_is_proved(
     again = await create(client, tenant, password_config())
     assert again.json() == refusal("An integration named 'prod-snowflake' already exists")
     wrong = await create(client, tenant, password_config(name="other", password="nope"))
-    assert wrong.json() == refusal(
-        "Snowflake refused the credentials: Incorrect username or password was specified."
-    )
+    assert wrong.json() == refusal("Snowflake refused the credentials: Incorrect username or password was specified.")
 
 
 async def test_a_key_pair_is_proved(client: httpx.AsyncClient, tenant: Any, sandbox: SandboxServer) -> None:
     pem = add_user(sandbox.state, "myorg-myaccount", "KEYUSER")
     assert pem is not None
-    config = {
-        "name": "kp",
-        "account": "myorg-myaccount",
-        "user": "keyuser",
-        "authentication_type": "keypair",
-        "private_key": pem,
-    }
+    config = {"name": "kp", "account": "myorg-myaccount", "user": "keyuser", "authentication_type": "keypair", "private_key": pem}
     response = await create(client, tenant, config)
     assert response.status_code == 201, response.text
     assert response.json()["display_name"] == "kp (account: myorg-myaccount, keypair auth)"
@@ -70,9 +54,7 @@ async def test_a_key_pair_is_proved(client: httpx.AsyncClient, tenant: Any, sand
     wrong = await create(client, tenant, {**config, "name": "kp2", "private_key": other})
     assert wrong.json() == refusal("Snowflake refused the credentials: JWT token is invalid.")
     garbage = await create(client, tenant, {**config, "name": "kp3", "private_key": "not a key"})
-    assert garbage.json() == refusal(
-        "The private key could not be read (a PEM key, with its passphrase if it has one)"
-    )
+    assert garbage.json() == refusal("The private key could not be read (a PEM key, with its passphrase if it has one)")
 
 
 @pytest.mark.parametrize(
@@ -82,10 +64,7 @@ async def test_a_key_pair_is_proved(client: httpx.AsyncClient, tenant: Any, sand
         ({"user": ""}, "Name, account, and user must be provided"),
         ({"account": 5}, "Name, account, user, and authentication type must be strings"),
         ({"password": 5}, "Password, private key, and private key passphrase must be strings"),
-        (
-            {"account": "https://evil.example"},
-            "Snowflake integration is not valid: invalid account identifier 'https://evil.example'",
-        ),
+        ({"account": "https://evil.example"}, "Snowflake integration is not valid: invalid account identifier 'https://evil.example'"),
         ({"password": None}, "Password is required for password authentication"),
         ({"authentication_type": "keypair"}, "Private key is required for key-pair authentication"),
         ({"authentication_type": "oauth"}, "Invalid authentication type: oauth"),
@@ -101,19 +80,14 @@ async def test_each_bad_field_has_posthogs_message(
 
 
 @pytest.mark.parametrize(("mode", "status"), [("500", 502), ("429", 429)])
-async def test_snowflake_failing(
-    client: httpx.AsyncClient, tenant: Any, sandbox: SandboxServer, mode: str, status: int
-) -> None:
+async def test_snowflake_failing(client: httpx.AsyncClient, tenant: Any, sandbox: SandboxServer, mode: str, status: int) -> None:
     add_user(sandbox.state, "myorg-myaccount", "EXPORTER", password=SENTINEL)
     sandbox.state.inject("snowflake", mode)
     assert (await create(client, tenant, password_config())).status_code == status
 
 
 async def test_the_account_host_passes_the_address_guard(
-    make_settings: Any,
-    zone: DNSTestServer,
-    runtime: Any,
-    sandbox: SandboxServer,  # noqa: F811
+    make_settings: Any, zone: DNSTestServer, runtime: Any, sandbox: SandboxServer  # noqa: F811
 ) -> None:
     template = f"http://{{account}}.snowflake.test:{sandbox.port}/snowflake"
     overrides = {"kind_overrides": {"PATCHBAY_SNOWFLAKE_API_URL": template}}
@@ -124,9 +98,7 @@ async def test_the_account_host_passes_the_address_guard(
         response = await kc.create("snowflake", password_config())
         assert response.status_code == 201, response.text
         refused = await kc.create("snowflake", password_config(name="n2", account="inside"))
-        assert refused.json() == refusal(
-            "Snowflake integration is not valid: the account host 'inside.snowflake.test' is not allowed"
-        )
+        assert refused.json() == refusal("Snowflake integration is not valid: the account host 'inside.snowflake.test' is not allowed")
         down_template = f"http://{{account}}.snowflake.test:{free_port()}/snowflake"
     async with kind_client(
         make_settings, zone, user_host_allowed_networks="127.0.0.0/8",

@@ -63,7 +63,9 @@ def upgrade() -> None:
     with op.batch_alter_table("oauth_states") as batch:
         batch.add_column(sa.Column("browser_binding", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("connect_session_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("connect_popup", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(
+            sa.Column("connect_popup", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         batch.create_foreign_key(
             op.f("fk_oauth_states_connect_session_id_connect_sessions"),
             "connect_sessions",

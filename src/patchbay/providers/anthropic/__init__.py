@@ -31,9 +31,7 @@ class AnthropicProxy:
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
         return api_url(settings)
 
-    def authorize(
-        self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]
-    ) -> None:
+    def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
         request.headers["x-api-key"] = _key(secrets)
         request.headers.setdefault("anthropic-version", API_VERSION)
 

@@ -25,9 +25,7 @@ def auth_headers(api_key: str) -> dict[str, str]:
 
 def anthropic_http(settings: Settings, api_key: str) -> httpx.AsyncClient:
     return outbound_client(
-        timeout=httpx.Timeout(settings.http_timeout),
-        base_url=api_url(settings),
-        headers=auth_headers(api_key),
+        timeout=httpx.Timeout(settings.http_timeout), base_url=api_url(settings), headers=auth_headers(api_key)
     )
 
 

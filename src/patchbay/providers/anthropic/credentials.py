@@ -34,12 +34,9 @@ class AnthropicConfig(BaseModel):
     encrypted. The integration's id is the workspace label, or `workspace-<project id>`; an existing
     one is replaced only with `force`."""
 
-    api_key: str = Field(
-        description="An Anthropic API key (sk-ant-…). Never returned.", json_schema_extra={"writeOnly": True}
-    )
+    api_key: str = Field(description="An Anthropic API key (sk-ant-…). Never returned.", json_schema_extra={"writeOnly": True})
     workspace_label: str | None = Field(
-        None,
-        description=f"Names this key among the project's Anthropic keys (≤ {LABEL_MAX_LENGTH} characters).",
+        None, description=f"Names this key among the project's Anthropic keys (≤ {LABEL_MAX_LENGTH} characters)."
     )
     force: bool = Field(False, description="Replace an existing integration with the same label.")
 

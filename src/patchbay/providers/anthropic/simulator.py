@@ -28,16 +28,9 @@ def render_fault(fault: Fault, request: Request) -> Response | None:
     if fault.mode in {"401", "revoked"}:
         return _error(401, "authentication_error", "invalid x-api-key")
     if fault.mode == "403":
-        return _error(
-            403, "permission_error", "Your API key does not have permission to use the specified resource."
-        )
+        return _error(403, "permission_error", "Your API key does not have permission to use the specified resource.")
     if fault.mode == "429":
-        return _error(
-            429,
-            "rate_limit_error",
-            "Number of requests has exceeded your rate limit",
-            {"retry-after": str(fault.retry_after)},
-        )
+        return _error(429, "rate_limit_error", "Number of requests has exceeded your rate limit", {"retry-after": str(fault.retry_after)})
     if fault.mode == "500":
         return _error(500, "api_error", "Internal server error")
     if fault.mode == "503":
@@ -60,20 +53,11 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         if key is None:
             return _error(401, "authentication_error", "invalid x-api-key")
         if not key["allowed"]:
-            return _error(
-                403,
-                "permission_error",
-                "Your API key does not have permission to use the specified resource.",
-            )
+            return _error(403, "permission_error", "Your API key does not have permission to use the specified resource.")
         limit = max(1, min(int(request.query_params.get("limit", "20") or 20), 1000))
         page = MODELS[:limit]
         return JSONResponse(
-            {
-                "data": page,
-                "has_more": len(MODELS) > limit,
-                "first_id": page[0]["id"],
-                "last_id": page[-1]["id"],
-            }
+            {"data": page, "has_more": len(MODELS) > limit, "first_id": page[0]["id"], "last_id": page[-1]["id"]}
         )
 
     return [Route("/v1/models", models)]

@@ -20,10 +20,7 @@ class ApnsHealth:
 
     async def check(self, settings: Settings, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
         pem, key_id, team, bundle = (
-            secrets.get("signing_key"),
-            config.get("key_id"),
-            config.get("team_id"),
-            config.get("bundle_id"),
+            secrets.get("signing_key"), config.get("key_id"), config.get("team_id"), config.get("bundle_id")
         )
         if not all(isinstance(v, str) and v for v in (pem, key_id, team, bundle)):
             raise UpstreamError("apns", Failure.AUTH, "missing credentials")
@@ -32,10 +29,7 @@ class ApnsHealth:
         except BadKey:
             raise UpstreamError("apns", Failure.AUTH, "unreadable key") from None
         verdict = await probe(
-            settings,
-            str(config.get("environment") or "production"),
-            provider_token(key, str(key_id), str(team)),
-            str(bundle),
+            settings, str(config.get("environment") or "production"), provider_token(key, str(key_id), str(team)), str(bundle)
         )
         if verdict.reason is not None:
             raise UpstreamError("apns", Failure.AUTH, verdict.reason, provider_code=verdict.reason)

@@ -36,9 +36,7 @@ def load_key(pem: str) -> ec.EllipticCurvePrivateKey:
     return key
 
 
-def provider_token(
-    key: ec.EllipticCurvePrivateKey, key_id: str, team_id: str, now: float | None = None
-) -> str:
+def provider_token(key: ec.EllipticCurvePrivateKey, key_id: str, team_id: str, now: float | None = None) -> str:
     """The JWT APNs takes as `authorization: bearer …` (valid for an hour)."""
     issued = int(now if now is not None else time.time())
     return jwt.encode({"iss": team_id, "iat": issued}, key, algorithm="ES256", headers={"kid": key_id})
@@ -82,9 +80,7 @@ async def probe(settings: Settings, environment: str, token: str, bundle_id: str
     if response.status_code == 200:
         raise UpstreamError("apns", Failure.UNAVAILABLE, "malformed body")
     if reason is None:
-        raise UpstreamError(
-            "apns", Failure.UNAVAILABLE, f"http {response.status_code} without a reason", retryable=False
-        )
+        raise UpstreamError("apns", Failure.UNAVAILABLE, f"http {response.status_code} without a reason", retryable=False)
     return Verdict(reason)
 
 

@@ -39,21 +39,16 @@ class ApnsConfig(BaseModel):
     """`config` of an `apns` integration: an APNs auth key (.p8) and the app it pushes to. The key
     is parsed, a provider token signed with it and tried against APNs; the key is stored encrypted."""
 
-    signing_key: str = Field(
-        description="The .p8 file's contents (PEM). Never returned.", json_schema_extra={"writeOnly": True}
-    )
+    signing_key: str = Field(description="The .p8 file's contents (PEM). Never returned.", json_schema_extra={"writeOnly": True})
     key_id: str = Field(description="The key's 10-character Key ID.", examples=["ABC123DEFG"])
     team_id_apple: str = Field(description="The Apple Developer Team ID.", examples=["DEF123GHIJ"])
-    bundle_id: str = Field(
-        description="The app's bundle identifier (the APNs topic).", examples=["com.example.app"]
-    )
+    bundle_id: str = Field(description="The app's bundle identifier (the APNs topic).", examples=["com.example.app"])
     environment: str = Field("production", description="`production` or `sandbox` (development builds).")
     push_identity_verification: bool | None = Field(
         None, description="Whether pushes must carry a signed identity. Setting it needs project admin."
     )
     push_identity_public_keys: list[str] | None = Field(
-        None,
-        description="PEM public keys that verify push identities (at most 10). Setting them needs project admin.",
+        None, description="PEM public keys that verify push identities (at most 10). Setting them needs project admin."
     )
 
 
@@ -86,19 +81,9 @@ class ApnsCredentials:
         try:
             verdict = await probe(settings, environment, token, bundle)
         except UpstreamError as exc:
-            raise check_failed(
-                "Apple Push", exc, ValidationError(OTHER_REFUSAL.format(reason=exc.reason))
-            ) from None
+            raise check_failed("Apple Push", exc, ValidationError(OTHER_REFUSAL.format(reason=exc.reason))) from None
         if verdict.reason is not None:
-            detail, attr = REFUSALS.get(
-                verdict.reason, (OTHER_REFUSAL.format(reason=verdict.reason), "signing_key")
-            )
+            detail, attr = REFUSALS.get(verdict.reason, (OTHER_REFUSAL.format(reason=verdict.reason), "signing_key"))
             raise ValidationError(detail, attr=attr)
-        public = {
-            "team_id": team,
-            "bundle_id": bundle,
-            "key_id": key_id,
-            "environment": environment,
-            **push_identity,
-        }
+        public = {"team_id": team, "bundle_id": bundle, "key_id": key_id, "environment": environment, **push_identity}
         return BuiltCredentials(f"{team}.{bundle}", public, {"signing_key": signing_key})

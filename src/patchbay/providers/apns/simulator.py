@@ -38,9 +38,7 @@ def render_fault(fault: Fault, request: Request) -> Response | None:
 
 
 def add_key(
-    state: SandboxState,
-    team_id: str = "TEAM123456",
-    topics: tuple[str, ...] = ("com.example.app",),
+    state: SandboxState, team_id: str = "TEAM123456", topics: tuple[str, ...] = ("com.example.app",),
     environments: tuple[str, ...] = ("production", "sandbox"),
 ) -> tuple[str, str]:
     """An auth key of `team_id` allowed to push to `topics`; answers (key id, .p8 PEM)."""

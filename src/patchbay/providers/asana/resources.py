@@ -57,9 +57,7 @@ class AsanaHealth:
             raise UpstreamError("asana", Failure.AUTH, "no access token")
         headers = {"Authorization": f"Bearer {token}"}
         async with outbound_client(timeout=float(settings.http_timeout), headers=headers) as http:
-            response = await send(
-                http, "asana", "GET", f"{api_url(settings)}/api/1.0/workspaces", params={"limit": 1}
-            )
+            response = await send(http, "asana", "GET", f"{api_url(settings)}/api/1.0/workspaces", params={"limit": 1})
         error = classify_status("asana", response)
         if error is not None:
             raise error
@@ -70,9 +68,7 @@ async def list_workspaces(settings: Settings, token: str, *, http_timeout: float
     workspaces: list[dict[str, Any]] = []
     offset: str | None = None
     async with outbound_client(
-        timeout=httpx.Timeout(http_timeout),
-        base_url=api_url(settings),
-        headers={"Authorization": f"Bearer {token}"},
+        timeout=httpx.Timeout(http_timeout), base_url=api_url(settings), headers={"Authorization": f"Bearer {token}"}
     ) as http:
         for _ in range(MAX_PAGES):
             body = await _page(http, offset)

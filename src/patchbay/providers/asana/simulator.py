@@ -20,11 +20,7 @@ from patchbay.simkit.state import Fault, SandboxState
 
 NAME = "asana"
 KIND_URLS = {"asana": {"AUTHORIZE_URL": "/-/oauth_authorize", "API_URL": ""}}
-DEFAULT_USER: dict[str, Any] = {
-    "gid": "1200000000000001",
-    "name": "Sandbox User",
-    "email": "sandbox@example.com",
-}
+DEFAULT_USER: dict[str, Any] = {"gid": "1200000000000001", "name": "Sandbox User", "email": "sandbox@example.com"}
 DEFAULT_PAGE = 100
 
 
@@ -84,9 +80,7 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             return _errors(401, "Not Authorized")
         data = state.provider_data(NAME)
         every: list[dict[str, Any]] = list(data.get("workspaces", []))
-        size = min(
-            int(request.query_params.get("limit", DEFAULT_PAGE)), int(data.get("page_size", DEFAULT_PAGE))
-        )
+        size = min(int(request.query_params.get("limit", DEFAULT_PAGE)), int(data.get("page_size", DEFAULT_PAGE)))
         start = int(request.query_params.get("offset") or 0)
         chunk = every[start : start + size]
         more = start + size < len(every)

@@ -24,7 +24,9 @@ from patchbay.providers import registry
 from patchbay.providers.azure_blob import simulator
 from patchbay.providers.base import BuiltCredentials, Provider
 
-NO_ACCOUNT_NAME = "Could not extract AccountName from connection string. Ensure it contains 'AccountName=<your-account-name>;'"
+NO_ACCOUNT_NAME = (
+    "Could not extract AccountName from connection string. Ensure it contains 'AccountName=<your-account-name>;'"
+)
 ENDPOINT_KEYS = ("BLOBENDPOINT", "BLOBSECONDARYENDPOINT", "FILEENDPOINT", "TABLEENDPOINT", "QUEUEENDPOINT")
 API_VERSION = "2021-08-06"
 
@@ -58,9 +60,7 @@ async def _guard(settings: Settings, endpoint: str) -> tuple[str, bool]:
     try:
         addresses = await ensure_public_host(settings, host)
     except (HostNotAllowed, ValueError):
-        raise ValidationError(
-            f"Invalid endpoint found in connection string: {host or endpoint} is not allowed"
-        ) from None
+        raise ValidationError(f"Invalid endpoint found in connection string: {host or endpoint} is not allowed") from None
     networks = settings.user_host_networks()
     inside = all(
         any(ipaddress.ip_address(a).version == n.version and ipaddress.ip_address(a) in n for n in networks)
@@ -78,19 +78,12 @@ async def blob_endpoint(settings: Settings, values: dict[str, str]) -> str:
     account = values.get("ACCOUNTNAME")
     if not account:
         raise ValidationError(NO_ACCOUNT_NAME)
-    blob = (
-        values.get("BLOBENDPOINT")
-        or f"{protocol}://{account}.blob.{values.get('ENDPOINTSUFFIX') or 'core.windows.net'}"
-    )
-    endpoints = [values[key] for key in ENDPOINT_KEYS if key in values] + (
-        [] if "BLOBENDPOINT" in values else [blob]
-    )
+    blob = values.get("BLOBENDPOINT") or f"{protocol}://{account}.blob.{values.get('ENDPOINTSUFFIX') or 'core.windows.net'}"
+    endpoints = [values[key] for key in ENDPOINT_KEYS if key in values] + ([] if "BLOBENDPOINT" in values else [blob])
     for endpoint in endpoints:
         scheme = urlsplit(endpoint).scheme.lower()
         if scheme not in ("http", "https"):
-            raise ValidationError(
-                "Invalid endpoint found in connection string: URL must start with http:// or https://"
-            )
+            raise ValidationError("Invalid endpoint found in connection string: URL must start with http:// or https://")
         _, inside = await _guard(settings, endpoint)
         # https closes the rebinding window at connect time; plain http only for local emulators.
         if scheme != "https" and not inside:
@@ -99,9 +92,7 @@ async def blob_endpoint(settings: Settings, values: dict[str, str]) -> str:
 
 
 def signed_headers(url: str, account: str, key: str) -> dict[str, str]:
-    request = HttpRequest(
-        "GET", url, headers={"x-ms-date": formatdate(usegmt=True), "x-ms-version": API_VERSION}
-    )
+    request = HttpRequest("GET", url, headers={"x-ms-date": formatdate(usegmt=True), "x-ms-version": API_VERSION})
     SharedKeyCredentialPolicy(account, key).on_request(PipelineRequest(request, PipelineContext(None)))
     return dict(request.headers)
 

@@ -61,9 +61,7 @@ def _expected(request: Request, account: str, key: str) -> str:
     if headers.get("content-length") == "0":
         headers.pop("content-length")
     lines = [request.method] + [headers.get(name, "") for name in SIGNED_HEADERS]
-    canonical_headers = "".join(
-        f"{k}:{headers[k]}\n" for k in sorted(k for k in headers if k.startswith("x-ms-"))
-    )
+    canonical_headers = "".join(f"{k}:{headers[k]}\n" for k in sorted(k for k in headers if k.startswith("x-ms-")))
     resource = f"/{account}{request.url.path}"
     for k, v in sorted(parse_qsl(request.url.query, keep_blank_values=True)):
         resource += f"\n{k.lower()}:{unquote(v)}"
@@ -85,16 +83,10 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             return error(403, "AuthenticationFailed", AUTH_FAILED)
         query = dict(parse_qsl(request.url.query))
         if query.get("restype") != "account" or query.get("comp") != "properties":
-            return error(
-                400, "InvalidQueryParameterValue", "Value for one of the query parameters is not valid."
-            )
+            return error(400, "InvalidQueryParameterValue", "Value for one of the query parameters is not valid.")
         return Response(
             status_code=200,
-            headers={
-                "x-ms-sku-name": "Standard_LRS",
-                "x-ms-account-kind": "StorageV2",
-                "x-ms-version": "2021-08-06",
-            },
+            headers={"x-ms-sku-name": "Standard_LRS", "x-ms-account-kind": "StorageV2", "x-ms-version": "2021-08-06"},
         )
 
     return [Route("/{account}/", account_info, methods=["GET"])]

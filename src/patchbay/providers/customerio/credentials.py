@@ -37,9 +37,7 @@ class CustomerIOAppConfig(BaseModel):
     """`config` of a `customerio-app` integration: an App API key, checked by listing the
     workspaces it reaches; stored encrypted."""
 
-    app_api_key: str = Field(
-        description="An App API key. Never returned.", json_schema_extra={"writeOnly": True}
-    )
+    app_api_key: str = Field(description="An App API key. Never returned.", json_schema_extra={"writeOnly": True})
     region: str = _REGION_FIELD
 
 
@@ -47,12 +45,8 @@ class CustomerIOTrackConfig(BaseModel):
     """`config` of a `customerio-track` integration: a workspace's site ID and Track API key,
     checked against the Track API; both stored encrypted (as PostHog does)."""
 
-    site_id: str = Field(
-        description="The workspace's site ID. Never returned.", json_schema_extra={"writeOnly": True}
-    )
-    api_key: str = Field(
-        description="The workspace's Track API key. Never returned.", json_schema_extra={"writeOnly": True}
-    )
+    site_id: str = Field(description="The workspace's site ID. Never returned.", json_schema_extra={"writeOnly": True})
+    api_key: str = Field(description="The workspace's Track API key. Never returned.", json_schema_extra={"writeOnly": True})
     region: str = _REGION_FIELD
 
 

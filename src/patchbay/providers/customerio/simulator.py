@@ -31,16 +31,12 @@ def render_fault(fault: Fault, request: Request) -> Response | None:
         return _unauthorized()
     if fault.mode == "429":
         return JSONResponse(
-            {"meta": {"error": "Too many requests"}},
-            status_code=429,
-            headers={"Retry-After": str(fault.retry_after)},
+            {"meta": {"error": "Too many requests"}}, status_code=429, headers={"Retry-After": str(fault.retry_after)}
         )
     return None
 
 
-def add_app_key(
-    state: SandboxState, region: str = "us", key: str | None = None, workspace: str = "Sandbox"
-) -> str:
+def add_app_key(state: SandboxState, region: str = "us", key: str | None = None, workspace: str = "Sandbox") -> str:
     app_key = key or "cio-app-" + secrets.token_hex(16)
     state.provider_data(NAME).setdefault("app_keys", {})[app_key] = {"region": region, "workspace": workspace}
     return app_key
@@ -69,9 +65,7 @@ def routes(state: SandboxState) -> list[BaseRoute]:
     async def workspaces(request: Request) -> Response:
         region = request.path_params["region"]
         header = request.headers.get("authorization", "")
-        found: dict[str, Any] | None = (
-            state.provider_data(NAME).get("app_keys", {}).get(header.removeprefix("Bearer "))
-        )
+        found: dict[str, Any] | None = state.provider_data(NAME).get("app_keys", {}).get(header.removeprefix("Bearer "))
         if not header.startswith("Bearer ") or found is None or found["region"] != region:
             return _unauthorized()
         workspace = {"id": 1, "name": found["workspace"], "messages_sent": 0, "billable_messages_sent": 0}

@@ -12,7 +12,8 @@ from patchbay.providers.catalog import OAuthProvider
 from patchbay.providers.ebay import simulator
 
 SCOPES = (
-    "https://api.ebay.com/oauth/api_scope https://api.ebay.com/oauth/api_scope/commerce.identity.readonly"
+    "https://api.ebay.com/oauth/api_scope "
+    "https://api.ebay.com/oauth/api_scope/commerce.identity.readonly"
 )
 
 OAUTH = OAuthProvider(

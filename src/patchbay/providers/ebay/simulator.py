@@ -63,17 +63,9 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         else:
             return _oauth.oauth_error("unsupported_grant_type")
         if isinstance(grant, str):
-            return _oauth.oauth_error(
-                "invalid_grant",
-                400,
-                "the provided authorization grant code is invalid or was issued to another client",
-            )
+            return _oauth.oauth_error("invalid_grant", 400, "the provided authorization grant code is invalid or was issued to another client")
         access, refresh = _oauth.mint(state, NAME, grant, prefix="v^1.1#ebay")
-        answer: dict[str, Any] = {
-            "access_token": access,
-            "expires_in": USER_TOKEN_LIFETIME,
-            "token_type": "User Access Token",
-        }
+        answer: dict[str, Any] = {"access_token": access, "expires_in": USER_TOKEN_LIFETIME, "token_type": "User Access Token"}
         if params.get("grant_type") == "authorization_code":
             answer.update({"refresh_token": refresh, "refresh_token_expires_in": 47304000})
         return JSONResponse(answer)
@@ -90,3 +82,4 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         Route("/identity/v1/oauth2/token", token, methods=["POST"]),
         Route("/commerce/identity/v1/user/", user, methods=["GET"]),
     ]
+

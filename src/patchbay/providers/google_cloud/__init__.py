@@ -40,7 +40,5 @@ SERVICE_ACCOUNT = registry.register(
     )
 )
 FIREBASE = registry.register(
-    Provider(
-        name="firebase", display_name="Firebase", kinds=("firebase",), credential_kind=FirebaseCredentials()
-    )
+    Provider(name="firebase", display_name="Firebase", kinds=("firebase",), credential_kind=FirebaseCredentials())
 )

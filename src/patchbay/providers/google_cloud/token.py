@@ -17,9 +17,7 @@ from patchbay.kit.errors import ProviderRateLimited, ProviderUnavailable, Provid
 from patchbay.kit.http import outbound_client
 from patchbay.kit.provider_errors import UpstreamError, json_body, send
 
-GOOGLE_TOKEN_URIS = frozenset(
-    {"https://oauth2.googleapis.com/token", "https://accounts.google.com/o/oauth2/token"}
-)
+GOOGLE_TOKEN_URIS = frozenset({"https://oauth2.googleapis.com/token", "https://accounts.google.com/o/oauth2/token"})
 INVALID_TOKEN_URI = (
     "The token_uri in your Google Cloud JSON key file is not Google's OAuth token endpoint. Please download "
     "a fresh service account key from Google Cloud and re-upload the JSON file without editing it."
@@ -86,12 +84,9 @@ async def exchange(settings: Settings, kind: str, key_info: dict[str, Any]) -> T
     try:
         body = json_body(kind, response)
     except UpstreamError:
-        raise ProviderUnavailable(
-            "Google sent an answer we could not read. Please try again later."
-        ) from None
-    token, expires_in = (
-        (body.get("access_token"), body.get("expires_in")) if isinstance(body, dict) else (None, None)
-    )
+        raise ProviderUnavailable("Google sent an answer we could not read. Please try again later.") from None
+    token, expires_in = (body.get("access_token"), body.get("expires_in")) if isinstance(body, dict) else (None, None)
     if not isinstance(token, str) or not isinstance(expires_in, int | float):
         raise ProviderUnavailable("Google sent an answer we could not read. Please try again later.")
     return Token(credentials.service_account_email, token, float(expires_in))
+

@@ -17,11 +17,5 @@ class HubSpotOAuth(OAuthQuirks):
 
 
 PROVIDER = registry.register(
-    Provider(
-        name="hubspot",
-        display_name="HubSpot",
-        kinds=("hubspot",),
-        oauth=HubSpotOAuth(),
-        simulators=(simulator,),
-    )
+    Provider(name="hubspot", display_name="HubSpot", kinds=("hubspot",), oauth=HubSpotOAuth(), simulators=(simulator,))
 )

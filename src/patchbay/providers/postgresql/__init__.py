@@ -22,9 +22,7 @@ class PostgreSQLConfig(BaseModel):
     host: str = Field(description="Server hostname or IP address.", examples=["db.example.com"])
     port: int = Field(description="Server port.", examples=[5432])
     user: str = Field(description="The user to connect as.", examples=["posthog"])
-    password: str = Field(
-        description="The user's password. Never returned.", json_schema_extra={"writeOnly": True}
-    )
+    password: str = Field(description="The user's password. Never returned.", json_schema_extra={"writeOnly": True})
     ssl_mode: str = Field(
         "require",
         description="require, verify-ca or verify-full; prefer or disable only for hosts inside "
@@ -33,9 +31,7 @@ class PostgreSQLConfig(BaseModel):
     ssl_root_cert: str | None = Field(
         None, description="PEM root certificate (contents), required for verify-ca and verify-full."
     )
-    database: str | None = Field(
-        None, description="Database the check connects to (default: the user's name)."
-    )
+    database: str | None = Field(None, description="Database the check connects to (default: the user's name).")
 
 
 class PostgreSQLCredentials:
@@ -53,7 +49,5 @@ class PostgreSQLCredentials:
 
 
 PROVIDER = registry.register(
-    Provider(
-        name="postgresql", display_name="PostgreSQL", kinds=(KIND,), credential_kind=PostgreSQLCredentials()
-    )
+    Provider(name="postgresql", display_name="PostgreSQL", kinds=(KIND,), credential_kind=PostgreSQLCredentials())
 )

@@ -65,9 +65,7 @@ def instance(settings: Settings, host: str | None) -> Instance:
 
 def stored_instance(settings: Settings, base_url: str) -> Instance:
     """The instance an integration was created with (typed in unless it is the operator's default)."""
-    return Instance(
-        base_url, (urlsplit(base_url).hostname or "").lower(), base_url != default_api_url(settings)
-    )
+    return Instance(base_url, (urlsplit(base_url).hostname or "").lower(), base_url != default_api_url(settings))
 
 
 async def check_host(settings: Settings, found: Instance) -> None:
@@ -108,12 +106,4 @@ async def current_user(settings: Settings, found: Instance, api_key: str) -> Any
         return await fetch_json(http, "posthog", "GET", found.base_url + ME_PATH)
 
 
-__all__ = [
-    "BadHost",
-    "HostNotAllowed",
-    "Instance",
-    "check_host",
-    "current_user",
-    "instance",
-    "stored_instance",
-]
+__all__ = ["BadHost", "HostNotAllowed", "Instance", "check_host", "current_user", "instance", "stored_instance"]

@@ -23,24 +23,12 @@ def _error(status: int, type_: str, code: str, detail: str) -> JSONResponse:
 
 def render_fault(fault: Fault, request: Request) -> Response | None:
     if fault.mode in {"401", "revoked"}:
-        return _error(
-            401,
-            "authentication_error",
-            "authentication_failed",
-            "Personal API key found in request Authorization header is invalid.",
-        )
+        return _error(401, "authentication_error", "authentication_failed", "Personal API key found in request Authorization header is invalid.")
     if fault.mode == "403":
-        return _error(
-            403, "authentication_error", "permission_denied", "API key missing required scope 'user:read'"
-        )
+        return _error(403, "authentication_error", "permission_denied", "API key missing required scope 'user:read'")
     if fault.mode == "429":
         return JSONResponse(
-            {
-                "type": "throttled_error",
-                "code": "throttled",
-                "detail": "Request was throttled.",
-                "attr": None,
-            },
+            {"type": "throttled_error", "code": "throttled", "detail": "Request was throttled.", "attr": None},
             status_code=429,
             headers={"Retry-After": str(fault.retry_after)},
         )
@@ -76,16 +64,9 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         header = request.headers.get("authorization", "")
         found = state.provider_data(NAME).get("keys", {}).get(header.removeprefix("Bearer ").strip())
         if not header.startswith("Bearer ") or found is None:
-            return _error(
-                401,
-                "authentication_error",
-                "authentication_failed",
-                "Personal API key found in request Authorization header is invalid.",
-            )
+            return _error(401, "authentication_error", "authentication_failed", "Personal API key found in request Authorization header is invalid.")
         if not {"*", "user:read", "user:write"} & set(found["scopes"]):
-            return _error(
-                403, "authentication_error", "permission_denied", "API key missing required scope 'user:read'"
-            )
+            return _error(403, "authentication_error", "permission_denied", "API key missing required scope 'user:read'")
         return JSONResponse(found["user"])
 
     return [Route("/api/users/@me/", me)]

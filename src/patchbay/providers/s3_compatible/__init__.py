@@ -26,12 +26,7 @@ from patchbay.providers.s3_compatible import simulator
 KIND_LABEL = "S3-compatible"
 # Codes that say the key itself is wrong; AccessDenied only says it may not list buckets (a
 # bucket-scoped key), which proves the key and is accepted.
-BAD_KEY_CODES = {
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "InvalidToken",
-    "AuthorizationHeaderMalformed",
-}
+BAD_KEY_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "AuthorizationHeaderMalformed"}
 
 
 class S3CompatibleConfig(BaseModel):
@@ -43,9 +38,7 @@ class S3CompatibleConfig(BaseModel):
         description="The store's endpoint; must resolve to a public address.",
         examples=["https://0123abcd.r2.cloudflarestorage.com"],
     )
-    aws_access_key_id: str = Field(
-        description="Access key ID. Never returned.", json_schema_extra={"writeOnly": True}
-    )
+    aws_access_key_id: str = Field(description="Access key ID. Never returned.", json_schema_extra={"writeOnly": True})
     aws_secret_access_key: str = Field(
         description="Secret access key. Never returned.", json_schema_extra={"writeOnly": True}
     )
@@ -84,9 +77,7 @@ def _error_code(response: httpx.Response) -> tuple[str, str]:
     return root.findtext("Code") or "", root.findtext("Message") or ""
 
 
-async def list_buckets(
-    settings: Settings, endpoint_url: str, host: str, key_id: str, secret: str, region: str
-) -> None:
+async def list_buckets(settings: Settings, endpoint_url: str, host: str, key_id: str, secret: str, region: str) -> None:
     url = endpoint_url.rstrip("/") + "/"
     try:
         async with await guarded_client(settings, host, timeout=settings.http_timeout) as http:
@@ -101,9 +92,7 @@ async def list_buckets(
         return
     code, message = _error_code(response)
     if code in BAD_KEY_CODES or response.status_code == 401:
-        raise ValidationError(
-            f"S3-compatible credentials are not valid: {message or code or response.status_code}"
-        )
+        raise ValidationError(f"S3-compatible credentials are not valid: {message or code or response.status_code}")
     if response.status_code == 403:
         return  # AccessDenied: a valid key without the ListBuckets permission
     if response.status_code == 429 or code == "SlowDown":

@@ -58,10 +58,6 @@ class SalesforceOAuth(OAuthQuirks):
 
 PROVIDER = registry.register(
     Provider(
-        name="salesforce",
-        display_name="Salesforce",
-        kinds=("salesforce", "pardot"),
-        oauth=SalesforceOAuth(),
-        simulators=(simulator,),
+        name="salesforce", display_name="Salesforce", kinds=("salesforce", "pardot"), oauth=SalesforceOAuth(), simulators=(simulator,)
     )
 )

@@ -23,9 +23,7 @@ class SlackProxy:
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
         return api_url(settings)
 
-    def authorize(
-        self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]
-    ) -> None:
+    def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
         request.headers["Authorization"] = f"Bearer {secrets.get('access_token', '')}"
 
 

@@ -38,9 +38,7 @@ def api_error(error: UpstreamError, action: str) -> APIError | None:
         return APIError(SLACK_INACTIVE_DETAIL, code="slack_integration_inactive", status_code=400)
     if error.failure is Failure.PERMISSION:
         return APIError(
-            SLACK_MISSING_SCOPE_DETAIL.format(action=action),
-            code="slack_integration_inactive",
-            status_code=400,
+            SLACK_MISSING_SCOPE_DETAIL.format(action=action), code="slack_integration_inactive", status_code=400
         )
     return None
 
@@ -81,8 +79,7 @@ async def channels(
         "", description="Look up one channel by ID; search/limit/offset are then ignored."
     ),
     force_refresh: bool = Query(
-        False,
-        description="Bypass the one-hour channel cache: browser sessions only; API keys read the cache.",
+        False, description="Bypass the one-hour channel cache: browser sessions only; API keys read the cache."
     ),
 ) -> dict[str, Any]:
     """Slack channels the connected workspace has, filtered, searchable and paginated.

@@ -49,9 +49,7 @@ class SnowflakeCredentials:
         name, account, user, auth = str(name), str(account), str(user), str(auth)
         password, private_key, passphrase = (str(v) if v else None for v in secrets)
         if not ACCOUNT.fullmatch(account):
-            raise ValidationError(
-                f"Snowflake integration is not valid: invalid account identifier '{account}'"
-            )
+            raise ValidationError(f"Snowflake integration is not valid: invalid account identifier '{account}'")
         stored: dict[str, str] = {}
         if auth == "password":
             if not password:

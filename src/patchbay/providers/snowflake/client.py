@@ -45,14 +45,10 @@ def keypair_jwt(account: str, user: str, private_key_pem: str, passphrase: str |
             private_key_pem.encode(), password=passphrase.encode() if passphrase else None
         )
     except (ValueError, TypeError):
-        raise ValidationError(
-            "The private key could not be read (a PEM key, with its passphrase if it has one)"
-        ) from None
+        raise ValidationError("The private key could not be read (a PEM key, with its passphrase if it has one)") from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValidationError("The private key must be an RSA key")
-    der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     fingerprint = "SHA256:" + base64.b64encode(hashlib.sha256(der).digest()).decode()
     qualified = f"{account_name(account)}.{user.upper()}"
     now = int(time.time())
@@ -72,22 +68,16 @@ async def _post(settings: Settings, account: str, path: str, **kwargs: Any) -> h
         async with client as http:
             return await http.post(base + path, **kwargs)
     except HostNotAllowed:
-        raise ValidationError(
-            f"Snowflake integration is not valid: the account host '{host}' is not allowed"
-        ) from None
+        raise ValidationError(f"Snowflake integration is not valid: the account host '{host}' is not allowed") from None
     except httpx.TransportError:
-        raise ProviderUnreachable(
-            "Snowflake could not be reached while we checked the credentials. Please try again."
-        ) from None
+        raise ProviderUnreachable("Snowflake could not be reached while we checked the credentials. Please try again.") from None
 
 
 def _failed_upstream(response: httpx.Response) -> None:
     if response.status_code == 429:
         raise ProviderRateLimited("Snowflake", None)
     if response.status_code >= 500:
-        raise ProviderUnavailable(
-            "Snowflake answered with an error while we checked the credentials. Please try again later."
-        )
+        raise ProviderUnavailable("Snowflake answered with an error while we checked the credentials. Please try again later.")
 
 
 def _message(response: httpx.Response) -> str:
@@ -95,20 +85,11 @@ def _message(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         return f"HTTP {response.status_code}"
-    return (
-        str(body.get("message") or body.get("code") or response.status_code) if isinstance(body, dict) else ""
-    )
+    return str(body.get("message") or body.get("code") or response.status_code) if isinstance(body, dict) else ""
 
 
 async def check_password(settings: Settings, account: str, user: str, password: str) -> None:
-    body = {
-        "data": {
-            "ACCOUNT_NAME": account_name(account),
-            "LOGIN_NAME": user,
-            "PASSWORD": password,
-            "CLIENT_APP_ID": "Patchbay",
-        }
-    }
+    body = {"data": {"ACCOUNT_NAME": account_name(account), "LOGIN_NAME": user, "PASSWORD": password, "CLIENT_APP_ID": "Patchbay"}}
     response = await _post(settings, account, "/session/v1/login-request", json=body)
     _failed_upstream(response)
     try:
@@ -124,13 +105,7 @@ async def check_password(settings: Settings, account: str, user: str, password: 
 
 async def check_keypair(settings: Settings, account: str, user: str, token: str) -> None:
     headers = {"Authorization": f"Bearer {token}", "X-Snowflake-Authorization-Token-Type": "KEYPAIR_JWT"}
-    response = await _post(
-        settings,
-        account,
-        "/api/v2/statements",
-        json={"statement": "SELECT 1", "timeout": 10},
-        headers=headers,
-    )
+    response = await _post(settings, account, "/api/v2/statements", json={"statement": "SELECT 1", "timeout": 10}, headers=headers)
     _failed_upstream(response)
     if response.status_code in (200, 202):
         return

@@ -24,9 +24,7 @@ KIND_URLS = {"snowflake": {"API_URL": ""}}
 
 def render_fault(fault: Fault, request: Request) -> Response | None:
     if fault.mode in {"401", "403", "revoked"}:
-        return JSONResponse(
-            {"code": "390144", "message": "JWT token is invalid.", "success": False}, status_code=401
-        )
+        return JSONResponse({"code": "390144", "message": "JWT token is invalid.", "success": False}, status_code=401)
     return None
 
 
@@ -40,9 +38,7 @@ def add_user(state: SandboxState, account: str, user: str, *, password: str | No
     pem = None
     if password is None:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        der = key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         record["fingerprint"] = "SHA256:" + base64.b64encode(hashlib.sha256(der).digest()).decode()
         record["public_key"] = key.public_key()
         pem = key.private_bytes(
@@ -55,9 +51,7 @@ def add_user(state: SandboxState, account: str, user: str, *, password: str | No
 def routes(state: SandboxState) -> list[BaseRoute]:
     async def login(request: Request) -> Response:
         data = (await request.json()).get("data", {})
-        record = _users(state).get(
-            (str(data.get("ACCOUNT_NAME", "")).upper(), str(data.get("LOGIN_NAME", "")).upper())
-        )
+        record = _users(state).get((str(data.get("ACCOUNT_NAME", "")).upper(), str(data.get("LOGIN_NAME", "")).upper()))
         if record is None or record["password"] is None or record["password"] != data.get("PASSWORD"):
             return JSONResponse(
                 {"data": {"nextAction": "RETRY_LOGIN"}, "code": "390100",
@@ -71,9 +65,7 @@ def routes(state: SandboxState) -> list[BaseRoute]:
     async def statements(request: Request) -> Response:
         refused = JSONResponse({"code": "390144", "message": "JWT token is invalid."}, status_code=401)
         header = request.headers.get("authorization", "")
-        if request.headers.get(
-            "x-snowflake-authorization-token-type"
-        ) != "KEYPAIR_JWT" or not header.startswith("Bearer "):
+        if request.headers.get("x-snowflake-authorization-token-type") != "KEYPAIR_JWT" or not header.startswith("Bearer "):
             return refused
         token = header[7:]
         try:
@@ -82,11 +74,7 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             return refused
         account, _, user = str(claims.get("sub", "")).partition(".")
         record = _users(state).get((account, user))
-        if (
-            record is None
-            or "public_key" not in record
-            or claims.get("iss") != f"{account}.{user}.{record['fingerprint']}"
-        ):
+        if record is None or "public_key" not in record or claims.get("iss") != f"{account}.{user}.{record['fingerprint']}":
             return refused
         try:
             jwt.decode(token, record["public_key"], algorithms=["RS256"])

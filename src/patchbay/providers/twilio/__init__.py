@@ -33,9 +33,7 @@ class TwilioProxy:
     def base_url(self, settings: Settings, config: Mapping[str, Any]) -> str:
         return api_url(settings)
 
-    def authorize(
-        self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]
-    ) -> None:
+    def authorize(self, request: httpx.Request, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> None:
         sid, token = _credentials(config, secrets)
         request.headers["Authorization"] = "Basic " + base64.b64encode(f"{sid}:{token}".encode()).decode()
 

@@ -29,9 +29,7 @@ class TwilioClient:
 
     async def account(self) -> Any:
         """The account's JSON (not retried: a create request waits on it)."""
-        response = await send(
-            self.http, "twilio", "GET", f"/2010-04-01/Accounts/{quote(self.account_sid, safe='')}.json"
-        )
+        response = await send(self.http, "twilio", "GET", f"/2010-04-01/Accounts/{quote(self.account_sid, safe='')}.json")
         error = classify_status("twilio", response)
         if error is not None:
             raise error

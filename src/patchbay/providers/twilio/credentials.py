@@ -46,9 +46,7 @@ def _check_failed(error: UpstreamError) -> Exception:
             return ProviderUnreachable(
                 "Twilio did not respond in time while we checked the account. Please try again."
             )
-        return ProviderUnreachable(
-            "Twilio could not be reached while we checked the account. Please try again."
-        )
+        return ProviderUnreachable("Twilio could not be reached while we checked the account. Please try again.")
     if error.failure is Failure.RATE_LIMITED:
         return ProviderRateLimited("Twilio", error.retry_after)
     if error.failure is Failure.UNAVAILABLE and error.reason == "malformed body":

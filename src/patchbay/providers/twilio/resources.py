@@ -48,9 +48,7 @@ async def twilio_phone_numbers(
             raise session.api_error(UpstreamError("twilio", Failure.AUTH, "missing credentials"))
 
         async def fetch() -> list[dict[str, Any]]:
-            async with twilio_http(
-                session.settings, account_sid, auth_token, timeout=session.http_timeout
-            ) as http:
+            async with twilio_http(session.settings, account_sid, auth_token, timeout=session.http_timeout) as http:
                 return await TwilioClient(http, account_sid).phone_numbers()
 
         return {"phone_numbers": await session.call(fetch), "lastRefreshedAt": utc_now_iso()}
