@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     email_provider: str = "ses"
     ses_endpoint_url: str | None = None
     ses_region: str = "us-east-1"
+    # Patchbay's own AWS identity: it assumes the roles users name in aws-s3 and aws-redshift.
+    aws_role_access_key_id: str | None = None
+    aws_role_secret_access_key: str | None = None
+    # Patchbay's own Google service account (its JSON key file): it impersonates the service accounts
+    # users name in google-cloud-service-account without a key.
+    google_impersonation_key: str | None = None
     vercel_jwks_url: str = "https://marketplace.vercel.com/.well-known/jwks"
     log_level: str = "INFO"
     http_timeout: float = 10.0

@@ -4,6 +4,7 @@ is served on a second loopback origin, the allowed redirect origin."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from playwright.async_api import Browser, Page, Route
 
 from patchbay.app import create_app
+from patchbay.providers.google_cloud.simulator import add_service_account
 from patchbay.providers.twilio import simulator as twilio
 from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer, free_port
@@ -144,6 +146,36 @@ async def test_twilio_form_shows_the_error_then_connects(
     (made,) = await integrations(runtime)
     assert parse_qs(urlsplit(page.url).query) == {"integration_id": [str(made.id)], "kind": ["twilio"]}
     assert made.integration_id == sid
+    await page.context.close()
+
+
+async def test_a_service_account_key_file_through_its_card(
+    chromium: Browser, live: Live, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    key = add_service_account(sandbox.state)
+    url = await live.link(tenant, kinds=["google-pubsub", "aws-s3"], next=f"{live.product}/done")
+    page = await new_page(chromium)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    await page.goto(url)
+    await page.click("summary:has-text('Google Pub/Sub')")
+    assert await page.is_visible("#google-pubsub-key") and not await page.is_visible("#aws-s3-name")
+    # A key file pasted with a wrong key id: the error is shown under the text area, which is empty.
+    await page.fill("#google-pubsub-key", json.dumps({**key, "private_key_id": "0" * 40}, indent=2))
+    await page.click("button:has-text('Connect Google Pub/Sub')")
+    error = page.locator("#google-pubsub-key-error")
+    await error.wait_for()
+    assert "Failed to authenticate with provided service account key" in await error.inner_text()
+    assert await page.evaluate("document.activeElement.id") == "google-pubsub-key"
+    assert await page.input_value("#google-pubsub-key") == ""
+    assert "PRIVATE KEY" not in await page.content()
+    await page.fill("#google-pubsub-key", json.dumps(key, indent=2))
+    await page.click("button:has-text('Connect Google Pub/Sub')")
+    await page.wait_for_url(f"{live.product}/done?**")
+    (made,) = await integrations(runtime)
+    assert parse_qs(urlsplit(page.url).query) == {"integration_id": [str(made.id)], "kind": ["google-pubsub"]}
+    assert made.integration_id == key["client_email"]
+    assert not [line for line in console if "Content Security Policy" in line], console
     await page.context.close()
 
 

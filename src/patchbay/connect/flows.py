@@ -174,9 +174,39 @@ async def finish_oauth(
 
 
 # --- kinds created from credentials --------------------------------------------------------------------
-def _field_for(form: KindCard, attr: str | None) -> str:
+def _field_for(form: KindCard, attr: str | None, detail: str = "") -> str:
+    """The field an error is shown next to: the one `attr` names; else the field the message speaks
+    of first ("Provided host 'x' is not valid": host); else the card's fallback."""
     names = {f.name for f in form.fields}
-    return attr if attr in names else form.fallback_field
+    if attr in names:
+        return str(attr)
+    text = detail.lower()
+    spoken = [
+        (text.find(words), -len(words), f.name)
+        for f in form.fields
+        for words in {f.name.replace("_", " "), f.label.lower()}
+        if words in text
+    ]
+    return min(spoken)[2] if spoken else form.fallback_field
+
+
+def _typed(form: KindCard, values: dict[str, str], kept: dict[str, str]) -> dict[str, Any]:
+    """The form's values as the API's `config` takes them: numbers as numbers, a ticked checkbox as
+    true, empty fields left out (the builder's defaults apply)."""
+    config: dict[str, Any] = {}
+    for field in form.fields:
+        value = values[field.name]
+        if not value:
+            continue
+        if field.value_type == "boolean":
+            config[field.name] = True
+        elif field.value_type == "integer":
+            if not value.isdigit() or len(value) > 9:
+                raise FormProblem(form.kind, {field.name: "A valid integer is required."}, kept)
+            config[field.name] = int(value)
+        else:
+            config[field.name] = value
+    return config
 
 
 async def submit_credentials(
@@ -186,18 +216,19 @@ async def submit_credentials(
     if form is None or not opened.offers(kind):
         raise PageProblem(404, "Not offered here", f"This link does not offer {card(kind).name}.")
     values = {f.name: form_values.get(f.name, "").strip() for f in form.fields}
-    kept = {f.name: values[f.name] for f in form.fields if f.input_type != "password"}
+    kept = {f.name: values[f.name] for f in form.fields if not f.secret}
     missing = {f.name: "This field is required." for f in form.fields if f.required and not values[f.name]}
     if missing:
         raise FormProblem(kind, missing, kept)
+    config = _typed(form, values, kept)
     retry = retry_url(opened.token, popup)
     row = opened.row
     async with runtime.db.session() as db:
         ctx = await _as_creator(runtime, db, row)
         try:
-            built = await builder_for(kind)(ctx, {k: v for k, v in values.items() if v})
+            built = await builder_for(kind)(ctx, config)
         except ValidationError as exc:
-            raise FormProblem(kind, {_field_for(form, exc.attr): exc.detail}, kept) from None
+            raise FormProblem(kind, {_field_for(form, exc.attr, exc.detail): exc.detail}, kept) from None
         except APIError as exc:
             raise PageProblem(
                 exc.status_code, f"{form.name} could not be connected", exc.detail, retry

@@ -1,5 +1,7 @@
 """What the connect page shows for each kind: its name, a lettermark, and for kinds created from
-credentials the form fields (named as the API's `config` keys, so the API's builders check them)."""
+credentials the form fields (named as the API's `config` keys, so the API's builders check them).
+Twilio, Databricks and the email sender have forms written here; every other credential kind's form
+is read from its config model (providers.fields.kind_fields)."""
 
 from __future__ import annotations
 
@@ -9,16 +11,24 @@ from patchbay.config import Settings
 from patchbay.integration.kinds import builder_for
 from patchbay.kit.errors import ValidationError
 from patchbay.providers import registry
+from patchbay.providers.fields import FieldSpec, kind_fields
+from patchbay.providers.push_identity import ADMIN_FIELDS
 
 
 @dataclass(frozen=True)
 class FormField:
     name: str
     label: str
-    input_type: str = "text"  # text, password, email
+    input_type: str = "text"  # text, password, email, textarea, checkbox
     autocomplete: str = "off"
     hint: str = ""
     required: bool = True
+    value_type: str = "text"  # what the builder gets: text, integer (a number), boolean (a checkbox)
+    hidden_value: bool = False  # a secret shown in a textarea (a key file): never written back
+
+    @property
+    def secret(self) -> bool:
+        return self.input_type == "password" or self.hidden_value
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,7 @@ _NAMES: dict[str, tuple[str, str, str]] = {
     "youtube-analytics": ("YouTube Analytics", "YT", "#c00000"),
 }
 
-CREDENTIAL_CARDS: dict[str, KindCard] = {
+_WRITTEN_CARDS: dict[str, KindCard] = {
     "twilio": KindCard(
         "twilio",
         "Twilio",
@@ -111,6 +121,51 @@ CREDENTIAL_CARDS: dict[str, KindCard] = {
         action="Set up",
     ),
 }
+
+
+def _form_field(spec: FieldSpec) -> FormField:
+    if spec.value == "boolean":
+        input_type = "checkbox"
+    elif spec.multiline:
+        input_type = "textarea"
+    else:
+        input_type = "password" if spec.secret else "text"
+    return FormField(
+        spec.name,
+        spec.label,
+        input_type,
+        hint=spec.hint,
+        required=spec.required,
+        value_type=spec.value,
+        hidden_value=spec.secret and spec.multiline,
+    )
+
+
+def _letters(name: str) -> str:
+    words = [w for w in name.replace("-", " ").replace(".", " ").split() if w[:1].isalnum()]
+    return "".join(w[0] for w in words[:2]).upper() or name[:1].upper()
+
+
+def _read_cards() -> dict[str, KindCard]:
+    """A card for every other credential kind, from its config model. Push identity settings are
+    left out: changing them needs a project admin, which a connect link does not prove."""
+    cards: dict[str, KindCard] = {}
+    for provider in registry.providers():
+        kinds = provider.credential_kind
+        if kinds is None or kinds.config_model is None:
+            continue
+        fields = tuple(_form_field(s) for s in kind_fields(kinds.config_model) if s.name not in ADMIN_FIELDS)
+        for kind in provider.kinds:
+            if kind in _WRITTEN_CARDS or kind in registry.oauth_providers() or not fields:
+                continue
+            # Errors the builder names no field for go next to the first secret (what is usually wrong).
+            fallback = next((f.name for f in fields if f.secret), fields[0].name)
+            name = provider.display_name
+            cards[kind] = KindCard(kind, name, _letters(name), "#3d4451", fields, fallback, "Enter keys")
+    return cards
+
+
+CREDENTIAL_CARDS: dict[str, KindCard] = {**_WRITTEN_CARDS, **_read_cards()}
 
 
 def card(kind: str) -> KindCard:

@@ -48,6 +48,26 @@ def organization_integrations(organization_id: Any, *columns: Any) -> Select[Any
     )
 
 
+def other_organizations_integrations(organization_id: Any, *columns: Any) -> Select[Any]:
+    """Integrations of every project outside one organization: only for the rule that one organization
+    alone may hold an id (BuiltCredentials.one_organization_only). Callers read whether such a row
+    exists, never the row itself."""
+    return (
+        select(*(columns or (Integration,)))
+        .join(Project, Project.id == Integration.project_id)
+        .where(Project.organization_id != organization_id)
+    )
+
+
+async def held_by_other_organization(
+    session: AsyncSession, organization_id: Any, kind: str, integration_id: str
+) -> bool:
+    stmt = other_organizations_integrations(organization_id, Integration.id).where(
+        Integration.kind == kind, Integration.integration_id == integration_id
+    )
+    return await session.scalar(stmt.limit(1)) is not None
+
+
 def _readable(project_id: Any) -> Select[Any]:  # pragma: no mutate block
     """Integrations of one project with the creator joined: what the API serializes."""
     return project_integrations(project_id, *_COLUMNS).outerjoin(User, User.id == Integration.created_by_id)

@@ -161,6 +161,11 @@ class BuiltCredentials:
     # detail ("{integration_id}" in it replaced by the id) instead of overwriting it.
     refuse_existing: str | None = None
     refuse_existing_attr: str | None = None
+    # Set when one organization may hold the id alone (an impersonated Google service account: whoever
+    # connects it first gets what it may reach): a row of the same kind and id in another
+    # organization refuses the create with this detail (`attr` below).
+    one_organization_only: str | None = None
+    one_organization_only_attr: str | None = None
     # Whether building proved the credentials with the provider (a code exchange, Twilio's account
     # fetch): the row starts `healthy` rather than `unknown`.
     verified: bool = False

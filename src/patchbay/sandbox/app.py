@@ -145,5 +145,8 @@ def kind_urls() -> dict[str, dict[str, str]]:
     result: dict[str, dict[str, str]] = {}
     for module in provider_modules():
         for kind, urls in getattr(module, "KIND_URLS", {}).items():
-            result[kind] = {suffix: f"/{module.NAME}{path}" for suffix, path in urls.items()}
+            # A kind may use several simulators (aws-s3: STS and S3): their URLs add up.
+            result.setdefault(kind, {}).update(
+                {suffix: f"/{module.NAME}{path}" for suffix, path in urls.items()}
+            )
     return result

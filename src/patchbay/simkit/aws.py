@@ -14,6 +14,7 @@ from starlette.requests import Request
 from patchbay.simkit.state import SandboxState
 
 KEYS = "aws-keys"  # SandboxState.provider_data bucket shared by the STS and S3 simulators
+ROLES = "aws-roles"
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,20 @@ class AccessKey:
     secret_access_key: str
     account: str
     arn: str
+    # Temporary credentials (AssumeRole's answer) carry a session token and the role they act as.
+    session_token: str | None = None
+    role_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class Role:
+    """An IAM role a simulator lets `trusted` principals (user ARNs) assume, with `external_id` when
+    its trust policy asks for one."""
+
+    arn: str
+    account: str
+    trusted: frozenset[str]
+    external_id: str | None = None
 
 
 def add_access_key(
@@ -37,6 +52,34 @@ def add_access_key(
         secret_access_key=secret or secrets.token_urlsafe(30),
         account=account,
         arn=f"arn:aws:iam::{account}:user/{user}",
+    )
+    state.provider_data(KEYS)[key.access_key_id] = key
+    return key
+
+
+def add_role(
+    state: SandboxState,
+    *,
+    trusted: AccessKey,
+    account: str = "210987654321",
+    name: str = "patchbay-access",
+    external_id: str | None = None,
+) -> Role:
+    """A role in `account` whose trust policy names the user behind `trusted`."""
+    role = Role(f"arn:aws:iam::{account}:role/{name}", account, frozenset({trusted.arn}), external_id)
+    state.provider_data(ROLES)[role.arn] = role
+    return role
+
+
+def issue_session(state: SandboxState, role: Role, session_name: str) -> AccessKey:
+    """Temporary credentials acting as `role`, known to every AWS-style simulator."""
+    key = AccessKey(
+        access_key_id="ASIA" + secrets.token_hex(8).upper(),
+        secret_access_key=secrets.token_urlsafe(30),
+        account=role.account,
+        arn=f"arn:aws:sts::{role.account}:assumed-role/{role.arn.rsplit('/', 1)[-1]}/{session_name}",
+        session_token=secrets.token_urlsafe(48),
+        role_arn=role.arn,
     )
     state.provider_data(KEYS)[key.access_key_id] = key
     return key
@@ -76,6 +119,8 @@ def verify(state: SandboxState, request: Request, body: bytes, service: str) -> 
     key: AccessKey | None = state.provider_data(KEYS).get(key_id)
     if key is None:
         raise SignatureProblem("InvalidClientTokenId" if service == "sts" else "InvalidAccessKeyId")
+    if key.session_token is not None and request.headers.get("x-amz-security-token") != key.session_token:
+        raise SignatureProblem("InvalidClientTokenId" if service == "sts" else "InvalidToken")
     amz_date = request.headers.get("x-amz-date", "")
     if signed_service != service or terminator != "aws4_request" or not amz_date.startswith(date):
         raise SignatureProblem("SignatureDoesNotMatch")

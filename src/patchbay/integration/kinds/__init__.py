@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from patchbay.kit.errors import ValidationError
+from patchbay.integration.repository import held_by_other_organization
+from patchbay.kit.errors import PermissionDenied, ValidationError
 from patchbay.providers import registry
 from patchbay.providers.base import BuiltCredentials, CredentialKind
+from patchbay.providers.push_identity import ADMIN_ONLY, touches_push_identity
 
 if TYPE_CHECKING:
     from patchbay.tenancy.context import ProjectContext
@@ -52,11 +54,21 @@ def config_models() -> dict[str, type[BaseModel]]:
     return models
 
 
-def _credential_builder(kind: CredentialKind) -> KindBuilder:
+def _credential_builder(kind_name: str, kind: CredentialKind) -> KindBuilder:
     async def build(ctx: ProjectContext, config: dict[str, Any]) -> BuiltIntegration:
+        # PostHog checks this before building (create and reconnect alike): a member who is not a
+        # project admin is refused even with credentials that would not have passed.
+        if touches_push_identity(config) and not ctx.is_project_admin:
+            raise PermissionDenied(ADMIN_ONLY)
         built = await kind.build(ctx.runtime.settings, config)
         if built.scoped_id is not None:
             built = replace(built, integration_id=built.scoped_id(ctx.project.id), scoped_id=None)
+        if built.one_organization_only is not None and built.integration_id is not None:
+            if await held_by_other_organization(
+                ctx.session, ctx.organization_id, kind_name, built.integration_id
+            ):
+                detail = built.one_organization_only.replace("{integration_id}", built.integration_id)
+                raise ValidationError(detail, attr=built.one_organization_only_attr)
         return built
 
     return build
@@ -67,5 +79,5 @@ def builder_for(kind: str) -> KindBuilder:
         return _BUILDERS[kind]
     credentials = registry.credential_kind(kind)
     if credentials is not None:
-        return _credential_builder(credentials)
+        return _credential_builder(kind, credentials)
     raise ValidationError("Kind not supported")

@@ -1,6 +1,7 @@
 """The `apns` kind as PostHog stores it: config `{team_id, bundle_id, key_id, environment}`, the .p8
 key in `sensitive_config`, integration id `<team id>.<bundle id>`, display name the bundle id. The
-key must be an EC P-256 key; a provider token is signed with it and tried against APNs."""
+key must be an EC P-256 key; a provider token is signed with it and tried against APNs. Push identity
+verification settings (providers.push_identity) are kept in config."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from patchbay.kit.provider_errors import UpstreamError
 from patchbay.providers.apns.client import BadKey, load_key, probe, provider_token
 from patchbay.providers.base import BuiltCredentials
 from patchbay.providers.credential_check import check_failed
+from patchbay.providers.push_identity import read_push_identity
 
 FIELDS = ("signing_key", "key_id", "team_id_apple", "bundle_id")
 REQUIRED = "All APNS fields are required: signing_key, key_id, team_id_apple, bundle_id"
@@ -42,6 +44,12 @@ class ApnsConfig(BaseModel):
     team_id_apple: str = Field(description="The Apple Developer Team ID.", examples=["DEF123GHIJ"])
     bundle_id: str = Field(description="The app's bundle identifier (the APNs topic).", examples=["com.example.app"])
     environment: str = Field("production", description="`production` or `sandbox` (development builds).")
+    push_identity_verification: bool | None = Field(
+        None, description="Whether pushes must carry a signed identity. Setting it needs project admin."
+    )
+    push_identity_public_keys: list[str] | None = Field(
+        None, description="PEM public keys that verify push identities (at most 10). Setting them needs project admin."
+    )
 
 
 def _fields(config: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -61,6 +69,7 @@ class ApnsCredentials:
 
     async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
         signing_key, key_id, team, bundle = _fields(config)
+        push_identity = read_push_identity(config)
         environment = config.get("environment", "production")
         if environment not in ("production", "sandbox"):
             raise ValidationError(ENVIRONMENT)
@@ -76,5 +85,5 @@ class ApnsCredentials:
         if verdict.reason is not None:
             detail, attr = REFUSALS.get(verdict.reason, (OTHER_REFUSAL.format(reason=verdict.reason), "signing_key"))
             raise ValidationError(detail, attr=attr)
-        public = {"team_id": team, "bundle_id": bundle, "key_id": key_id, "environment": environment}
+        public = {"team_id": team, "bundle_id": bundle, "key_id": key_id, "environment": environment, **push_identity}
         return BuiltCredentials(f"{team}.{bundle}", public, {"signing_key": signing_key})

@@ -3,8 +3,9 @@ GetCallerIdentity (whose account id is kept for the display name); Redshift's ex
 Redshift's direct variant, a PostgreSQL-protocol server (see `providers.pgwire`).
 
 As in PostHog the name is the id and is never overwritten: a second create with the same name is
-refused. Role-based configs (`aws_role_arn`) are checked for form; proving them needs an AWS role
-of the server's own, which Patchbay does not have, so they are refused with a message saying so."""
+refused. Role-based configs (`aws_role_arn`, optional `external_id`) are proved by assuming the role
+with Patchbay's own AWS identity and trying it on S3 or the Redshift Data API (roles.py); without
+that identity configured they are refused with a message saying so."""
 
 from __future__ import annotations
 
@@ -16,32 +17,39 @@ from pydantic import BaseModel, Field
 
 from patchbay.config import Settings
 from patchbay.kit.errors import ValidationError
+from patchbay.providers.aws.roles import prove_redshift_role, prove_s3_role
 from patchbay.providers.aws.sts import caller_account
 from patchbay.providers.base import BuiltCredentials
+from patchbay.providers.credential_check import has_blank_or_control
 from patchbay.providers.fields import duplicate_name, required_text
 from patchbay.providers.pgwire import check_connection, read_server_config
 
 ROLE_ARN = re.compile(r"^arn:aws(-[a-z-]+)?:iam::\d{12}:role/.+")
 WORKGROUP_ARN = re.compile(r"^arn:aws(-[a-z-]+)?:redshift-serverless:[a-z0-9-]+:\d{12}:workgroup/.+")
-ROLES_UNSUPPORTED = (
-    "AWS role ARN integrations need an AWS role of this server's own to assume yours, and none is "
-    "configured. Connect with an access key instead."
-)
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 
 
 class AWSS3Config(BaseModel):
-    """`config` of an `aws-s3` integration: a name of your choosing and an access key, proved with STS
-    GetCallerIdentity. The name is the integration's id; the key is stored encrypted."""
+    """`config` of an `aws-s3` integration: a name of your choosing and either an access key, proved
+    with STS GetCallerIdentity, or a role (`aws_role_arn`, with the `external_id` its trust policy asks
+    for) that Patchbay's own AWS identity assumes and tries with S3 ListBuckets. The name is the
+    integration's id; an access key is stored encrypted."""
 
     name: str = Field(
         description="A name for these credentials, unique in the project.", examples=["prod-aws"]
     )
-    aws_access_key_id: str = Field(
-        description="Access key ID. Never returned.", json_schema_extra={"writeOnly": True}
+    aws_access_key_id: str | None = Field(
+        None, description="Access key ID. Never returned.", json_schema_extra={"writeOnly": True}
     )
-    aws_secret_access_key: str = Field(
-        description="Secret access key. Never returned.", json_schema_extra={"writeOnly": True}
+    aws_secret_access_key: str | None = Field(
+        None, description="Secret access key. Never returned.", json_schema_extra={"writeOnly": True}
     )
+    aws_role_arn: str | None = Field(
+        None,
+        description="A role to assume instead of an access key.",
+        examples=["arn:aws:iam::123456789012:role/exports"],
+    )
+    external_id: str | None = Field(None, description="The external ID the role's trust policy requires.")
 
 
 class AWSRedshiftConfig(BaseModel):
@@ -56,18 +64,71 @@ class AWSRedshiftConfig(BaseModel):
     groups: list[str] | None = None
     auto_create: bool | None = None
     workgroup_arn: str | None = None
+    aws_role_arn: str | None = Field(None, description="A role to assume instead of an access key.")
+    external_id: str | None = Field(None, description="The external ID the role's trust policy requires.")
+    region: str | None = Field(
+        None, description="The Data API's region for a role (default: the workgroup's, else us-east-1)."
+    )
     host: str | None = None
     port: int | None = None
     password: str | None = Field(None, json_schema_extra={"writeOnly": True})
     ssl_mode: str | None = None
 
 
-def _role_based(config: Mapping[str, Any]) -> BuiltCredentials:
-    required_text(config, "name", "A name", "AWS")
+def _role(config: Mapping[str, Any]) -> tuple[str, str, str | None]:
+    """The name, the role ARN and the external ID of a role-based config, checked for form."""
+    name = required_text(config, "name", "A name", "AWS")
     arn = required_text(config, "aws_role_arn", "A valid role ARN", "AWS")
     if not ROLE_ARN.match(arn):
         raise ValidationError("AWS role ARN is not valid")
-    raise ValidationError(ROLES_UNSUPPORTED)
+    external_id = config.get("external_id")
+    if external_id is not None and (
+        not isinstance(external_id, str)
+        or not 2 <= len(external_id) <= 1224
+        or has_blank_or_control(external_id)
+    ):
+        raise ValidationError(
+            "External ID must be a string of 2 to 1224 characters without spaces", attr="external_id"
+        )
+    return name, arn, external_id
+
+
+def _role_config(name: str, arn: str, external_id: str | None) -> dict[str, Any]:
+    public: dict[str, Any] = {"name": name, "aws_role_arn": arn}
+    if external_id is not None:
+        public["external_id"] = external_id  # AWS's advice: an external ID is not a secret
+    return public
+
+
+async def _s3_role(settings: Settings, config: Mapping[str, Any]) -> BuiltCredentials:
+    name, arn, external_id = _role(config)
+    await prove_s3_role(settings, arn, external_id)
+    return BuiltCredentials(
+        integration_id=name,
+        config=_role_config(name, arn, external_id),
+        refuse_existing=duplicate_name(name),
+    )
+
+
+def _data_api_region(config: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
+    region = config.get("region")
+    if region is not None:
+        if not isinstance(region, str) or not REGION.match(region):
+            raise ValidationError("Region must be an AWS region such as us-east-1", attr="region")
+        return region
+    workgroup = extra.get("workgroup_arn")
+    return str(workgroup).split(":")[3] if workgroup else "us-east-1"
+
+
+async def _redshift_role(settings: Settings, config: Mapping[str, Any]) -> BuiltCredentials:
+    name, arn, external_id = _role(config)
+    extra = _redshift_extras(config)
+    region = _data_api_region(config, extra)
+    await prove_redshift_role(settings, arn, external_id, region)
+    public = {**_role_config(name, arn, external_id), **extra}
+    if config.get("region") is not None:
+        public["region"] = region
+    return BuiltCredentials(integration_id=name, config=public, refuse_existing=duplicate_name(name))
 
 
 def _redshift_extras(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,7 +172,7 @@ class AWSS3Credentials:
 
     async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
         if "aws_role_arn" in config:
-            return _role_based(config)
+            return await _s3_role(settings, config)
         return await _access_key(settings, "aws-s3", config)
 
 
@@ -120,7 +181,7 @@ class AWSRedshiftCredentials:
 
     async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
         if "aws_role_arn" in config:
-            return _role_based(config)
+            return await _redshift_role(settings, config)
         # AWS-key configs carry `user` too (the database user), so they are recognised first.
         if "aws_access_key_id" in config or "aws_secret_access_key" in config:
             return await _access_key(settings, "aws-redshift", config, _redshift_extras)

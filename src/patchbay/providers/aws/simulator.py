@@ -1,5 +1,7 @@
-"""AWS STS on loopback: GetCallerIdentity (Query protocol, XML answers), SigV4-checked against the
-access keys `simkit.aws` holds. The `aws-s3` and `aws-redshift` kinds prove an access key with it."""
+"""AWS STS on loopback: GetCallerIdentity and AssumeRole (Query protocol, XML answers), SigV4-checked
+against the access keys `simkit.aws` holds. The `aws-s3` and `aws-redshift` kinds prove an access key
+with the first; their role variants assume the user's role with the second (the caller must be named
+in the role's trust policy, and give its external ID when it has one)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from patchbay.simkit.aws import AccessKey, SignatureProblem, add_access_key, verify
+from patchbay.simkit.aws import (
+    ROLES,
+    AccessKey,
+    Role,
+    SignatureProblem,
+    add_access_key,
+    add_role,
+    issue_session,
+    verify,
+)
 from patchbay.simkit.state import Fault, SandboxState
 
 NAME = "aws-sts"
@@ -28,10 +39,10 @@ MESSAGES = {
 }
 
 
-def error(status: int, code: str) -> Response:
+def error(status: int, code: str, message: str | None = None) -> Response:
     body = (
         f'<ErrorResponse xmlns="{XMLNS}"><Error><Type>Sender</Type><Code>{code}</Code>'
-        f"<Message>{MESSAGES.get(code, code)}</Message></Error>"
+        f"<Message>{message or MESSAGES.get(code, code)}</Message></Error>"
         f"<RequestId>{secrets.token_hex(8)}</RequestId></ErrorResponse>"
     )
     return Response(body, status_code=status, media_type="text/xml")
@@ -57,6 +68,31 @@ def identity(key: AccessKey) -> Response:
     return Response(body, media_type="text/xml")
 
 
+def assume_role(state: SandboxState, caller: AccessKey, params: dict[str, str]) -> Response:
+    arn, session_name = params.get("RoleArn", ""), params.get("RoleSessionName", "")
+    if not session_name:
+        return error(400, "ValidationError", "1 validation error detected: Value null at 'roleSessionName'")
+    role: Role | None = state.provider_data(ROLES).get(arn)
+    external_id = params.get("ExternalId")
+    # AWS says the same thing for an unknown role, an untrusted caller and a wrong external ID.
+    if role is None or caller.arn not in role.trusted or role.external_id != external_id:
+        return error(
+            403,
+            "AccessDenied",
+            f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: {arn}",
+        )
+    key = issue_session(state, role, session_name)
+    body = (
+        f'<AssumeRoleResponse xmlns="{XMLNS}"><AssumeRoleResult><Credentials>'
+        f"<AccessKeyId>{key.access_key_id}</AccessKeyId><SecretAccessKey>{key.secret_access_key}</SecretAccessKey>"
+        f"<SessionToken>{key.session_token}</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration>"
+        f"</Credentials><AssumedRoleUser><Arn>{key.arn}</Arn><AssumedRoleId>AROA{secrets.token_hex(8).upper()}"
+        f":{session_name}</AssumedRoleId></AssumedRoleUser></AssumeRoleResult>"
+        f"<ResponseMetadata><RequestId>{secrets.token_hex(8)}</RequestId></ResponseMetadata></AssumeRoleResponse>"
+    )
+    return Response(body, media_type="text/xml")
+
+
 def routes(state: SandboxState) -> list[BaseRoute]:
     async def query_api(request: Request) -> Response:
         body = await request.body()
@@ -64,18 +100,25 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             key = verify(state, request, body, "sts")
         except SignatureProblem as problem:
             return error(403, problem.code)
-        action = parse_qs(body.decode()).get("Action", [""])[0]
-        if action != "GetCallerIdentity":
-            return error(400, "InvalidAction")
-        return identity(key)
+        params = {name: values[0] for name, values in parse_qs(body.decode()).items()}
+        action = params.get("Action", "")
+        if action == "GetCallerIdentity":
+            return identity(key)
+        if action == "AssumeRole":
+            return assume_role(state, key, params)
+        return error(400, "InvalidAction")
 
     return [Route("/", query_api, methods=["POST"])]
 
 
 DEMO_ACCESS_KEY_ID = "AKIASANDBOXDEMO00001"
 DEMO_SECRET = "sandbox-aws-secret-access-key"
+DEMO_ROLE_ARN = "arn:aws:iam::210987654321:role/sandbox-access"
 
 
 def seed_demo(state: SandboxState) -> None:
-    """An access key `patchbay sandbox` users can type into aws-s3, aws-redshift and s3-compatible."""
-    add_access_key(state, key_id=DEMO_ACCESS_KEY_ID, secret=DEMO_SECRET, user="sandbox")
+    """An access key `patchbay sandbox` users can type into aws-s3, aws-redshift and s3-compatible, and
+    a role it may assume (DEMO_ROLE_ARN) for the role variants when Patchbay runs with that key as its
+    own (PATCHBAY_AWS_ROLE_ACCESS_KEY_ID / PATCHBAY_AWS_ROLE_SECRET_ACCESS_KEY)."""
+    key = add_access_key(state, key_id=DEMO_ACCESS_KEY_ID, secret=DEMO_SECRET, user="sandbox")
+    add_role(state, trusted=key, name="sandbox-access")

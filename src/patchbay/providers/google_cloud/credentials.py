@@ -16,12 +16,19 @@ from pydantic import BaseModel, Field
 from patchbay.config import Settings
 from patchbay.kit.errors import ValidationError
 from patchbay.providers.base import BuiltCredentials
+from patchbay.providers.google_cloud.impersonation import impersonate
 from patchbay.providers.google_cloud.token import KeyRefused, exchange, require_google_token_uri
+from patchbay.providers.push_identity import read_push_identity
 
 KEY_FAILED = "Failed to authenticate with provided service account key"
-IMPERSONATION_UNSUPPORTED = (
-    "Impersonating a service account needs a Google identity of this server's own, and none is "
-    "configured. Provide the service account's private_key, private_key_id and token_uri instead."
+KEY_FIELDS = ("private_key", "private_key_id", "token_uri")
+KEY_INCOMPLETE = (
+    "Provide the service account's private_key, private_key_id and token_uri together, or none of them "
+    "to impersonate the account."
+)
+CLAIMED = (
+    "The service account {integration_id} is already connected by impersonation in another organization. "
+    "Use a different service account or contact support if you believe this is a mistake."
 )
 
 
@@ -31,12 +38,16 @@ class GoogleKeyConfig(BaseModel):
     token to prove it; the key and the token are stored encrypted."""
 
     key: dict[str, Any] | str | None = Field(None, description="The JSON key file, as text or as an object.")
-    key_info: dict[str, Any] | None = Field(None, description="The JSON key file's object (Firebase's field).")
+    key_info: dict[str, Any] | None = Field(
+        None, description="The JSON key file's object (Firebase's field)."
+    )
 
 
 class ServiceAccountConfig(BaseModel):
-    """`config` of a `google-cloud-service-account` integration: the account and its project, and the
-    key's fields, proved by a token exchange. The private key is stored encrypted."""
+    """`config` of a `google-cloud-service-account` integration: the account and its project, and
+    either the key's fields, proved by a token exchange (the private key is stored encrypted), or
+    none of them: Patchbay's own service account then impersonates the account (it must hold the
+    Service Account Token Creator role on it), and one organization only may connect it that way."""
 
     service_account_email: str = Field(examples=["exporter@my-project.iam.gserviceaccount.com"])
     project_id: str = Field(examples=["my-project"])
@@ -85,20 +96,37 @@ class GoogleCloudKeyCredentials:
         )
 
 
+class FirebaseConfig(GoogleKeyConfig):
+    """`config` of a `firebase` integration: the service account's JSON key file, and optionally the
+    push identity verification settings (setting them needs project admin)."""
+
+    push_identity_verification: bool | None = None
+    push_identity_public_keys: list[str] | None = Field(None, description="PEM public keys (at most 10).")
+
+
 class FirebaseCredentials:
-    config_model = GoogleKeyConfig
+    config_model = FirebaseConfig
 
     async def build(self, settings: Settings, config: dict[str, Any]) -> BuiltCredentials:
         key_info = read_key(config, "Firebase service account key must be provided")
+        push_identity = read_push_identity(config)
         token = await _prove(
-            settings, "firebase", key_info, "Failed to authenticate with provided Firebase service account key"
+            settings,
+            "firebase",
+            key_info,
+            "Failed to authenticate with provided Firebase service account key",
         )
         project_id = key_info.get("project_id")
         if not project_id or not isinstance(project_id, str):
             raise ValidationError("Service account key must contain a project_id")
         return BuiltCredentials(
             integration_id=project_id,
-            config={"project_id": project_id, "expires_in": token.expires_in, "refreshed_at": int(time.time())},
+            config={
+                "project_id": project_id,
+                "expires_in": token.expires_in,
+                "refreshed_at": int(time.time()),
+                **push_identity,
+            },
             sensitive_config={"key_info": key_info, "access_token": token.access_token},
         )
 
@@ -112,9 +140,17 @@ class ServiceAccountCredentials:
             raise ValidationError("Service account email and project ID must be provided")
         if not isinstance(email, str) or not isinstance(project_id, str):
             raise ValidationError("Service account email and project ID must be strings")
-        key_fields = [config.get(name) for name in ("private_key", "private_key_id", "token_uri")]
+        key_fields = [config.get(name) for name in KEY_FIELDS]
+        if not any(key_fields):
+            await impersonate(settings, email)
+            return BuiltCredentials(
+                integration_id=email,
+                config={"project_id": project_id, "service_account_email": email},
+                one_organization_only=CLAIMED,
+                one_organization_only_attr="service_account_email",
+            )
         if not all(isinstance(value, str) and value for value in key_fields):
-            raise ValidationError(IMPERSONATION_UNSUPPORTED)
+            raise ValidationError(KEY_INCOMPLETE)
         private_key, private_key_id, token_uri = (str(value) for value in key_fields)
         key_info = {
             "type": "service_account",

@@ -1,5 +1,6 @@
 """An S3-compatible object store on loopback (MinIO, R2 and friends speak this): ListBuckets
-(`GET /`, XML), SigV4-checked against the access keys `simkit.aws` holds. Keys listed in
+(`GET /`, XML), SigV4-checked against the access keys `simkit.aws` holds (temporary ones from STS
+AssumeRole too: aws-s3's role variant lists buckets here). Keys or roles listed in
 `deny_list_buckets` get AccessDenied, as a bucket-scoped key does on a real store."""
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from patchbay.simkit.aws import SignatureProblem, verify
 from patchbay.simkit.state import Fault, SandboxState
 
 NAME = "s3"
-KIND_URLS: dict[str, dict[str, str]] = {}  # the endpoint is the user's: nothing for the operator to set
+# s3-compatible's endpoint is the user's; aws-s3's role variant lists buckets at PATCHBAY_AWS_S3_S3_URL.
+KIND_URLS = {"aws-s3": {"S3_URL": "/"}}
 MESSAGES = {
     "InvalidAccessKeyId": "The AWS Access Key Id you provided does not exist in our records.",
     "SignatureDoesNotMatch": "The request signature we calculated does not match the signature you provided. "
@@ -43,8 +45,8 @@ def render_fault(fault: Fault, request: Request) -> Response | None:
     return None
 
 
-def deny_listing(state: SandboxState, access_key_id: str) -> None:
-    state.provider_data(NAME).setdefault("deny_list_buckets", set()).add(access_key_id)
+def deny_listing(state: SandboxState, access_key_id_or_role_arn: str) -> None:
+    state.provider_data(NAME).setdefault("deny_list_buckets", set()).add(access_key_id_or_role_arn)
 
 
 def routes(state: SandboxState) -> list[BaseRoute]:
@@ -53,7 +55,8 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             key = verify(state, request, await request.body(), "s3")
         except SignatureProblem as problem:
             return error(403, problem.code)
-        if key.access_key_id in state.provider_data(NAME).get("deny_list_buckets", set()):
+        denied = state.provider_data(NAME).get("deny_list_buckets", set())
+        if key.access_key_id in denied or key.role_arn in denied:
             return error(403, "AccessDenied")
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
