@@ -110,3 +110,51 @@ async def integration_changed(
     change = IntegrationChange(change_type, row, error, api_object)
     for hook in list(_on_change):
         await hook(session, change)
+
+
+# --- a create in one statement (PostgreSQL) ----------------------------------------------------------
+# A create on PostgreSQL is one statement, committed on its own: the upsert, with each change hook's
+# writes riding in it as CTEs, so they commit together without a transaction's BEGIN and COMMIT round
+# trips. A hook joins by registering an InsertCompanion; while any change hook has none, every create
+# takes the session's transaction instead (integration.service.save).
+
+
+@dataclass(frozen=True)
+class NewIntegration:
+    """A create about to be sent, as companions see it: its project, and the API object the row
+    will have if the statement inserts it (`id` 0: the database assigns it in the statement)."""
+
+    project_id: int
+    organization_id: Any
+    api_object: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InsertCompanion:
+    """What a change hook adds to the create's statement (PostgreSQL).
+
+    `ctes`: CTEs (each introduced by a comma) that read `saved`, the row the statement wrote (`id`,
+    `inserted`; empty when it wrote nothing), to do for `integration.created` what the hook does.
+    `update_guard`: a condition under which the statement may overwrite an existing row by itself
+    (when the hook would have nothing to write for `integration.updated`); otherwise the statement
+    leaves the row alone and the create takes the session's path. Both use `:project_id` and
+    `params(new)`'s names (prefix them with the hook's domain)."""
+
+    ctes: str
+    update_guard: str
+    params: Callable[[NewIntegration], dict[str, Any]]
+
+
+_insert_companions: dict[ChangeHook, InsertCompanion] = {}
+
+
+def insert_companion(hook: ChangeHook, companion: InsertCompanion) -> None:
+    """Register what `hook` (a registered change hook) writes inside the create's statement."""
+    _insert_companions[hook] = companion
+
+
+def insert_companions() -> tuple[InsertCompanion, ...] | None:
+    """Every change hook's companion, or None when a change hook has none (no one-statement create)."""
+    if any(hook not in _insert_companions for hook in _on_change):
+        return None
+    return tuple(_insert_companions[hook] for hook in _on_change)
