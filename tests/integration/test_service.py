@@ -1,7 +1,7 @@
-"""The create as one statement (PostgreSQL's `save_alone`) keeps every rule of the session's path:
-PostHog's overwrite rules, the tenant's own rows, the stored secrets. On PostgreSQL the statements
-are counted (one for a create that decides alone); SQLite takes the session's path and passes the
-same checks of what is answered and stored."""
+"""The create and the delete as one statement (PostgreSQL's `save_alone`, `delete_alone`) keep every
+rule of the session's path: PostHog's overwrite rules, admin-or-creator deletes, the tenant's own
+rows, the stored secrets. On PostgreSQL the statements are counted (one for a change that decides
+alone); SQLite takes the session's path and passes the same checks of what is answered and stored."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ import httpx
 from patchbay.integration.repository import IntegrationRepository
 from patchbay.models import MembershipLevel
 from patchbay.runtime import Runtime
+from patchbay.sandbox.server import SandboxServer
+from patchbay.simkit import oauth as _oauth
+from tests.oauth.helpers import connect, row, secrets_of
 from tests.support.factory import Factory, Tenant
 
 _hosts = itertools.count(1)
@@ -137,3 +140,46 @@ async def test_the_same_account_in_another_project_is_that_projects_own_row(
     listed = (await client.get(f"{other.base}/integrations/", headers=other.headers)).json()
     assert [r["id"] for r in listed["results"]] == [theirs.json()["id"]]
     assert listed["results"][0]["config"] == {"server_hostname": host}
+
+
+async def test_a_delete_is_one_statement_and_its_hooks_get_the_secrets(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer, backend: str
+) -> None:
+    pk = await connect(client, tenant, "salesforce")
+    refresh = secrets_of(runtime, await row(runtime, pk))["refresh_token"]
+    with runtime.db.watch_statements() as statements:
+        response = await client.delete(f"{tenant.base}/integrations/{pk}/", headers=tenant.headers)
+    assert response.status_code == 204
+    if backend == "postgresql":
+        [statement] = create_statements(statements)
+        assert statement.lstrip().startswith("DELETE FROM integrations")
+    assert await stored(runtime, tenant.project.id, pk) is None
+    assert _oauth.revoked(sandbox.state, "salesforce") == [refresh], "the revoke hook had the token"
+    gone = await client.get(f"{tenant.base}/integrations/{pk}/", headers=tenant.headers)
+    assert gone.status_code == 404
+
+
+async def test_a_delete_keeps_to_the_projects_rows_and_the_callers_rights(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, runtime: Runtime
+) -> None:
+    member = await factory.member_of(tenant, MembershipLevel.MEMBER)
+    other = await factory.tenant()
+    for caller in (tenant, member, other):
+        await warm_up(client, caller)
+    admins = await factory.integration(tenant.project, "twilio", "AC-admins", created_by=tenant.user)
+    members = await factory.integration(tenant.project, "twilio", "AC-members", created_by=member.user)
+    theirs = await factory.integration(other.project, "twilio", "AC-theirs", created_by=other.user)
+    url = f"{tenant.base}/integrations"
+
+    refused = await client.delete(f"{url}/{admins.id}/", headers=member.headers)
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == "You don't have sufficient permissions in the project."
+    assert await stored(runtime, tenant.project.id, admins.id) is not None
+    foreign = await client.delete(f"{url}/{theirs.id}/", headers=tenant.headers)
+    assert foreign.status_code == 404 and foreign.json()["type"] == "invalid_request"
+    assert await stored(runtime, other.project.id, theirs.id) is not None, "another project's row stays"
+    assert (await client.delete(f"{url}/{members.id}/", headers=member.headers)).status_code == 204
+    assert (await client.delete(f"{url}/{admins.id}/", headers=tenant.headers)).status_code == 204
+    assert (await client.delete(f"{url}/{admins.id}/", headers=tenant.headers)).status_code == 404
+    assert await stored(runtime, tenant.project.id, members.id) is None
+    assert await stored(runtime, tenant.project.id, admins.id) is None

@@ -112,11 +112,11 @@ async def integration_changed(
         await hook(session, change)
 
 
-# --- a create in one statement (PostgreSQL) ----------------------------------------------------------
-# A create on PostgreSQL is one statement, committed on its own: the upsert, with each change hook's
-# writes riding in it as CTEs, so they commit together without a transaction's BEGIN and COMMIT round
-# trips. A hook joins by registering an InsertCompanion; while any change hook has none, every create
-# takes the session's transaction instead (integration.service.save).
+# --- creates and deletes in one statement (PostgreSQL) ---------------------------------------------
+# On PostgreSQL a create is one statement committed on its own (the upsert, each change hook's writes
+# riding in it as CTEs), and so is a delete that no hook has anything to write for: no transaction's
+# BEGIN and COMMIT round trips. A change hook joins by registering a ChangeCompanion; while any change
+# hook has none, creates and deletes take the session's transaction (integration.service).
 
 
 @dataclass(frozen=True)
@@ -130,31 +130,33 @@ class NewIntegration:
 
 
 @dataclass(frozen=True)
-class InsertCompanion:
-    """What a change hook adds to the create's statement (PostgreSQL).
+class ChangeCompanion:
+    """What a change hook adds to the one-statement create and delete (PostgreSQL).
 
-    `ctes`: CTEs (each introduced by a comma) that read `saved`, the row the statement wrote (`id`,
-    `inserted`; empty when it wrote nothing), to do for `integration.created` what the hook does.
-    `update_guard`: a condition under which the statement may overwrite an existing row by itself
-    (when the hook would have nothing to write for `integration.updated`); otherwise the statement
-    leaves the row alone and the create takes the session's path. Both use `:project_id` and
-    `params(new)`'s names (prefix them with the hook's domain)."""
+    `ctes`: CTEs (each introduced by a comma) that read `saved`, the row the create's statement
+    wrote (`id`, `inserted`; empty when it wrote nothing), to do for `integration.created` what the
+    hook does, with `params(new)` their parameters for one create.
+    `update_guard` / `delete_guard`: conditions under which the statement may overwrite or delete an
+    existing row by itself (the hook would have nothing to write for `integration.updated` /
+    `integration.deleted`); otherwise the statement leaves the row alone and the change takes the
+    session's path. All may use `:project_id`; name their own parameters after the hook's domain."""
 
     ctes: str
     update_guard: str
+    delete_guard: str
     params: Callable[[NewIntegration], dict[str, Any]]
 
 
-_insert_companions: dict[ChangeHook, InsertCompanion] = {}
+_change_companions: dict[ChangeHook, ChangeCompanion] = {}
 
 
-def insert_companion(hook: ChangeHook, companion: InsertCompanion) -> None:
-    """Register what `hook` (a registered change hook) writes inside the create's statement."""
-    _insert_companions[hook] = companion
+def change_companion(hook: ChangeHook, companion: ChangeCompanion) -> None:
+    """Register what `hook` (a registered change hook) does inside one-statement changes."""
+    _change_companions[hook] = companion
 
 
-def insert_companions() -> tuple[InsertCompanion, ...] | None:
-    """Every change hook's companion, or None when a change hook has none (no one-statement create)."""
-    if any(hook not in _insert_companions for hook in _on_change):
+def change_companions() -> tuple[ChangeCompanion, ...] | None:
+    """Every change hook's companion, or None when a change hook has none (no one-statement change)."""
+    if any(hook not in _change_companions for hook in _on_change):
         return None
-    return tuple(_insert_companions[hook] for hook in _on_change)
+    return tuple(_change_companions[hook] for hook in _on_change)

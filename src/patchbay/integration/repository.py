@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
-from patchbay.integration.events import InsertCompanion
+from patchbay.integration.events import ChangeCompanion
 from patchbay.kit.db import DriverStatement, FixedQuery, FixedWrite, Row
 from patchbay.kit.pagination import PageParams, PageQuery
 from patchbay.models import Integration, Project, User
@@ -121,7 +121,7 @@ _UPSERT = {
 
 # PostgreSQL's create in one statement, sent alone on the driver pool (no session, no BEGIN/COMMIT):
 # the upsert above, with the change hooks' writes as CTEs after `saved` (integration.events,
-# InsertCompanion). It overwrites only where the session's path would change nothing else: the caller
+# ChangeCompanion). It overwrites only where the session's path would change nothing else: the caller
 # may overwrite, the row's health stays as it is (a change of health raises its own event), and every
 # companion's update_guard holds. Otherwise it leaves the row alone and answers no row.
 _SAVE_ALONE_SQL = """
@@ -142,16 +142,43 @@ WITH saved AS (
 ){ctes}
 SELECT * FROM saved
 """
-_save_alone_statements: dict[tuple[InsertCompanion, ...], DriverStatement] = {}
+_save_alone_statements: dict[tuple[ChangeCompanion, ...], DriverStatement] = {}
 
 
-def save_alone_statement(companions: tuple[InsertCompanion, ...]) -> DriverStatement:
+def save_alone_statement(companions: tuple[ChangeCompanion, ...]) -> DriverStatement:
     """The one-statement create with these companions (built once per set, i.e. once per process)."""
     statement = _save_alone_statements.get(companions)
     if statement is None:
         guards = "".join(f"\n      AND {c.update_guard}" for c in companions)
         sql = _SAVE_ALONE_SQL.format(guards=guards, ctes="".join(c.ctes for c in companions))
         statement = _save_alone_statements[companions] = DriverStatement(sql)
+    return statement
+
+
+# A delete in one statement on the driver pool, committed on its own, when it decides alone: the row is
+# the project's, the caller may delete it (project admin or its creator) and every companion's
+# delete_guard holds. Otherwise nothing is deleted, and the session's path says why (404, 403) or
+# deletes with the hooks' writes. It returns what the after-commit hooks need (secrets included:
+# a revoke at the provider), never sent anywhere.
+_DELETE_ALONE_SQL = """
+DELETE FROM integrations
+WHERE integrations.id = :pk AND integrations.project_id = :project_id
+  AND (:may_delete_any OR integrations.created_by_id = :user_id){guards}
+RETURNING integrations.id, integrations.kind, integrations.integration_id, integrations.config,
+          integrations.sensitive_config, integrations.errors, integrations.created_at,
+          integrations.created_by_id, integrations.health_status, integrations.health_detail,
+          integrations.health_checked_at
+"""
+_delete_alone_statements: dict[tuple[ChangeCompanion, ...], DriverStatement] = {}
+
+
+def delete_alone_statement(companions: tuple[ChangeCompanion, ...]) -> DriverStatement:
+    statement = _delete_alone_statements.get(companions)
+    if statement is None:
+        guards = "".join(f"\n  AND {c.delete_guard}" for c in companions)
+        statement = _delete_alone_statements[companions] = DriverStatement(
+            _DELETE_ALONE_SQL.format(guards=guards)
+        )
     return statement
 
 
@@ -217,7 +244,7 @@ class IntegrationRepository:
 
     async def save_alone(
         self,
-        companions: tuple[InsertCompanion, ...],
+        companions: tuple[ChangeCompanion, ...],
         companion_params: dict[str, Any],
         *,
         kind: str,
@@ -248,6 +275,20 @@ class IntegrationRepository:
         if not rows:
             return None
         return rows[0], bool(rows[0]["inserted"])
+
+    async def delete_alone(
+        self, companions: tuple[ChangeCompanion, ...], pk: int, *, user_id: int, may_delete_any: bool
+    ) -> Row | None:
+        """Delete `pk` in one statement committed on its own (see `_DELETE_ALONE_SQL`): the deleted
+        row, or None when it deleted nothing (the caller then takes the session's path)."""
+        params = {
+            "pk": pk,
+            "project_id": self.project_id,
+            "user_id": user_id,
+            "may_delete_any": may_delete_any,
+        }
+        rows = await delete_alone_statement(companions).fetch(self.session, params)
+        return rows[0] if rows else None
 
     async def update_fields(self, pk: int, **values: Any) -> None:
         await self.session.execute(

@@ -217,9 +217,9 @@ async def _save_alone(
     may_overwrite: bool,
 ) -> SavedIntegration | None:
     """PostgreSQL's create in one statement on the driver pool, the outbox's `integration.created`
-    event and deliveries riding in it (integration.events.InsertCompanion); None when it cannot run
+    event and deliveries riding in it (integration.events.ChangeCompanion); None when it cannot run
     or left an existing row for the session's path."""
-    companions = events.insert_companions()
+    companions = events.change_companions()
     if companions is None or not repo.can_save_alone():
         return None
     creator = _caller_as_creator(ctx)
@@ -271,17 +271,39 @@ async def create_integration(ctx: ProjectContext, kind: str, config: dict[str, A
 
 
 async def delete_integration(ctx: ProjectContext, pk: int) -> None:
+    """Delete a row of the project: project admin or its creator. On PostgreSQL one statement
+    committed on its own when no change hook has anything to write for it (`_delete_alone`);
+    otherwise, and for the 404 and 403 answers, in the session's transaction."""
     repo = repository(ctx)
+    gone = await _delete_alone(ctx, repo, pk)
+    if gone is not None:
+        await events.integration_deleted(ctx.runtime, gone, _secrets_or_nothing(ctx.runtime, gone))
+        return
     row = await repo.get_model(pk)
     if row is None:
         raise NotFound()
     if not ctx.is_project_admin and row.created_by_id != ctx.user.id:
         raise PermissionDenied("You don't have sufficient permissions in the project.")
-    try:
-        secrets = read_secrets(ctx.runtime, row)
-    except Exception:  # noqa: BLE001 - unreadable secrets never block a delete
-        secrets = {}
+    secrets = _secrets_or_nothing(ctx.runtime, row)
     await repo.delete(pk)
     await events.integration_changed(ctx.session, events.INTEGRATION_DELETED, row)
     await ctx.session.commit()
     await events.integration_deleted(ctx.runtime, row, secrets)
+
+
+def _secrets_or_nothing(runtime: Runtime, row: Integration) -> dict[str, Any]:
+    """The deleted row's secrets for the delete hooks (a revoke): unreadable ones never block a delete."""
+    try:
+        return read_secrets(runtime, row)
+    except Exception:  # noqa: BLE001 - unreadable secrets never block a delete
+        return {}
+
+
+async def _delete_alone(ctx: ProjectContext, repo: IntegrationRepository, pk: int) -> Integration | None:
+    companions = events.change_companions()
+    if companions is None or not repo.can_save_alone():
+        return None
+    values = await repo.delete_alone(companions, pk, user_id=ctx.user.id, may_delete_any=ctx.is_project_admin)
+    if values is None:
+        return None
+    return _stored_row(ctx, values, values["sensitive_config"])

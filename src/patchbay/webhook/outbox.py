@@ -22,7 +22,12 @@ from patchbay.integration import service as integrations
 from patchbay.kit.db import Row
 from patchbay.models import Integration, OrganizationIntegration
 from patchbay.org_integration import service as org_integrations
-from patchbay.webhook.outbox_repository import CREATED_IN_INSERT, NO_UPDATED_SUBSCRIBER, OutboxRepository
+from patchbay.webhook.outbox_repository import (
+    CREATED_IN_INSERT,
+    NO_DELETED_SUBSCRIBER,
+    NO_UPDATED_SUBSCRIBER,
+    OutboxRepository,
+)
 
 PING = "ping"
 EVENT_TYPES = (
@@ -207,9 +212,12 @@ def created_in_insert(new: events.NewIntegration) -> dict[str, Any]:
     }
 
 
-events.insert_companion(
+events.change_companion(
     publish_integration_change,
-    events.InsertCompanion(
-        ctes=CREATED_IN_INSERT, update_guard=NO_UPDATED_SUBSCRIBER, params=created_in_insert
+    events.ChangeCompanion(
+        ctes=CREATED_IN_INSERT,
+        update_guard=NO_UPDATED_SUBSCRIBER,
+        delete_guard=NO_DELETED_SUBSCRIBER,
+        params=created_in_insert,
     ),
 )

@@ -49,7 +49,7 @@ _EVENT_WITH_DELIVERIES = FixedWrite(
     """
     )
 )
-# The outbox's part of PostgreSQL's one-statement create (integration.events.InsertCompanion): after
+# The outbox's part of PostgreSQL's one-statement create (integration.events.ChangeCompanion): after
 # `saved`, the event of a row it inserted and a delivery to each endpoint subscribing to
 # `integration.created`, read in the statement's own snapshot. The body comes rendered, but for the
 # row's id, which the database assigns in the same statement. `?` is jsonb's "has this element".
@@ -72,13 +72,16 @@ outbox_subscribers AS (
            CAST(:outbox_at AS timestamptz), CAST(:outbox_at AS timestamptz)
     FROM outbox_event CROSS JOIN outbox_subscribers
 )"""
-# The same statement overwrites an existing row only when no endpoint would hear of it: an
+# The create's statement overwrites an existing row only when no endpoint would hear of it: an
 # `integration.updated` subscriber sends the create down the session's path (the event's body needs
 # the row as it was stored).
-NO_UPDATED_SUBSCRIBER = """NOT EXISTS (
+# A delete goes alone likewise only when no endpoint subscribes to `integration.deleted`.
+_NO_SUBSCRIBER = """NOT EXISTS (
         SELECT 1 FROM webhook_endpoints
         WHERE webhook_endpoints.project_id = :project_id AND webhook_endpoints.enabled IS true
-          AND (webhook_endpoints.events ? '*' OR webhook_endpoints.events ? 'integration.updated'))"""
+          AND (webhook_endpoints.events ? '*' OR webhook_endpoints.events ? '{event}'))"""
+NO_UPDATED_SUBSCRIBER = _NO_SUBSCRIBER.format(event="integration.updated")
+NO_DELETED_SUBSCRIBER = _NO_SUBSCRIBER.format(event="integration.deleted")
 _CLAIMED_COLUMNS: tuple[Any, ...] = (
     WebhookDelivery.id,
     WebhookDelivery.attempts,
