@@ -239,8 +239,11 @@ class IntegrationRepository:
 
     def can_save_alone(self) -> bool:
         """Whether `save_alone` may run: on PostgreSQL, and only while this request's session has
-        nothing uncommitted (a builder's write must commit with the row, in the session's path)."""
-        return DriverStatement.available(self.session) and not self.session.in_transaction()
+        nothing uncommitted (a builder's write must commit with the row, in the session's path),
+        sent or still pending in the unit of work."""
+        session = self.session
+        pending = session.new or session.dirty or session.deleted
+        return DriverStatement.available(session) and not session.in_transaction() and not pending
 
     async def save_alone(
         self,
