@@ -756,9 +756,10 @@ def main(argv: list[str] | None = None) -> int:
         raise
     say(f"done in {time.perf_counter() - started:.0f} s")
     print(path.read_text())
-    from bench.report import WRITE_PATH_TARGETS, load
+    from bench.report import WRITE_PATH_TARGETS, evaluate, load
 
     report = load(path.with_suffix(".json"))
+    evaluate(report)
     for target in report.targets:
         if target.what in WRITE_PATH_TARGETS:
             met = "—" if target.ok is None else ("met" if target.ok else "NOT MET")
