@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -140,6 +141,31 @@ def distinct_create(url: str, auth: dict[str, str]) -> Target:
     )  # fmt: skip
 
 
+PUBLISHING = "create (distinct), publishing"
+ENDPOINT_ID = uuid.UUID("00000000-0000-4000-8000-00000000b0b0")
+
+
+async def subscribe(url: str, project_id: int, enabled: bool) -> None:
+    """The publishing run's endpoint on the creates' project, subscribed to integration.created:
+    written once (as the webhooks API would store it; nothing is sent, delivery is off), then
+    enabled or disabled."""
+    conn = await asyncpg.connect(driver_dsn(url))
+    try:
+        now = datetime.now(UTC)
+        await conn.execute(
+            """
+            INSERT INTO webhook_endpoints (id, project_id, url, events, description, enabled, disabled_reason,
+                                           secret, previous_secret, created_at, updated_at)
+            VALUES ($1, $2, 'https://hooks.bench.invalid/patchbay', '["integration.created"]'::jsonb,
+                    'bench: publishing run', $3, '', 'not-a-secret', '', $4, $4)
+            ON CONFLICT (id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at
+            """,
+            ENDPOINT_ID, project_id, enabled, now,
+        )  # fmt: skip
+    finally:
+        await conn.close()
+
+
 def channels_route_exists() -> bool:
     from patchbay.routing import PROJECT_ROUTERS
 
@@ -215,6 +241,9 @@ class Bench:
                 "PATCHBAY_ENCRYPTION_KEYS": self.keys,
                 "PATCHBAY_RATE_LIMIT": "off",
                 "PATCHBAY_SITE_URL": f"http://127.0.0.1:{port}",
+                # The publishing run writes deliveries to an endpoint nobody serves: measure the
+                # publishing, not attempts to send (delivery is bench/webhooks.py's).
+                "PATCHBAY_WEBHOOK_DELIVERY": "false",
                 "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / "metrics"),
                 "PYTHONPATH": os.pathsep.join(
                     p for p in (self.args.src, str(REPO), os.environ.get("PYTHONPATH", "")) if p
@@ -525,6 +554,14 @@ class Bench:
                 "creates of DISTINCT accounts (many customers connecting at once); validation, secret "
                 "encryption, the upsert (insert), the outbox's lookup, 201.",
             ),
+            (
+                PUBLISHING,
+                distinct_create(server.base_url + create_base, auth),
+                f"The same creates with one endpoint of {create_base} subscribed to integration.created: each "
+                "create also writes the event and its delivery (in the same statement on PostgreSQL). The "
+                "server's delivery loops are off (PATCHBAY_WEBHOOK_DELIVERY=false): this measures "
+                "publishing, `python -m bench webhooks` measures delivery.",
+            ),
         ]
         if with_channels and self.sandbox is not None:
             runs.append(
@@ -547,7 +584,10 @@ class Bench:
                 f"GET {base} with a well-formed key that does not exist: 401.",
             )
         )
+        create_project = seeded.project_id + mode.orgs
         for name, target, description in runs:
+            if name == PUBLISHING:
+                asyncio.run(subscribe(url, create_project, True))
             report.runs.append(
                 self.measure(
                     server,
@@ -555,9 +595,12 @@ class Bench:
                     target,
                     description,
                     seeder.rows,
-                    profile=args.profile and name in ("list", "create (distinct)"),
+                    profile=args.profile and name in ("list", "create (distinct)", PUBLISHING),
                 )  # fmt: skip
             )
+            if name == PUBLISHING:
+                asyncio.run(subscribe(url, create_project, False))
+                self.check_published(url, create_project)
         patchbay_list_body = httpx.get(list_target.url, headers=auth, timeout=30).json()
         patchbay_created = httpx.post(
             server.base_url + create_base, json=CREATE_PROBE, headers=auth, timeout=30
@@ -627,6 +670,27 @@ class Bench:
         )
         return run
 
+    def check_published(self, url: str, project_id: int) -> None:
+        """The publishing run wrote an event per create (else it measured nothing more)."""
+
+        async def count() -> tuple[int, int]:
+            conn = await asyncpg.connect(driver_dsn(url))
+            try:
+                events = await conn.fetchval(
+                    "SELECT count(*) FROM webhook_events WHERE project_id = $1", project_id
+                )
+                deliveries = await conn.fetchval(
+                    "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1", ENDPOINT_ID
+                )
+                return int(events), int(deliveries)
+            finally:
+                await conn.close()
+
+        events, deliveries = asyncio.run(count())
+        if not events or events != deliveries:
+            raise RuntimeError(f"the publishing run wrote {events} events and {deliveries} deliveries")
+        say(f"  the publishing run wrote {events:,} events, each with its delivery")
+
     def check_list(self, server: Server, target: Target) -> None:
         body = httpx.get(target.url, headers=target.headers, timeout=30).json()
         if body.get("count") != BENCH_PROJECT_ROWS or len(body.get("results", [])) != BENCH_PROJECT_ROWS:
@@ -692,6 +756,14 @@ def main(argv: list[str] | None = None) -> int:
         raise
     say(f"done in {time.perf_counter() - started:.0f} s")
     print(path.read_text())
+    from bench.report import WRITE_PATH_TARGETS, evaluate, load
+
+    report = load(path.with_suffix(".json"))
+    evaluate(report)
+    for target in report.targets:
+        if target.what in WRITE_PATH_TARGETS:
+            met = "—" if target.ok is None else ("met" if target.ok else "NOT MET")
+            say(f"{target.what}: {target.measured} (target {target.goal}) — {met}")
     return 0
 
 

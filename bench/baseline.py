@@ -3,10 +3,10 @@
 It answers GET /api/projects/{project_id}/integrations with the same SQL (the page with a window
 count, the creator joined) and the same JSON body as Patchbay's list, so the gap between the two is
 what Patchbay's authentication, tenancy, framework and ORM cost. POST on the same path is
-Patchbay's create of a databricks integration with the same statements in one transaction (the
-upsert, the webhook outbox's lookup of subscribing endpoints) and the same work around them (the
-secret encrypted with Fernet, the answer built from what the upsert returned and the creator), the
-creator being BENCH_BASELINE_USER_ID (read once). Run it as Patchbay runs:
+Patchbay's create of a databricks integration with the same statement (the upsert with the webhook
+outbox's event and deliveries riding in it, committed on its own) and the same work around it (the
+secret encrypted with Fernet, the answer and the event's body rendered, the answer completed with what
+the statement returned), the creator being BENCH_BASELINE_USER_ID (read once). Run it as Patchbay runs:
 `uvicorn bench.baseline:app --workers 2` with BENCH_BASELINE_DSN (and BENCH_BASELINE_KEY) set.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -48,27 +49,49 @@ LIST_SQL = _LIST_SQL.format(
 )
 _slack = get_provider("slack")
 SLACK_REQUESTS_FILES_WRITE = _slack is not None and "files:write" in _slack.scope.split(",")
-# Patchbay's create, as its engine sends it (patchbay.integration.repository._UPSERT and
-# patchbay.webhook.outbox_repository._PROJECT_ENDPOINTS compiled for asyncpg).
-UPSERT_SQL = """
-INSERT INTO integrations (project_id, kind, integration_id, config, sensitive_config, errors, created_at,
-                          created_by_id, health_status)
-VALUES ($1::INTEGER, $2::VARCHAR, $3::VARCHAR, $4::JSONB, $5::VARCHAR, $6::VARCHAR,
-        $7::TIMESTAMP WITH TIME ZONE, $8::INTEGER, $9::VARCHAR)
-ON CONFLICT (project_id, kind, integration_id) DO UPDATE
-SET config = excluded.config, sensitive_config = excluded.sensitive_config, errors = $10::VARCHAR,
-    created_by_id = excluded.created_by_id
-WHERE integrations.project_id = $1::INTEGER AND $11
-RETURNING integrations.id, integrations.kind, integrations.integration_id, integrations.config,
-          integrations.errors, integrations.created_at, integrations.created_by_id,
-          integrations.health_status, integrations.health_detail, integrations.health_checked_at,
-          xmax = 0 AS inserted
+# Patchbay's create on PostgreSQL, as it sends it: one statement committed on its own, the upsert with
+# the outbox's event and deliveries riding in it (patchbay.integration.repository.save_alone_statement
+# with the webhook outbox's companion, compiled for asyncpg; tests/bench/test_baseline.py checks).
+CREATE_SQL = """
+WITH saved AS (
+    INSERT INTO integrations (project_id, kind, integration_id, config, sensitive_config, errors,
+                              created_at, created_by_id, health_status)
+    VALUES ($1, $2, $3, CAST($4 AS jsonb), $5, '', $6, $7, $8)
+    ON CONFLICT (project_id, kind, integration_id) DO UPDATE
+    SET config = excluded.config, sensitive_config = excluded.sensitive_config, errors = '',
+        created_by_id = excluded.created_by_id
+    WHERE integrations.project_id = $1 AND $9
+      AND integrations.health_status = excluded.health_status
+      AND NOT EXISTS (
+        SELECT 1 FROM webhook_endpoints
+        WHERE webhook_endpoints.project_id = $1 AND webhook_endpoints.enabled IS true
+          AND (webhook_endpoints.events ? '*' OR webhook_endpoints.events ? 'integration.updated'))
+    RETURNING integrations.id, integrations.kind, integrations.integration_id, integrations.config,
+              integrations.errors, integrations.created_at, integrations.created_by_id,
+              integrations.health_status, integrations.health_detail, integrations.health_checked_at,
+              xmax = 0 AS inserted
+),
+outbox_subscribers AS (
+    SELECT webhook_endpoints.id FROM webhook_endpoints
+    WHERE webhook_endpoints.project_id = $1 AND webhook_endpoints.enabled IS true
+      AND (webhook_endpoints.events ? '*' OR webhook_endpoints.events ? 'integration.created')
+), outbox_event AS (
+    INSERT INTO webhook_events (id, project_id, type, body, created_at)
+    SELECT CAST($10 AS varchar), CAST($1 AS integer), 'integration.created',
+           CAST($11 AS text) || saved.id::text || CAST($12 AS text), CAST($13 AS timestamptz)
+    FROM saved WHERE saved.inserted AND EXISTS (SELECT 1 FROM outbox_subscribers)
+    RETURNING id
+), outbox_deliveries AS (
+    INSERT INTO webhook_deliveries
+        (id, event_id, endpoint_id, status, attempts, last_error, next_attempt_at, created_at)
+    SELECT gen_random_uuid(), outbox_event.id, outbox_subscribers.id, 'pending', 0, '',
+           CAST($13 AS timestamptz), CAST($13 AS timestamptz)
+    FROM outbox_event CROSS JOIN outbox_subscribers
+)
+SELECT * FROM saved
 """
-ENDPOINTS_SQL = """
-SELECT webhook_endpoints.id, webhook_endpoints.project_id, webhook_endpoints.events, projects.organization_id
-FROM webhook_endpoints JOIN projects ON projects.id = webhook_endpoints.project_id
-WHERE webhook_endpoints.enabled IS true AND webhook_endpoints.project_id = $1::INTEGER
-"""
+ORGANIZATION_SQL = "SELECT organization_id FROM projects WHERE id = $1"
+_INTEGRATION_ID = b'"data":{"integration":{"id":0,'
 USER_SQL = """
 SELECT id AS created_by_id, uuid AS cb_uuid, distinct_id AS cb_distinct_id, first_name AS cb_first_name,
        last_name AS cb_last_name, email AS cb_email, is_email_verified AS cb_is_email_verified
@@ -153,6 +176,7 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     app.state.fernet = Fernet(os.environ.get("BENCH_BASELINE_KEY") or Fernet.generate_key())
     app.state.creator = None
+    app.state.organizations = {}
     app.state.pool = await asyncpg.create_pool(
         os.environ["BENCH_BASELINE_DSN"],
         min_size=1,
@@ -203,17 +227,39 @@ async def create_integration(request: Request) -> Response:
         orjson.dumps({"client_id": client_id, "client_secret": secret})
     ).decode()
     user_id = int(os.environ.get("BENCH_BASELINE_USER_ID", "0")) or None
+    now = datetime.now(UTC)
     async with request.app.state.pool.acquire() as conn:
+        # Patchbay knows both from its caller lookup (cached): read once here.
         if request.app.state.creator is None and user_id is not None:
             request.app.state.creator = dict(await conn.fetchrow(USER_SQL, user_id))
-        async with conn.transaction():
-            row = await conn.fetchrow(
-                UPSERT_SQL, project_id, "databricks", hostname, {"server_hostname": hostname}, sealed, "",
-                datetime.now(UTC), user_id, "unknown", "", True,
-            )  # fmt: skip
-            await conn.fetch(ENDPOINTS_SQL, project_id)
-    values = {**dict(row), **(request.app.state.creator or {"cb_email": None})}
-    return Response(orjson.dumps(_row(values)), status_code=201, media_type="application/json")
+        organizations = request.app.state.organizations
+        if project_id not in organizations:
+            organizations[project_id] = str(await conn.fetchval(ORGANIZATION_SQL, project_id))
+        creator = request.app.state.creator or {"cb_email": None}
+        # The answer if the row is inserted, and the event's body around its id (as Patchbay).
+        new_row = {
+            "id": 0, "kind": "databricks", "integration_id": hostname, "config": {"server_hostname": hostname},
+            "errors": "", "created_at": now, "created_by_id": user_id, "health_status": "unknown",
+            "health_detail": None, "health_checked_at": None, **creator,
+        }  # fmt: skip
+        if_inserted = _row(new_row)
+        event_id = "evt_" + secrets.token_hex(12)
+        body = orjson.dumps(
+            {
+                "id": event_id, "type": "integration.created", "created_at": now, "project_id": project_id,
+                "organization_id": organizations[project_id], "data": {"integration": if_inserted},
+            },
+            option=orjson.OPT_UTC_Z,
+        )  # fmt: skip
+        at = body.index(_INTEGRATION_ID) + len(_INTEGRATION_ID) - 2
+        row = await conn.fetchrow(
+            CREATE_SQL, project_id, "databricks", hostname, {"server_hostname": hostname}, sealed, now,
+            user_id, "unknown", True, event_id, body[:at].decode(), body[at + 1 :].decode(), now,
+        )  # fmt: skip
+    if row is None:
+        return _bad("The row was left alone (Patchbay would take its session's path).")
+    answer = {**if_inserted, "id": row["id"]} if row["inserted"] else _row({**dict(row), **creator})
+    return Response(orjson.dumps(answer), status_code=201, media_type="application/json")
 
 
 async def integrations(request: Request) -> Response:

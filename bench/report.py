@@ -59,6 +59,19 @@ class Report:
         return next((r for r in self.runs if r.name == name and r.server == server), None)
 
 
+# The targets `python -m bench` repeats at the end of its output (issues 19 and 13).
+WRITE_PATH_TARGETS = (
+    "create (distinct accounts) p99",
+    "create (distinct accounts) throughput",
+    "create (distinct accounts) CPU cost",
+    "publishing events: CPU added to a create (distinct accounts)",
+)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:+.1f} %"
+
+
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
@@ -109,6 +122,33 @@ def evaluate(report: Report) -> None:
                 "≥ 0.5 × baseline create",
                 f"{create.ratio:.2f} ×",
                 (create.ratio or 0) >= 0.5,
+            )
+        )
+    publishing = report.run("create (distinct), publishing")
+    if create and publishing:
+        # Issue 13: what writing the event and its delivery adds to a create, by CPU per request
+        # (app + PostgreSQL; steadier than req/s on a shared machine), req/s shown beside it.
+        without, with_ = create.app_cpu_us + create.db_cpu_us, publishing.app_cpu_us + publishing.db_cpu_us
+        added = (with_ / without - 1) if without else None
+        rps_added = (create.rps / publishing.rps - 1) if publishing.rps else None
+        targets.append(
+            Target(
+                "publishing events: CPU added to a create (distinct accounts)",
+                "< 10 %",
+                f"{_pct(added)} ({without:,.0f} → {with_:,.0f} µs; the workers alone "
+                f"{_pct(publishing.app_cpu_us / create.app_cpu_us - 1 if create.app_cpu_us else None)}; "
+                f"req/s {create.rps:,.0f} → {publishing.rps:,.0f}, {_pct(rps_added)} time per request)",
+                added is not None and added < 0.10,
+            )
+        )
+    if create and base_create:
+        cpu, base_cpu = create.app_cpu_us + create.db_cpu_us, base_create.app_cpu_us + base_create.db_cpu_us
+        targets.append(
+            Target(
+                "create (distinct accounts) CPU cost",
+                "≥ 0.5 × baseline create (shown; the target is by req/s)",
+                f"{base_cpu / cpu:.2f} × ({base_cpu:,.0f} / {cpu:,.0f} µs)" if cpu else "—",
+                None if not cpu else base_cpu / cpu >= 0.5,
             )
         )
     patchbay_runs = [r for r in report.runs + report.scaling if r.server == "patchbay"]
@@ -228,7 +268,13 @@ def markdown(report: Report) -> str:
             "the machine runs between the two points; the p50 at one connection and the SQL's own time are "
             "the cost of one list, and the plan shows how PostgreSQL reaches the rows.",
         ]
-    out += ["", "## Targets (issues 7 and 19)", "", "| target | goal | measured | met |", "|---|---|---|---|"]
+    out += [
+        "",
+        "## Targets (issues 7, 13 and 19)",
+        "",
+        "| target | goal | measured | met |",
+        "|---|---|---|---|",
+    ]
     for t in report.targets:
         met = "—" if t.ok is None else ("yes" if t.ok else "**no**")
         out.append(f"| {t.what} | {t.goal} | {t.measured} | {met} |")

@@ -37,11 +37,12 @@ def report(data: dict[str, Any]) -> str:
         f"{env['duration']} s per run, alternated)",
         "",
         "The server's delivery loops are off for these runs (PATCHBAY_WEBHOOK_DELIVERY=false): they measure "
-        "publishing, delivery is measured above. Without: the endpoint is disabled, the outbox's one read "
-        "finds nothing. With: it subscribes to integration.created and integration.updated, and each create "
-        "also writes an event and its delivery in its transaction (one more statement). *distinct*: every "
-        "request connects a new account (an insert); *one row*: every request re-creates the same account "
-        "(an update; all connections queue on its row lock).",
+        "publishing, delivery is measured above. Without: the endpoint is disabled (the create's statement "
+        "finds no subscriber). With: it subscribes to integration.created and integration.updated. *distinct*: every "
+        "request connects a new account (an insert), and on PostgreSQL the create's one statement also writes "
+        "the event and its delivery; *one row*: every request re-creates the same account (an update; all "
+        "connections queue on its row lock), and with an integration.updated subscriber the statement leaves "
+        "the row to the session's transaction (the upsert, the event, the commit).",
         "",
         "| run | req/s | p50 ms | p99 ms | worker CPU ms per request |",
         "|---|---:|---:|---:|---:|",

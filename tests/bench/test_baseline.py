@@ -3,13 +3,14 @@ create sends the very statements Patchbay's create sends."""
 
 from __future__ import annotations
 
-from bench.baseline import ENDPOINTS_SQL, UPSERT_SQL
+from bench.baseline import CREATE_SQL
 from bench.baseline import SERVER_SETTINGS as BASELINE
 from sqlalchemy.dialects.postgresql import asyncpg
 
-from patchbay.integration.repository import _UPSERT
+import patchbay.routing  # noqa: F401 - registers every change hook, the webhook outbox's included
+from patchbay.integration import events
+from patchbay.integration.repository import save_alone_statement
 from patchbay.kit.db import SERVER_SETTINGS
-from patchbay.webhook.outbox_repository import _PROJECT_ENDPOINTS
 
 
 def _words(sql: str) -> list[str]:
@@ -21,6 +22,8 @@ def test_the_baseline_runs_with_the_engines_session_settings() -> None:
 
 
 def test_the_baseline_create_sends_patchbays_statements() -> None:
-    dialect = asyncpg.dialect()
-    assert _words(UPSERT_SQL) == _words(str(_UPSERT["postgresql"].statement.compile(dialect=dialect)))
-    assert _words(ENDPOINTS_SQL) == _words(str(_PROJECT_ENDPOINTS.statement.compile(dialect=dialect)))
+    companions = events.change_companions()
+    assert companions is not None, "every change hook rides in the create's statement"
+    sql, _names = save_alone_statement(companions).compiled(asyncpg.dialect())
+    assert _words(CREATE_SQL) == _words(sql)
+    assert "webhook_events" in sql and "webhook_deliveries" in sql

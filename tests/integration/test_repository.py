@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+import patchbay.routing  # noqa: F401 - registers every change hook, the webhook outbox's included
+from patchbay.integration import events
 from patchbay.integration.repository import IntegrationRepository
 from patchbay.kit.pagination import PageParams
 from patchbay.models import Integration
@@ -121,3 +123,52 @@ async def test_the_upsert_inserts_overwrites_or_refuses_within_the_project(
     after = await stored(runtime)
     assert after[theirs.id] == (other.project.id, "", {"note": "theirs"})
     assert after[saved[0]["id"]][0] == tenant.project.id
+
+
+async def test_one_statement_changes_stay_in_the_project_and_wait_for_the_session(
+    runtime: Runtime, tenant: Tenant, factory: Factory, backend: str
+) -> None:
+    """save_alone / delete_alone (PostgreSQL): the project's own rows only, and never while the
+    request's session holds a write of its own (that write must commit with the row)."""
+    other = await factory.tenant()
+    theirs = await factory.integration(other.project, "twilio", "AC9", {"note": "theirs"})
+    companions = events.change_companions()
+    assert companions is not None
+    async with runtime.db.session() as session:
+        repo = IntegrationRepository(session, tenant.project.id)
+        if backend == "sqlite":
+            assert not repo.can_save_alone(), "SQLite keeps the session's path"
+            return
+        assert repo.can_save_alone()
+        session.add(Integration(project_id=tenant.project.id, kind="twilio", integration_id="pending"))
+        assert not repo.can_save_alone(), "an object waiting in the unit of work"
+        session.expunge_all()
+        await session.execute(select(1))
+        assert not repo.can_save_alone(), "a transaction open on the session"
+        await session.rollback()
+        assert repo.can_save_alone()
+        values = upsert_values("twilio", "AC9", created_by_id=tenant.user.id)
+        saved = await repo.save_alone(companions, _no_event(companions), **values)
+        assert saved is not None and saved[1] is True and saved[0]["id"] != theirs.id
+        # Another project's primary key is nobody's here: nothing deleted.
+        assert (
+            await repo.delete_alone(companions, theirs.id, user_id=tenant.user.id, may_delete_any=True)
+            is None
+        )
+        # Neither admin nor creator: nothing deleted.
+        assert await repo.delete_alone(companions, saved[0]["id"], user_id=-1, may_delete_any=False) is None
+        gone = await repo.delete_alone(
+            companions, saved[0]["id"], user_id=tenant.user.id, may_delete_any=False
+        )
+        assert gone is not None and gone["sensitive_config"] == "encrypted"
+    after = await stored(runtime)
+    assert after[theirs.id] == (other.project.id, "", {"note": "theirs"})
+    assert saved[0]["id"] not in after
+
+
+def _no_event(companions: tuple[events.ChangeCompanion, ...]) -> dict[str, Any]:
+    new = events.NewIntegration(0, None, {"id": 0, "kind": "twilio"})
+    params: dict[str, Any] = {}
+    for companion in companions:
+        params.update(companion.params(new))
+    return params

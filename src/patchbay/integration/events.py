@@ -110,3 +110,53 @@ async def integration_changed(
     change = IntegrationChange(change_type, row, error, api_object)
     for hook in list(_on_change):
         await hook(session, change)
+
+
+# --- creates and deletes in one statement (PostgreSQL) ---------------------------------------------
+# On PostgreSQL a create is one statement committed on its own (the upsert, each change hook's writes
+# riding in it as CTEs), and so is a delete that no hook has anything to write for: no transaction's
+# BEGIN and COMMIT round trips. A change hook joins by registering a ChangeCompanion; while any change
+# hook has none, creates and deletes take the session's transaction (integration.service).
+
+
+@dataclass(frozen=True)
+class NewIntegration:
+    """A create about to be sent, as companions see it: its project, and the API object the row
+    will have if the statement inserts it (`id` 0: the database assigns it in the statement)."""
+
+    project_id: int
+    organization_id: Any
+    api_object: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChangeCompanion:
+    """What a change hook adds to the one-statement create and delete (PostgreSQL).
+
+    `ctes`: CTEs (each introduced by a comma) that read `saved`, the row the create's statement
+    wrote (`id`, `inserted`; empty when it wrote nothing), to do for `integration.created` what the
+    hook does, with `params(new)` their parameters for one create.
+    `update_guard` / `delete_guard`: conditions under which the statement may overwrite or delete an
+    existing row by itself (the hook would have nothing to write for `integration.updated` /
+    `integration.deleted`); otherwise the statement leaves the row alone and the change takes the
+    session's path. All may use `:project_id`; name their own parameters after the hook's domain."""
+
+    ctes: str
+    update_guard: str
+    delete_guard: str
+    params: Callable[[NewIntegration], dict[str, Any]]
+
+
+_change_companions: dict[ChangeHook, ChangeCompanion] = {}
+
+
+def change_companion(hook: ChangeHook, companion: ChangeCompanion) -> None:
+    """Register what `hook` (a registered change hook) does inside one-statement changes."""
+    _change_companions[hook] = companion
+
+
+def change_companions() -> tuple[ChangeCompanion, ...] | None:
+    """Every change hook's companion, or None when a change hook has none (no one-statement change)."""
+    if any(hook not in _change_companions for hook in _on_change):
+        return None
+    return tuple(_change_companions[hook] for hook in _on_change)

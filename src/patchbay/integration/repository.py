@@ -14,7 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
-from patchbay.kit.db import FixedQuery, FixedWrite, Row
+from patchbay.integration.events import ChangeCompanion
+from patchbay.kit.db import DriverStatement, FixedQuery, FixedWrite, Row
 from patchbay.kit.pagination import PageParams, PageQuery
 from patchbay.models import Integration, Project, User
 
@@ -138,6 +139,69 @@ _UPSERT = {
 }
 
 
+# PostgreSQL's create in one statement, sent alone on the driver pool (no session, no BEGIN/COMMIT):
+# the upsert above, with the change hooks' writes as CTEs after `saved` (integration.events,
+# ChangeCompanion). It overwrites only where the session's path would change nothing else: the caller
+# may overwrite, the row's health stays as it is (a change of health raises its own event), and every
+# companion's update_guard holds. Otherwise it leaves the row alone and answers no row.
+_SAVE_ALONE_SQL = """
+WITH saved AS (
+    INSERT INTO integrations (project_id, kind, integration_id, config, sensitive_config, errors,
+                              created_at, created_by_id, health_status)
+    VALUES (:project_id, :kind, :integration_id, CAST(:config AS jsonb), :sensitive_config, '',
+            :created_at, :created_by_id, :health_status)
+    ON CONFLICT (project_id, kind, integration_id) DO UPDATE
+    SET config = excluded.config, sensitive_config = excluded.sensitive_config, errors = '',
+        created_by_id = excluded.created_by_id
+    WHERE integrations.project_id = :project_id AND :may_overwrite
+      AND integrations.health_status = excluded.health_status{guards}
+    RETURNING integrations.id, integrations.kind, integrations.integration_id, integrations.config,
+              integrations.errors, integrations.created_at, integrations.created_by_id,
+              integrations.health_status, integrations.health_detail, integrations.health_checked_at,
+              xmax = 0 AS inserted
+){ctes}
+SELECT * FROM saved
+"""
+_save_alone_statements: dict[tuple[ChangeCompanion, ...], DriverStatement] = {}
+
+
+def save_alone_statement(companions: tuple[ChangeCompanion, ...]) -> DriverStatement:
+    """The one-statement create with these companions (built once per set, i.e. once per process)."""
+    statement = _save_alone_statements.get(companions)
+    if statement is None:
+        guards = "".join(f"\n      AND {c.update_guard}" for c in companions)
+        sql = _SAVE_ALONE_SQL.format(guards=guards, ctes="".join(c.ctes for c in companions))
+        statement = _save_alone_statements[companions] = DriverStatement(sql)
+    return statement
+
+
+# A delete in one statement on the driver pool, committed on its own, when it decides alone: the row is
+# the project's, the caller may delete it (project admin or its creator) and every companion's
+# delete_guard holds. Otherwise nothing is deleted, and the session's path says why (404, 403) or
+# deletes with the hooks' writes. It returns what the after-commit hooks need (secrets included:
+# a revoke at the provider), never sent anywhere.
+_DELETE_ALONE_SQL = """
+DELETE FROM integrations
+WHERE integrations.id = :pk AND integrations.project_id = :project_id
+  AND (:may_delete_any OR integrations.created_by_id = :user_id){guards}
+RETURNING integrations.id, integrations.kind, integrations.integration_id, integrations.config,
+          integrations.sensitive_config, integrations.errors, integrations.created_at,
+          integrations.created_by_id, integrations.health_status, integrations.health_detail,
+          integrations.health_checked_at
+"""
+_delete_alone_statements: dict[tuple[ChangeCompanion, ...], DriverStatement] = {}
+
+
+def delete_alone_statement(companions: tuple[ChangeCompanion, ...]) -> DriverStatement:
+    statement = _delete_alone_statements.get(companions)
+    if statement is None:
+        guards = "".join(f"\n  AND {c.delete_guard}" for c in companions)
+        statement = _delete_alone_statements[companions] = DriverStatement(
+            _DELETE_ALONE_SQL.format(guards=guards)
+        )
+    return statement
+
+
 class IntegrationRepository:
     def __init__(self, session: AsyncSession, project_id: int) -> None:
         self.session = session
@@ -192,6 +256,62 @@ class IntegrationRepository:
             return None
         inserted = bool(row["inserted"]) if dialect == "postgresql" else row["created_at"] == created_at
         return row, inserted
+
+    def can_save_alone(self) -> bool:
+        """Whether `save_alone` may run: on PostgreSQL, and only while this request's session has
+        nothing uncommitted (a builder's write must commit with the row, in the session's path),
+        sent or still pending in the unit of work."""
+        session = self.session
+        pending = session.new or session.dirty or session.deleted
+        return DriverStatement.available(session) and not session.in_transaction() and not pending
+
+    async def save_alone(
+        self,
+        companions: tuple[ChangeCompanion, ...],
+        companion_params: dict[str, Any],
+        *,
+        kind: str,
+        integration_id: str | None,
+        config: dict[str, Any],
+        sensitive_config: str,
+        created_by_id: int | None,
+        created_at: datetime,
+        may_overwrite: bool,
+        health_status: str,
+    ) -> tuple[Row, bool] | None:
+        """The upsert as one statement committed on its own, with the companions' writes (see
+        `_SAVE_ALONE_SQL`): (the saved row, whether it was inserted), or None when it left an
+        existing row alone (the caller then takes the session's path, which says why)."""
+        params = {
+            **companion_params,
+            "project_id": self.project_id,
+            "kind": kind,
+            "integration_id": integration_id,
+            "config": config,
+            "sensitive_config": sensitive_config,
+            "created_at": created_at,
+            "created_by_id": created_by_id,
+            "may_overwrite": may_overwrite,
+            "health_status": health_status,
+        }
+        rows = await save_alone_statement(companions).fetch(self.session, params)
+        if not rows:
+            return None
+        return rows[0], bool(rows[0]["inserted"])
+
+    async def delete_alone(
+        self, companions: tuple[ChangeCompanion, ...], pk: int, *, user_id: int, may_delete_any: bool
+    ) -> Row | None:
+        """Delete `pk` in one statement committed on its own (see `_DELETE_ALONE_SQL`): the deleted
+        row, or None when it deleted nothing (the caller then takes the session's path)."""
+        params = {
+            "pk": pk,
+            "project_id": self.project_id,
+            "user_id": user_id,
+            "may_delete_any": may_delete_any,
+        }
+        rows = await delete_alone_statement(companions).fetch(self.session, params)
+        return rows[0] if rows else None
 
     async def update_fields(self, pk: int, **values: Any) -> None:
         await self.session.execute(

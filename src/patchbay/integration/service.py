@@ -135,38 +135,9 @@ async def save_integration(ctx: ProjectContext, kind: str, built: BuiltIntegrati
     return (await save(ctx, kind, built)).row
 
 
-async def save(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> SavedIntegration:
-    """Upsert on (project, kind, integration_id): a reconnect keeps the row id, replaces config and
-    secrets, clears errors. Overwriting an existing row needs project admin.
-
-    One statement (INSERT … ON CONFLICT … DO UPDATE … RETURNING), then the outbox's one statement,
-    then the commit: no read before the write and none after it (the answer is built from what the
-    upsert returned and the caller, who is the row's creator)."""
-    now = datetime.now(UTC)
-    secrets = encrypt_secrets(ctx.runtime, built.sensitive_config)
-    health = HEALTHY if built.verified else UNKNOWN
-    repo = repository(ctx)
-    saved = await repo.upsert(
-        kind=kind,
-        integration_id=built.integration_id,
-        config=built.config,
-        sensitive_config=secrets,
-        created_by_id=ctx.user.id,
-        created_at=now,
-        # Create-only kinds (a name the user chose) never overwrite: the refusal below says why.
-        may_overwrite=ctx.is_project_admin and built.refuse_existing is None,
-        health_status=health,
-    )
-    if saved is None:
-        # The refused upsert still took the row's lock (SQLite: the database's write lock): give it
-        # back now, not when the request ends (the caller may write elsewhere before then).
-        await ctx.session.rollback()
-        if built.refuse_existing is not None:
-            detail = built.refuse_existing.replace("{integration_id}", built.integration_id or "")
-            raise ValidationError(detail, attr=built.refuse_existing_attr)
-        raise PermissionDenied("Editing an existing integration requires project admin access.")
-    values, inserted = saved
-    row = Integration(
+def _stored_row(ctx: ProjectContext, values: Row, secrets: str) -> Integration:
+    """The saved row as the after-commit hooks and callers take it (secrets as stored)."""
+    return Integration(
         id=values["id"],
         project_id=ctx.project.id,
         kind=values["kind"],
@@ -180,6 +151,47 @@ async def save(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> Saved
         health_detail=values["health_detail"],
         health_checked_at=values["health_checked_at"],
     )
+
+
+async def save(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> SavedIntegration:
+    """Upsert on (project, kind, integration_id): a reconnect keeps the row id, replaces config and
+    secrets, clears errors. Overwriting an existing row needs project admin.
+
+    On PostgreSQL, one statement committed on its own (`_save_alone`) whenever it can decide alone.
+    Otherwise (SQLite, a refused or health-changing overwrite, an `integration.updated` subscriber,
+    a session with a builder's uncommitted write) in the session's transaction: the upsert, then
+    the outbox's one statement, then the commit. Neither reads before the write or after it (the
+    answer is built from what the upsert returned and the caller, who is the row's creator)."""
+    now = datetime.now(UTC)
+    secrets = encrypt_secrets(ctx.runtime, built.sensitive_config)
+    health = HEALTHY if built.verified else UNKNOWN
+    # Create-only kinds (a name the user chose) never overwrite: the refusal below says why.
+    may_overwrite = ctx.is_project_admin and built.refuse_existing is None
+    repo = repository(ctx)
+    alone = await _save_alone(ctx, repo, kind, built, now, secrets, health, may_overwrite)
+    if alone is not None:
+        await events.integration_saved(ctx.runtime, alone.row)
+        return alone
+    saved = await repo.upsert(
+        kind=kind,
+        integration_id=built.integration_id,
+        config=built.config,
+        sensitive_config=secrets,
+        created_by_id=ctx.user.id,
+        created_at=now,
+        may_overwrite=may_overwrite,
+        health_status=health,
+    )
+    if saved is None:
+        # The refused upsert still took the row's lock (SQLite: the database's write lock): give it
+        # back now, not when the request ends (the caller may write elsewhere before then).
+        await ctx.session.rollback()
+        if built.refuse_existing is not None:
+            detail = built.refuse_existing.replace("{integration_id}", built.integration_id or "")
+            raise ValidationError(detail, attr=built.refuse_existing_attr)
+        raise PermissionDenied("Editing an existing integration requires project admin access.")
+    values, inserted = saved
+    row = _stored_row(ctx, values, secrets)
     if not inserted and values["health_status"] != health:
         # Reconnecting a failing account clears its failure (`integration.recovered` besides
         # `integration.updated`): a second statement, only on this rare path.
@@ -194,6 +206,60 @@ async def save(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> Saved
     return SavedIntegration(row, answer)
 
 
+async def _save_alone(
+    ctx: ProjectContext,
+    repo: IntegrationRepository,
+    kind: str,
+    built: BuiltIntegration,
+    now: datetime,
+    secrets: str,
+    health: str,
+    may_overwrite: bool,
+) -> SavedIntegration | None:
+    """PostgreSQL's create in one statement on the driver pool, the outbox's `integration.created`
+    event and deliveries riding in it (integration.events.ChangeCompanion); None when it cannot run
+    or left an existing row for the session's path."""
+    companions = events.change_companions()
+    if companions is None or not repo.can_save_alone():
+        return None
+    creator = _caller_as_creator(ctx)
+    # The object of the row if the statement inserts it: all of it is known but the id.
+    new_row = {
+        "id": 0,
+        "kind": kind,
+        "integration_id": built.integration_id,
+        "config": built.config,
+        "errors": "",
+        "created_at": now,
+        "created_by_id": ctx.user.id,
+        "health_status": health,
+        "health_detail": None,
+        "health_checked_at": None,
+    }
+    if_inserted = serialize({**new_row, **creator})
+    new = events.NewIntegration(ctx.project.id, ctx.project.organization_id, if_inserted)
+    params: dict[str, Any] = {}
+    for companion in companions:
+        params.update(companion.params(new))
+    saved = await repo.save_alone(
+        companions,
+        params,
+        kind=kind,
+        integration_id=built.integration_id,
+        config=built.config,
+        sensitive_config=secrets,
+        created_by_id=ctx.user.id,
+        created_at=now,
+        may_overwrite=may_overwrite,
+        health_status=health,
+    )
+    if saved is None:
+        return None
+    values, inserted = saved
+    answer = {**if_inserted, "id": values["id"]} if inserted else serialize({**values, **creator})
+    return SavedIntegration(_stored_row(ctx, values, secrets), answer)
+
+
 async def create_integration(ctx: ProjectContext, kind: str, config: dict[str, Any]) -> dict[str, Any]:
     if kind in DEPRECATED_KINDS:
         raise ValidationError(
@@ -205,17 +271,39 @@ async def create_integration(ctx: ProjectContext, kind: str, config: dict[str, A
 
 
 async def delete_integration(ctx: ProjectContext, pk: int) -> None:
+    """Delete a row of the project: project admin or its creator. On PostgreSQL one statement
+    committed on its own when no change hook has anything to write for it (`_delete_alone`);
+    otherwise, and for the 404 and 403 answers, in the session's transaction."""
     repo = repository(ctx)
+    gone = await _delete_alone(ctx, repo, pk)
+    if gone is not None:
+        await events.integration_deleted(ctx.runtime, gone, _secrets_or_nothing(ctx.runtime, gone))
+        return
     row = await repo.get_model(pk)
     if row is None:
         raise NotFound()
     if not ctx.is_project_admin and row.created_by_id != ctx.user.id:
         raise PermissionDenied("You don't have sufficient permissions in the project.")
-    try:
-        secrets = read_secrets(ctx.runtime, row)
-    except Exception:  # noqa: BLE001 - unreadable secrets never block a delete
-        secrets = {}
+    secrets = _secrets_or_nothing(ctx.runtime, row)
     await repo.delete(pk)
     await events.integration_changed(ctx.session, events.INTEGRATION_DELETED, row)
     await ctx.session.commit()
     await events.integration_deleted(ctx.runtime, row, secrets)
+
+
+def _secrets_or_nothing(runtime: Runtime, row: Integration) -> dict[str, Any]:
+    """The deleted row's secrets for the delete hooks (a revoke): unreadable ones never block a delete."""
+    try:
+        return read_secrets(runtime, row)
+    except Exception:  # noqa: BLE001 - unreadable secrets never block a delete
+        return {}
+
+
+async def _delete_alone(ctx: ProjectContext, repo: IntegrationRepository, pk: int) -> Integration | None:
+    companions = events.change_companions()
+    if companions is None or not repo.can_save_alone():
+        return None
+    values = await repo.delete_alone(companions, pk, user_id=ctx.user.id, may_delete_any=ctx.is_project_admin)
+    if values is None:
+        return None
+    return _stored_row(ctx, values, values["sensitive_config"])

@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy import Select, event
+from sqlalchemy import Select, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -329,3 +329,34 @@ class FixedWrite:
     async def first(self, session: AsyncSession, params: Mapping[str, Any]) -> Row | None:
         rows = await self.all(session, params)
         return rows[0] if rows else None
+
+
+class DriverStatement:
+    """A statement that is a whole transaction by itself (data-modifying CTEs), sent alone on the
+    driver pool and committed on its own: one round trip, no SQLAlchemy session, no BEGIN/COMMIT.
+    PostgreSQL only (`available(session)` says whether it can run). SQL text with `:name`
+    parameters, compiled once per process to asyncpg's `$n`; the values are what asyncpg takes
+    (the pool's codec encodes JSON parameters cast to jsonb)."""
+
+    def __init__(self, sql: str) -> None:
+        self.statement = text(sql)
+        self._compiled: tuple[str, tuple[str, ...]] | None = None
+
+    @staticmethod
+    def available(session: AsyncSession) -> bool:
+        db: Database | None = session.info.get("database")
+        return db is not None and db.driver is not None
+
+    def compiled(self, dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+        if self._compiled is None:
+            compiled = self.statement.compile(dialect=dialect)
+            self._compiled = (str(compiled), tuple(compiled.positiontup or ()))
+        return self._compiled
+
+    async def fetch(self, session: AsyncSession, params: Mapping[str, Any]) -> Sequence[Row]:
+        db: Database | None = session.info.get("database")
+        if db is None or db.driver is None:
+            raise RuntimeError("DriverStatement runs on PostgreSQL's driver pool only")
+        sql, names = self.compiled(db.engine.dialect)
+        db.note_driver_statement(sql)
+        return await db.driver.fetch(sql, [params[name] for name in names])

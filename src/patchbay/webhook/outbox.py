@@ -22,7 +22,12 @@ from patchbay.integration import service as integrations
 from patchbay.kit.db import Row
 from patchbay.models import Integration, OrganizationIntegration
 from patchbay.org_integration import service as org_integrations
-from patchbay.webhook.outbox_repository import OutboxRepository
+from patchbay.webhook.outbox_repository import (
+    CREATED_IN_INSERT,
+    NO_DELETED_SUBSCRIBER,
+    NO_UPDATED_SUBSCRIBER,
+    OutboxRepository,
+)
 
 PING = "ping"
 EVENT_TYPES = (
@@ -177,3 +182,42 @@ async def publish_integration_change(session: AsyncSession, change: events.Integ
         "created_at": now,
     }
     await repo.add_event_with_deliveries(event, [e["id"] for e in endpoints])
+
+
+# The integration's API object in a rendered body: the first object after the event's own fields,
+# none of which a user writes, so the first match is it (its "id" 0 until the database assigns one).
+_INTEGRATION_ID = '"data":{"integration":{"id":0,'
+
+
+def created_in_insert(new: events.NewIntegration) -> dict[str, Any]:
+    """The parameters of CREATED_IN_INSERT for one create: its event's id and time, and its body
+    rendered around the integration's id (head + id + tail, joined by the database)."""
+    now = datetime.now(UTC)
+    event_id = new_event_id()
+    body = {
+        "id": event_id,
+        "type": events.INTEGRATION_CREATED,
+        "created_at": now,
+        "project_id": new.project_id,
+        "organization_id": new.organization_id,
+        "data": {"integration": {**new.api_object, "id": 0}},
+    }
+    text = render(body)
+    at = text.index(_INTEGRATION_ID) + len(_INTEGRATION_ID) - 2  # the 0
+    return {
+        "outbox_event_id": event_id,
+        "outbox_body_head": text[:at],
+        "outbox_body_tail": text[at + 1 :],
+        "outbox_at": now,
+    }
+
+
+events.change_companion(
+    publish_integration_change,
+    events.ChangeCompanion(
+        ctes=CREATED_IN_INSERT,
+        update_guard=NO_UPDATED_SUBSCRIBER,
+        delete_guard=NO_DELETED_SUBSCRIBER,
+        params=created_in_insert,
+    ),
+)

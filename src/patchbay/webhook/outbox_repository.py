@@ -49,6 +49,39 @@ _EVENT_WITH_DELIVERIES = FixedWrite(
     """
     )
 )
+# The outbox's part of PostgreSQL's one-statement create (integration.events.ChangeCompanion): after
+# `saved`, the event of a row it inserted and a delivery to each endpoint subscribing to
+# `integration.created`, read in the statement's own snapshot. The body comes rendered, but for the
+# row's id, which the database assigns in the same statement. `?` is jsonb's "has this element".
+CREATED_IN_INSERT = """,
+outbox_subscribers AS (
+    SELECT webhook_endpoints.id FROM webhook_endpoints
+    WHERE webhook_endpoints.project_id = :project_id AND webhook_endpoints.enabled IS true
+      AND (webhook_endpoints.events ? '*' OR webhook_endpoints.events ? 'integration.created')
+), outbox_event AS (
+    INSERT INTO webhook_events (id, project_id, type, body, created_at)
+    SELECT CAST(:outbox_event_id AS varchar), CAST(:project_id AS integer), 'integration.created',
+           CAST(:outbox_body_head AS text) || saved.id::text || CAST(:outbox_body_tail AS text),
+           CAST(:outbox_at AS timestamptz)
+    FROM saved WHERE saved.inserted AND EXISTS (SELECT 1 FROM outbox_subscribers)
+    RETURNING id
+), outbox_deliveries AS (
+    INSERT INTO webhook_deliveries
+        (id, event_id, endpoint_id, status, attempts, last_error, next_attempt_at, created_at)
+    SELECT gen_random_uuid(), outbox_event.id, outbox_subscribers.id, 'pending', 0, '',
+           CAST(:outbox_at AS timestamptz), CAST(:outbox_at AS timestamptz)
+    FROM outbox_event CROSS JOIN outbox_subscribers
+)"""
+# The create's statement overwrites an existing row only when no endpoint would hear of it: an
+# `integration.updated` subscriber sends the create down the session's path (the event's body needs
+# the row as it was stored).
+# A delete goes alone likewise only when no endpoint subscribes to `integration.deleted`.
+_NO_SUBSCRIBER = """NOT EXISTS (
+        SELECT 1 FROM webhook_endpoints
+        WHERE webhook_endpoints.project_id = :project_id AND webhook_endpoints.enabled IS true
+          AND (webhook_endpoints.events ? '*' OR webhook_endpoints.events ? '{event}'))"""
+NO_UPDATED_SUBSCRIBER = _NO_SUBSCRIBER.format(event="integration.updated")
+NO_DELETED_SUBSCRIBER = _NO_SUBSCRIBER.format(event="integration.deleted")
 _CLAIMED_COLUMNS: tuple[Any, ...] = (
     WebhookDelivery.id,
     WebhookDelivery.attempts,
