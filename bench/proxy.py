@@ -95,7 +95,11 @@ class ThreadCpu:
 
 
 def _measure(
-    target: Target, args: argparse.Namespace, wrk: str | None, sim: ThreadCpu, meter: CpuMeter | None,
+    target: Target,
+    args: argparse.Namespace,
+    wrk: str | None,
+    sim: ThreadCpu,
+    meter: CpuMeter | None,
     spy: tuple[str, int, Path] | None = None,
 ) -> dict[str, Any]:
     if args.warmup > 0:
@@ -126,8 +130,10 @@ def _summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "direct_rps": best_direct["rps"],
         "proxy_rps": best_proxy["rps"],
         "ratio": best_proxy["rps"] / best_direct["rps"] if best_direct["rps"] else 0.0,
-        "added_p50_ms": min(p["proxy"]["p50_ms"] for p in rounds) - min(p["direct"]["p50_ms"] for p in rounds),
-        "added_p99_ms": min(p["proxy"]["p99_ms"] for p in rounds) - min(p["direct"]["p99_ms"] for p in rounds),
+        "added_p50_ms": min(p["proxy"]["p50_ms"] for p in rounds)
+        - min(p["direct"]["p50_ms"] for p in rounds),
+        "added_p99_ms": min(p["proxy"]["p99_ms"] for p in rounds)
+        - min(p["direct"]["p99_ms"] for p in rounds),
         "proxy_cpu_us": min(p["proxy"]["app_cpu_us"] + p["proxy"]["db_cpu_us"] for p in rounds),
     }
 
@@ -182,7 +188,14 @@ def _report(data: dict[str, Any]) -> str:
                 f"Targets (issue 12): ratio ≥ 0.7 — {'met' if best['ratio'] >= 0.7 else 'NOT met'}; "
                 f"p50 added ≤ 2 ms — {'met' if best['added_p50_ms'] <= 2 else 'NOT met'}."
             )
+    ref = data["reference"]
     lines += [
+        "",
+        "## Reference: a retrieve of the same integration, same server, same run",
+        "",
+        f"{ref['rps']:,.0f} req/s, p50 {ref['p50_ms']:.2f} ms, p99 {ref['p99_ms']:.2f} ms; CPU per request "
+        f"{ref['app_cpu_us']:,.0f} µs app + {ref['db_cpu_us']:,.0f} µs db (the key, the row, the JSON: what "
+        "every request of Patchbay pays before the proxy's own work).",
         "",
         "Every proxied call also writes its activity-log row and its metrics. At 0 ms the ratio "
         "compares Patchbay's whole request (key, row, path check, outbound call, activity row) with a "
@@ -192,7 +205,9 @@ def _report(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _setup(args: argparse.Namespace, url: str, keys: str, sandbox: Any, workdir: Path) -> tuple[Server, Target, Target]:
+def _setup(
+    args: argparse.Namespace, url: str, keys: str, sandbox: Any, workdir: Path
+) -> tuple[Server, Target, Target, Target]:
     from patchbay.providers.slack import simulator_api as slack_api
 
     team = slack_api.seed_workspace(sandbox.state)
@@ -225,7 +240,12 @@ def _setup(args: argparse.Namespace, url: str, keys: str, sandbox: Any, workdir:
         f"{server.base_url}/api/projects/{project}/integrations/{pk}/proxy/auth.test",
         headers={"Authorization": f"Bearer {created['api_key']}"},
     )
-    return server, direct, proxy
+    retrieve = Target(
+        "retrieve",
+        f"{server.base_url}/api/projects/{project}/integrations/{pk}/",
+        headers={"Authorization": f"Bearer {created['api_key']}"},
+    )
+    return server, direct, proxy, retrieve
 
 
 def run(args: argparse.Namespace) -> Path:
@@ -245,7 +265,7 @@ def run(args: argparse.Namespace) -> Path:
     loadavg_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     try:
         upgrade(url)
-        server, direct, proxy = _setup(args, url, keys, sandbox, workdir)
+        server, direct, proxy, retrieve = _setup(args, url, keys, sandbox, workdir)
         _probe(direct, False)
         _probe(proxy, True)
         wrk = None if args.python_load else ensure_wrk(not args.no_install)
@@ -270,6 +290,10 @@ def run(args: argparse.Namespace) -> Path:
                 pair["added_p50_ms"] = pair["proxy"]["p50_ms"] - pair["direct"]["p50_ms"]
                 rounds.append(pair)
             phases.append({"delay_ms": delay_ms, "rounds": rounds, "best": _summary(rounds)})
+        # A reference on the same server in the same run: a retrieve of the same integration (key,
+        # row, JSON; no provider call), to tell the proxy's own cost from what this machine charges.
+        say("reference: retrieve")
+        reference = _measure(retrieve, args, wrk, sim, meter)
         if raw.exists():
             (results / "proxy-profile.txt").write_text(profiling.summarise(raw))
             if not args.keep_raw:
@@ -285,6 +309,7 @@ def run(args: argparse.Namespace) -> Path:
             "workers": args.workers,
             "tool": wrk and "wrk" or "python",
             "phases": phases,
+            "reference": reference,
         }
         (results / "proxy.json").write_text(json.dumps(data, indent=2) + "\n")
         report = _report(data)
@@ -312,8 +337,12 @@ def main(argv: list[str]) -> int:
         default=DEFAULT_DELAY_MS,
         help="the simulator's answer delay for the second phase (the provider's own time); 0 runs one phase",
     )
-    parser.add_argument("--profile", action="store_true", help="py-spy one worker during the first delayed proxy run")
-    parser.add_argument("--keep-raw", action="store_true", help="keep py-spy's collapsed stacks (proxy-profile.raw)")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy one worker during the first delayed proxy run"
+    )
+    parser.add_argument(
+        "--keep-raw", action="store_true", help="keep py-spy's collapsed stacks (proxy-profile.raw)"
+    )
     parser.add_argument(
         "--admin-url",
         default=os.environ.get("PATCHBAY_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),

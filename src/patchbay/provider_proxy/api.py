@@ -43,7 +43,9 @@ PROXY_METHODS = {
 }
 
 
-async def proxy_call(id: int, path: str, request: Request, ctx: ProjectContext = Depends(proxy_write)) -> Response:
+async def proxy_call(
+    id: int, path: str, request: Request, ctx: ProjectContext = Depends(proxy_write)
+) -> Response:
     """Forward this call to the integration kind's API base + `/{path}` (query string as sent) with
     the integration's credentials; answer the provider's status, headers and body, plus
     `Patchbay-Proxy: upstream`. Headers sent as `Patchbay-Proxy-<Name>` are forwarded as `<Name>`.
