@@ -22,10 +22,15 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[index]
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
-    """(status, whether the server keeps the connection open, body). Also used by bench.faults."""
+async def read_response(
+    reader: asyncio.StreamReader, headers: list[bytes] | None = None
+) -> tuple[int, bool, bytes]:
+    """(status, whether the server keeps the connection open, body). Also used by bench.faults, which
+    may ask for the header lines too (`headers` is filled with them)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
+    if headers is not None:
+        headers.extend(lines[1:])
     status = int(lines[0].split(b" ", 2)[1])
     keep_alive = lines[0].startswith(b"HTTP/1.1")
     length = 0

@@ -35,6 +35,7 @@ class Record:
     outcome: str
     code: str = ""  # the envelope's code when status >= 400
     key: str = ""  # what a create asked for
+    upstream: bool = False  # the answer carried `Patchbay-Proxy: upstream` (the provider's own)
 
     @property
     def ok(self) -> bool:
@@ -157,8 +158,8 @@ class Traffic:
     ) -> tuple[Record, tuple[asyncio.StreamReader, asyncio.StreamWriter] | None]:
         started = time.monotonic()
 
-        def done(outcome: str, status: int = 0, code: str = "") -> Record:
-            return Record(name, started, time.monotonic(), status, outcome, code, key)
+        def done(outcome: str, status: int = 0, code: str = "", upstream: bool = False) -> Record:
+            return Record(name, started, time.monotonic(), status, outcome, code, key, upstream)
 
         if conn is None:
             try:
@@ -166,9 +167,10 @@ class Traffic:
             except (OSError, TimeoutError):
                 return done("refused"), None
         reader, writer = conn
+        headers: list[bytes] = []
         try:
             writer.write(raw)
-            status, keep_alive, body = await asyncio.wait_for(read_response(reader), CLIENT_TIMEOUT)
+            status, keep_alive, body = await asyncio.wait_for(read_response(reader, headers), CLIENT_TIMEOUT)
         except TimeoutError:
             writer.close()
             return done("hung"), None
@@ -178,7 +180,10 @@ class Traffic:
         except (OSError, ValueError, IndexError):
             writer.close()
             return done("closed"), None
-        record = done("answered", status, _envelope_code(body) if status >= 400 else "")
+        upstream = any(line.lower() == b"patchbay-proxy: upstream" for line in headers)
+        record = done(
+            "answered", status, _envelope_code(body) if status >= 400 and not upstream else "", upstream
+        )
         if not keep_alive:
             writer.close()
             return record, None

@@ -180,6 +180,18 @@ class World:
             name, connections=connections, interval=interval, make=lambda n: (requests[n % len(requests)], "")
         )
 
+    def proxy_stream(self, ids: list[int], connections: int, path: str, interval: float = 0.0) -> Stream:
+        """Proxy calls (`GET …/integrations/{id}/proxy/{path}`) spread over the integrations `ids`."""
+        requests = [
+            http_request(self.server_port, "GET", self.path(f"{pk}/proxy/{path}"), self.auth) for pk in ids
+        ]
+        return Stream(
+            "proxy",
+            connections=connections,
+            interval=interval,
+            make=lambda n: (requests[n % len(requests)], ""),
+        )
+
     def get(self, path: str, key: str | None = None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key or self.api_key}"}
         return httpx.get(f"http://127.0.0.1:{self.server_port}{path}", headers=headers, timeout=10)

@@ -80,6 +80,23 @@ async def test_bodies_stream_both_ways_above_the_default_body_limit(
     assert big.status_code == 200 and len(big.content) == 24 * MiB
 
 
+async def test_a_providers_cookie_is_never_sent_again(
+    echo_client: tuple[httpx.AsyncClient, Factory, EchoProvider], sandbox: SandboxServer
+) -> None:
+    """The outbound client is shared by every tenant of a worker: a cookie one answer set must not
+    ride along on the next call (another project's, here)."""
+    client, factory, provider = echo_client
+    calls = []
+    for _ in range(2):
+        tenant = await factory.tenant()
+        row, _ = await twilio_integration(factory, tenant, sandbox)
+        answer = await client.get(f"{tenant.base}/integrations/{row.id}/proxy/echo", headers=tenant.headers)
+        assert answer.status_code == 200 and "set-cookie" not in answer.headers
+        calls.append(answer.json()["headers"])
+    assert len(provider.received) == 2  # both calls reached the provider, which set a cookie each time
+    assert all("cookie" not in seen for seen in calls), calls
+
+
 async def test_a_body_over_10_mib_is_413_and_nothing_is_sent(
     echo_client: tuple[httpx.AsyncClient, Factory, EchoProvider], sandbox: SandboxServer
 ) -> None:

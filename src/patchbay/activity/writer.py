@@ -37,9 +37,7 @@ class _Writer:
             rows, self.pending = self.pending, []
             waiter, self.waiter = self.waiter, None
             try:
-                async with self.runtime.db.transaction() as session:
-                    await repository.commit_without_flush_wait(session)
-                    await repository.insert_rows(session, rows)
+                await repository.insert_batch(self.runtime.db, rows)
             except Exception as exc:  # noqa: BLE001 - handed to every request of the batch
                 if waiter is not None and not waiter.done():
                     waiter.set_exception(exc)

@@ -77,6 +77,19 @@ def _readable(project_id: Any) -> Select[Any]:  # pragma: no mutate block
 # The hot statements are built once with bound parameters: building and cache-keying a 14-column
 # statement on every request costs more CPU than executing it.
 _GET = FixedQuery(_readable(bindparam("project_id")).where(Integration.id == bindparam("pk")))
+# What a call made with the integration's credentials needs (the proxy): one read, no creator join.
+_CALL_COLUMNS = (
+    Integration.id,
+    Integration.project_id,
+    Integration.kind,
+    Integration.integration_id,
+    Integration.config,
+    Integration.sensitive_config,
+    Integration.errors,
+)
+_GET_FOR_CALL = FixedQuery(
+    project_integrations(bindparam("project_id"), *_CALL_COLUMNS).where(Integration.id == bindparam("pk"))
+)
 _ORDER = (Integration.created_at, Integration.id)
 _PAGE = PageQuery(_readable(bindparam("project_id")), order_by=_ORDER)
 _PAGE_OF_KIND = PageQuery(
@@ -218,6 +231,13 @@ class IntegrationRepository:
 
     async def get(self, pk: int) -> Row | None:
         return await _GET.first(self.session, {"project_id": self.project_id, "pk": pk})
+
+    async def get_for_call(self, pk: int) -> Integration | None:
+        """The row's credentials and what a provider call needs, as a detached Integration (not in
+        the session: nothing is written through it). One statement, on the driver pool when the
+        session has no transaction open."""
+        row = await _GET_FOR_CALL.first(self.session, {"project_id": self.project_id, "pk": pk})
+        return None if row is None else Integration(**dict(row))
 
     async def get_model(self, pk: int, *, for_update: bool = False) -> Integration | None:
         stmt = self.readable_statement().where(Integration.id == pk)

@@ -117,6 +117,15 @@ async def get_integration_model(ctx: ProjectContext, pk: int) -> Integration:
     return row
 
 
+async def get_integration_for_call(ctx: ProjectContext, pk: int) -> Integration:
+    """The row behind `{id}` in the caller's project (404 otherwise) with its credentials, read in one
+    statement and detached: for a call to the provider that writes nothing through it (the proxy)."""
+    row = await repository(ctx).get_for_call(pk)
+    if row is None:
+        raise NotFound()
+    return row
+
+
 def _caller_as_creator(ctx: ProjectContext) -> dict[str, Any]:
     """The CREATED_BY_COLUMNS of the caller: a saved row's creator is always who saved it."""
     user = ctx.user

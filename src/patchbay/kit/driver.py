@@ -77,6 +77,12 @@ class DriverPool:
             rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
         return rows
 
+    async def execute(self, sql: str, args: Sequence[Any]) -> None:
+        """One statement that returns no rows, committed on its own (autocommit)."""
+        pool = self._pool or await self._open()
+        async with pool.acquire(timeout=self._acquire_timeout) as connection:
+            await connection.execute(sql, *args)
+
     async def close(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpcore
@@ -32,10 +33,14 @@ def outbound_client(
     headers: dict[str, str] | None = None,
     http2: bool = False,
     limits: httpx.Limits = DEFAULT_LIMITS,
+    keep_cookies: bool = True,
 ) -> httpx.AsyncClient:
     """Operator-configured provider URLs only. Hosts typed in by users: `guarded_client`.
-    `http2`: offered over TLS (ALPN) for providers that speak nothing else (Apple's APNs)."""
+    `http2`: offered over TLS (ALPN) for providers that speak nothing else (Apple's APNs).
+    `keep_cookies=False`: a provider's Set-Cookie is never stored, so never sent again (a client
+    shared by every tenant must not carry one integration's cookies into another's calls)."""
     return httpx.AsyncClient(
+        cookies=None if keep_cookies else CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         base_url=base_url,
         http2=http2,
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
@@ -58,7 +63,7 @@ class SharedClient:
         held = self._clients.get(id(loop))
         if held is not None and held[0] is loop and not held[1].is_closed:
             return held[1]
-        client = outbound_client(limits=SHARED_LIMITS)
+        client = outbound_client(limits=SHARED_LIMITS, keep_cookies=False)
         # Entries of loops that are gone (tests run one loop each) are dropped, not kept forever.
         self._clients = {k: v for k, v in self._clients.items() if not v[0].is_closed()}
         self._clients[id(loop)] = (loop, client)

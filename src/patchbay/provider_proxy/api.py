@@ -12,7 +12,9 @@ from patchbay.tenancy.dependencies import project_context
 
 router = APIRouter(tags=["integrations"])
 
-write = project_context("integration:write")
+# The proxy writes nothing through the request's session (the activity row goes through the
+# batching writer, a refresh takes its own): no transaction, so no connection held across the call.
+proxy_write = project_context("integration:write", read_only=True)
 # Named explicitly: `*` does not grant it (auth.scopes.EXPLICIT_OBJECTS).
 read_credentials = project_context("integration_credentials:read")
 
@@ -41,7 +43,9 @@ PROXY_METHODS = {
 }
 
 
-async def proxy_call(id: int, path: str, request: Request, ctx: ProjectContext = Depends(write)) -> Response:
+async def proxy_call(
+    id: int, path: str, request: Request, ctx: ProjectContext = Depends(proxy_write)
+) -> Response:
     """Forward this call to the integration kind's API base + `/{path}` (query string as sent) with
     the integration's credentials; answer the provider's status, headers and body, plus
     `Patchbay-Proxy: upstream`. Headers sent as `Patchbay-Proxy-<Name>` are forwarded as `<Name>`.

@@ -16,12 +16,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
-from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from patchbay.activity.service import record_activity_grouped
-from patchbay.integration.service import get_integration_model
+from patchbay.integration.service import get_integration_for_call
 from patchbay.kit.dns import HostNotAllowed
 from patchbay.kit.errors import APIError, InvalidRequest, ProviderUnreachable, ValidationError
 from patchbay.kit.http import guarded_client
@@ -148,11 +148,13 @@ async def _close_response(response: httpx.Response) -> None:
     await _close(response.extensions.get("patchbay.own_client"))
 
 
-async def proxy(ctx: ProjectContext, pk: int, request: Request) -> StreamingResponse:
+async def proxy(ctx: ProjectContext, pk: int, request: Request) -> Response:
     started = time.perf_counter()
-    row = await get_integration_model(ctx, pk)
-    # The connection goes back to the pool while the provider is called; the log reopens one.
-    await ctx.session.commit()
+    # One read of what the call needs, outside any transaction (the route's session is read-only):
+    # no connection is held while the provider is called.
+    row = await get_integration_for_call(ctx, pk)
+    if ctx.session.in_transaction():
+        await ctx.session.close()  # SQLite: the read went through the session and holds a connection
     record = _Record(ctx, row, request.method, started)
     at_request_end(request.scope, record.write)
     try:
@@ -163,7 +165,7 @@ async def proxy(ctx: ProjectContext, pk: int, request: Request) -> StreamingResp
     record.status = response.status_code
     record.outcome = "success" if response.status_code < 400 else "upstream_error"
     record.upstream_seconds = time.perf_counter() - started
-    return _streamed(response)
+    return UpstreamAnswer(response)
 
 
 async def _forward(
@@ -193,11 +195,44 @@ async def _forward(
     return await _send(ctx, auth, credentials, request.method, target, headers, content)
 
 
-def _streamed(response: httpx.Response) -> StreamingResponse:
-    answer = StreamingResponse(
-        response.aiter_raw(), status_code=response.status_code, background=BackgroundTask(_close_response, response)
-    )
-    # The provider's headers as they came (Content-Length and Content-Encoding included: the raw
-    # bytes are passed on undecoded), less hop-by-hop ones and Set-Cookie, plus the marker.
-    answer.raw_headers = response_headers(response.headers.raw)
-    return answer
+class UpstreamAnswer(Response):
+    """The provider's answer, passed on chunk by chunk as it arrives (never held whole), with its
+    headers as they came (Content-Length and Content-Encoding included: the raw bytes are passed on
+    undecoded), less hop-by-hop ones and Set-Cookie, plus the marker.
+
+    Lighter than Starlette's StreamingResponse, which starts a task group per response to watch for
+    the caller leaving: here a watcher starts only once a second chunk shows the body is really
+    streamed, and stops the copy when the caller has gone."""
+
+    def __init__(self, upstream: httpx.Response) -> None:
+        self.upstream = upstream
+        self.status_code = upstream.status_code
+        self.raw_headers = response_headers(upstream.headers.raw)
+        self.background = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        watcher: asyncio.Task[None] | None = None
+        try:
+            await send(
+                {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            )
+            first = True
+            async for chunk in self.upstream.aiter_raw():
+                if not first:
+                    if watcher is None:
+                        watcher = asyncio.ensure_future(_left(receive))
+                    elif watcher.done():
+                        return  # the caller has gone: stop reading the provider's answer
+                first = False
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            await _close_response(self.upstream)
+
+
+async def _left(receive: Receive) -> None:
+    """Returns once the caller disconnected (the request body was read before the answer started)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass

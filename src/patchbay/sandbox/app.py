@@ -77,6 +77,8 @@ class FaultAndLogMiddleware:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or ()}
         query = (scope.get("query_string") or b"").decode("latin-1")
         self.state.record(provider, scope["method"], path, headers, query)
+        if self.state.answer_delay > 0:
+            await asyncio.sleep(self.state.answer_delay)
         fault = self.state.take_fault(provider, path)
         if fault is None:
             await self.app(scope, receive, send)

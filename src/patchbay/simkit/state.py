@@ -47,6 +47,9 @@ class SandboxState:
 
     timeout_seconds: float = 30.0
     token_lifetime: int = 3600
+    # Seconds every provider call waits before its answer: the provider's own time (real APIs take
+    # tens to hundreds of milliseconds), so a benchmark can measure what a proxy adds on top of it.
+    answer_delay: float = 0.0
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     tokens: dict[str, IssuedToken] = field(default_factory=dict)
     refresh_tokens: dict[str, IssuedToken] = field(default_factory=dict)
@@ -160,6 +163,7 @@ class SandboxState:
             # Knobs a test may turn go back to their defaults with the data (no leak to the next test).
             self.timeout_seconds = type(self).timeout_seconds
             self.token_lifetime = type(self).token_lifetime
+            self.answer_delay = type(self).answer_delay
             self.faults.clear()
             self.tokens.clear()
             self.refresh_tokens.clear()
