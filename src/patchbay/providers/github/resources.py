@@ -157,7 +157,8 @@ def checked_repo(repo: str) -> str:
 
 async def github_branches(
     session: ResourceSession,
-    repo: str = Query(..., description="The repository, as `owner/name`."),
+    # Checked in the handler, after the integration is found: a foreign id is 404 before any 400.
+    repo: str = Query("", description="The repository, as `owner/name` (required)."),
     search: str = Query("", description="Keep branches whose name contains this (any case)."),
     limit: int = Query(100, ge=1, le=MAX_BRANCH_LIMIT, description="Branches per page."),
     offset: int = Query(0, ge=0, description="Branches to skip."),

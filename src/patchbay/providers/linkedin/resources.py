@@ -167,7 +167,8 @@ async def linkedin_ads_accounts(
 
 async def linkedin_ads_conversion_rules(
     session: ResourceSession,
-    accountId: str = Query(..., description="The ad account's numeric id."),  # noqa: N803 - PostHog's name
+    # Checked in the handler, after the integration is found: a foreign id is 404 before any 400.
+    accountId: str = Query("", description="The ad account's numeric id (required)."),  # noqa: N803 - PostHog's name
     force_refresh: bool = Query(False, description="Read the list again (signed-in browsers only)."),
 ) -> dict[str, Any]:
     """Conversion rules of one LinkedIn ad account. Needs `integration:read`."""
