@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 import patchbay.routing  # noqa: F401 - registers every change hook, the webhook outbox's included
 from patchbay.integration import events
-from patchbay.integration.repository import IntegrationRepository
+from patchbay.integration.repository import IntegrationRepository, UpsertValues
 from patchbay.kit.pagination import PageParams
 from patchbay.models import Integration
 from patchbay.runtime import Runtime
@@ -63,7 +63,7 @@ async def test_every_statement_stays_in_its_project(
         assert model is not None and model.id == mine.id
         # The upsert's lookup is the project's own: the same account in two other projects is not
         # what it finds and overwrites.
-        saved = await repo.upsert(**upsert_values("twilio", "AC1", created_by_id=tenant.user.id))
+        saved = await repo.upsert(upsert_values("twilio", "AC1", created_by_id=tenant.user.id))
         assert saved is not None and saved[0]["id"] == mine.id and saved[1] is False
         for pk in foreign:
             assert await repo.get(pk) is None
@@ -82,7 +82,7 @@ async def test_every_statement_stays_in_its_project(
     assert after[kept.id] == before[kept.id], "changing or deleting one row leaves its siblings"
 
 
-def upsert_values(kind: str, integration_id: str | None, **overrides: Any) -> dict[str, Any]:
+def upsert_values(kind: str, integration_id: str | None, **overrides: Any) -> UpsertValues:
     values: dict[str, Any] = {
         "kind": kind,
         "integration_id": integration_id,
@@ -93,7 +93,7 @@ def upsert_values(kind: str, integration_id: str | None, **overrides: Any) -> di
         "may_overwrite": True,
         "health_status": "unknown",
     }
-    return {**values, **overrides}
+    return UpsertValues(**{**values, **overrides})
 
 
 async def test_the_upsert_inserts_overwrites_or_refuses_within_the_project(
@@ -105,16 +105,16 @@ async def test_the_upsert_inserts_overwrites_or_refuses_within_the_project(
     async with runtime.db.transaction() as session:
         repo = IntegrationRepository(session, tenant.project.id)
         # A row exists and overwriting is not allowed: nothing returned, nothing changed.
-        assert await repo.upsert(**upsert_values("twilio", "AC1", may_overwrite=False)) is None
+        assert await repo.upsert(upsert_values("twilio", "AC1", may_overwrite=False)) is None
         # Another project's account of the same kind: a new row here, theirs untouched.
-        saved = await repo.upsert(**upsert_values("twilio", "AC2"))
+        saved = await repo.upsert(upsert_values("twilio", "AC2"))
         assert saved is not None and saved[1] is True and saved[0]["id"] != theirs.id
         # NULL ids never collide: two inserts.
-        first = await repo.upsert(**upsert_values("hubspot", None))
-        second = await repo.upsert(**upsert_values("hubspot", None))
+        first = await repo.upsert(upsert_values("hubspot", None))
+        second = await repo.upsert(upsert_values("hubspot", None))
         assert first is not None and second is not None and first[1] and second[1]
         assert first[0]["id"] != second[0]["id"]
-        overwritten = await repo.upsert(**upsert_values("twilio", "AC1"))
+        overwritten = await repo.upsert(upsert_values("twilio", "AC1"))
         assert overwritten is not None and overwritten[0]["id"] == existing.id
         assert overwritten[1] is False and overwritten[0]["config"] == {"note": "upserted"}
         assert overwritten[0]["created_at"] == existing.created_at
@@ -148,7 +148,7 @@ async def test_one_statement_changes_stay_in_the_project_and_wait_for_the_sessio
         await session.rollback()
         assert repo.can_save_alone()
         values = upsert_values("twilio", "AC9", created_by_id=tenant.user.id)
-        saved = await repo.save_alone(companions, _no_event(companions), **values)
+        saved = await repo.save_alone(companions, _no_event(companions), values)
         assert saved is not None and saved[1] is True and saved[0]["id"] != theirs.id
         # Another project's primary key is nobody's here: nothing deleted.
         assert (

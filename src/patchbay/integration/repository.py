@@ -6,6 +6,7 @@ integrations, Vercel) build their statements on these; only system tasks that sp
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -215,6 +216,23 @@ def delete_alone_statement(companions: tuple[ChangeCompanion, ...]) -> DriverSta
     return statement
 
 
+@dataclass(frozen=True)
+class UpsertValues:
+    """What a create or reconnect writes: the same values whichever statement sends them."""
+
+    kind: str
+    integration_id: str | None
+    config: dict[str, Any]
+    sensitive_config: str  # encrypted
+    created_by_id: int | None
+    created_at: datetime
+    may_overwrite: bool
+    health_status: str
+
+    def params(self, project_id: int) -> dict[str, Any]:
+        return {"project_id": project_id, **asdict(self)}
+
+
 class IntegrationRepository:
     def __init__(self, session: AsyncSession, project_id: int) -> None:
         self.session = session
@@ -245,36 +263,17 @@ class IntegrationRepository:
             stmt = stmt.with_for_update()
         return await self.session.scalar(stmt)
 
-    async def upsert(
-        self,
-        *,
-        kind: str,
-        integration_id: str | None,
-        config: dict[str, Any],
-        sensitive_config: str,
-        created_by_id: int | None,
-        created_at: datetime,
-        may_overwrite: bool,
-        health_status: str,
-    ) -> tuple[Row, bool] | None:
+    async def upsert(self, values: UpsertValues) -> tuple[Row, bool] | None:
         """Insert or overwrite in one statement: (the saved row, whether it was inserted), or None when
         a row exists and `may_overwrite` is false (the row is left as it was)."""
         dialect = self.session.get_bind().dialect.name
-        params = {
-            "project_id": self.project_id,
-            "kind": kind,
-            "integration_id": integration_id,
-            "config": config,
-            "sensitive_config": sensitive_config,
-            "created_at": created_at,
-            "created_by_id": created_by_id,
-            "may_overwrite": may_overwrite,
-            "health_status": health_status,
-        }
+        params = values.params(self.project_id)
         row = await _UPSERT[dialect].first(self.session, params)
         if row is None:
             return None
-        inserted = bool(row["inserted"]) if dialect == "postgresql" else row["created_at"] == created_at
+        inserted = (
+            bool(row["inserted"]) if dialect == "postgresql" else row["created_at"] == values.created_at
+        )
         return row, inserted
 
     def can_save_alone(self) -> bool:
@@ -286,34 +285,12 @@ class IntegrationRepository:
         return DriverStatement.available(session) and not session.in_transaction() and not pending
 
     async def save_alone(
-        self,
-        companions: tuple[ChangeCompanion, ...],
-        companion_params: dict[str, Any],
-        *,
-        kind: str,
-        integration_id: str | None,
-        config: dict[str, Any],
-        sensitive_config: str,
-        created_by_id: int | None,
-        created_at: datetime,
-        may_overwrite: bool,
-        health_status: str,
+        self, companions: tuple[ChangeCompanion, ...], companion_params: dict[str, Any], values: UpsertValues
     ) -> tuple[Row, bool] | None:
         """The upsert as one statement committed on its own, with the companions' writes (see
         `_SAVE_ALONE_SQL`): (the saved row, whether it was inserted), or None when it left an
         existing row alone (the caller then takes the session's path, which says why)."""
-        params = {
-            **companion_params,
-            "project_id": self.project_id,
-            "kind": kind,
-            "integration_id": integration_id,
-            "config": config,
-            "sensitive_config": sensitive_config,
-            "created_at": created_at,
-            "created_by_id": created_by_id,
-            "may_overwrite": may_overwrite,
-            "health_status": health_status,
-        }
+        params = {**companion_params, **values.params(self.project_id)}
         rows = await save_alone_statement(companions).fetch(self.session, params)
         if not rows:
             return None

@@ -12,7 +12,7 @@ from patchbay.integration.display_name import display_name
 from patchbay.integration.health import HEALTHY, UNKNOWN, health_object, set_health
 from patchbay.integration.kind_names import DEPRECATED_KINDS, known_kinds
 from patchbay.integration.kinds import BuiltIntegration, builder_for
-from patchbay.integration.repository import IntegrationRepository
+from patchbay.integration.repository import IntegrationRepository, UpsertValues
 from patchbay.kit.db import Row
 from patchbay.kit.errors import NotFound, PermissionDenied, ValidationError
 from patchbay.kit.pagination import PageParams
@@ -177,11 +177,7 @@ async def save(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> Saved
     # Create-only kinds (a name the user chose) never overwrite: the refusal below says why.
     may_overwrite = ctx.is_project_admin and built.refuse_existing is None
     repo = repository(ctx)
-    alone = await _save_alone(ctx, repo, kind, built, now, secrets, health, may_overwrite)
-    if alone is not None:
-        await events.integration_saved(ctx.runtime, alone.row)
-        return alone
-    saved = await repo.upsert(
+    written = UpsertValues(
         kind=kind,
         integration_id=built.integration_id,
         config=built.config,
@@ -191,6 +187,11 @@ async def save(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> Saved
         may_overwrite=may_overwrite,
         health_status=health,
     )
+    alone = await _save_alone(ctx, repo, written)
+    if alone is not None:
+        await events.integration_saved(ctx.runtime, alone.row)
+        return alone
+    saved = await repo.upsert(written)
     if saved is None:
         # The refused upsert still took the row's lock (SQLite: the database's write lock): give it
         # back now, not when the request ends (the caller may write elsewhere before then).
@@ -216,14 +217,7 @@ async def save(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> Saved
 
 
 async def _save_alone(
-    ctx: ProjectContext,
-    repo: IntegrationRepository,
-    kind: str,
-    built: BuiltIntegration,
-    now: datetime,
-    secrets: str,
-    health: str,
-    may_overwrite: bool,
+    ctx: ProjectContext, repo: IntegrationRepository, values: UpsertValues
 ) -> SavedIntegration | None:
     """PostgreSQL's create in one statement on the driver pool, the outbox's `integration.created`
     event and deliveries riding in it (integration.events.ChangeCompanion); None when it cannot run
@@ -235,13 +229,13 @@ async def _save_alone(
     # The object of the row if the statement inserts it: all of it is known but the id.
     new_row = {
         "id": 0,
-        "kind": kind,
-        "integration_id": built.integration_id,
-        "config": built.config,
+        "kind": values.kind,
+        "integration_id": values.integration_id,
+        "config": values.config,
         "errors": "",
-        "created_at": now,
-        "created_by_id": ctx.user.id,
-        "health_status": health,
+        "created_at": values.created_at,
+        "created_by_id": values.created_by_id,
+        "health_status": values.health_status,
         "health_detail": None,
         "health_checked_at": None,
     }
@@ -250,23 +244,12 @@ async def _save_alone(
     params: dict[str, Any] = {}
     for companion in companions:
         params.update(companion.params(new))
-    saved = await repo.save_alone(
-        companions,
-        params,
-        kind=kind,
-        integration_id=built.integration_id,
-        config=built.config,
-        sensitive_config=secrets,
-        created_by_id=ctx.user.id,
-        created_at=now,
-        may_overwrite=may_overwrite,
-        health_status=health,
-    )
+    saved = await repo.save_alone(companions, params, values)
     if saved is None:
         return None
-    values, inserted = saved
-    answer = {**if_inserted, "id": values["id"]} if inserted else serialize({**values, **creator})
-    return SavedIntegration(_stored_row(ctx, values, secrets), answer)
+    row, inserted = saved
+    answer = {**if_inserted, "id": row["id"]} if inserted else serialize({**row, **creator})
+    return SavedIntegration(_stored_row(ctx, row, values.sensitive_config), answer)
 
 
 async def create_integration(ctx: ProjectContext, kind: str, config: dict[str, Any]) -> dict[str, Any]:
