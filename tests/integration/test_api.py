@@ -294,7 +294,7 @@ async def test_create_is_an_upsert_that_keeps_the_row(
     )
     assert first.status_code == 201
     async with runtime.db.session() as session:
-        row = await IntegrationRepository(session, tenant.project.id).get_model(first.json()["id"])
+        row = await IntegrationRepository(session, tenant.project.id, tenant.user.id).get_model(first.json()["id"])
         assert row is not None
         row.errors = "TOKEN_REFRESH_FAILED"
         await session.commit()
@@ -308,7 +308,7 @@ async def test_create_is_an_upsert_that_keeps_the_row(
     assert second.json()["id"] == first.json()["id"]
     assert second.json()["errors"] == ""
     async with runtime.db.session() as session:
-        row = await IntegrationRepository(session, tenant.project.id).get_model(first.json()["id"])
+        row = await IntegrationRepository(session, tenant.project.id, tenant.user.id).get_model(first.json()["id"])
         assert row is not None
         assert runtime.keyring.decrypt_json(row.sensitive_config) == {"auth_token": "second-token"}
     listed = (await client.get(url, headers=tenant.headers)).json()

@@ -44,7 +44,7 @@ async def test_every_statement_stays_in_its_project(
     before = await stored(runtime)
 
     async with runtime.db.transaction() as session:
-        repo = IntegrationRepository(session, tenant.project.id)
+        repo = IntegrationRepository(session, tenant.project.id, tenant.user.id)
         readable = (await session.scalars(repo.readable_statement())).all()
         own = sorted([mine.id, mine_slack.id, kept.id])
         assert sorted(r.id for r in readable) == own
@@ -103,7 +103,7 @@ async def test_the_upsert_inserts_overwrites_or_refuses_within_the_project(
     other = await factory.tenant()
     theirs = await factory.integration(other.project, "twilio", "AC2", {"note": "theirs"})
     async with runtime.db.transaction() as session:
-        repo = IntegrationRepository(session, tenant.project.id)
+        repo = IntegrationRepository(session, tenant.project.id, tenant.user.id)
         # A row exists and overwriting is not allowed: nothing returned, nothing changed.
         assert await repo.upsert(upsert_values("twilio", "AC1", may_overwrite=False)) is None
         # Another project's account of the same kind: a new row here, theirs untouched.
@@ -135,7 +135,7 @@ async def test_one_statement_changes_stay_in_the_project_and_wait_for_the_sessio
     companions = events.change_companions()
     assert companions is not None
     async with runtime.db.session() as session:
-        repo = IntegrationRepository(session, tenant.project.id)
+        repo = IntegrationRepository(session, tenant.project.id, tenant.user.id)
         if backend == "sqlite":
             assert not repo.can_save_alone(), "SQLite keeps the session's path"
             return

@@ -98,7 +98,7 @@ async def delete_without_admin(
     id: int, ctx: ProjectContext = Depends(project_context("integration:write"))
 ) -> Response:
     """Deletes without the admin-or-creator rule of integration.service."""
-    repository = IntegrationRepository(ctx.session, ctx.project.id)
+    repository = IntegrationRepository(ctx.session, ctx.project.id, ctx.user.id)
     if await repository.get(id) is None:
         raise NotFound()
     await repository.delete(id)
@@ -111,7 +111,7 @@ async def read_without_tenant_check(
     project_id: str, id: int, ctx: UserContext = Depends(user_context("integration:read"))
 ) -> Response:
     """Trusts the project id of the path: no membership check."""
-    row = await IntegrationRepository(ctx.session, int(project_id)).get(id)
+    row = await IntegrationRepository(ctx.session, int(project_id), ctx.user.id).get(id)
     if row is None:
         raise NotFound()
     return JSONResponse(integrations.serialize(row))

@@ -2,7 +2,11 @@
 starts from: `project_integrations(project_id)` (one project) or `organization_integrations(org)`
 (every project of one organization). Other domains (email senders, OAuth refresh, organization
 integrations, Vercel) build their statements on these; only system tasks that span all tenants
-(the background refresher, the shared-SES-identity check) read wider, and say so."""
+(the background refresher, the shared-SES-identity check) read wider, and say so.
+
+What a person sees of a project (`visible_integrations`) is narrower, as in PostHog: a `posthog`
+integration is someone's personal API key, so only the person who connected it sees it. Every read
+and delete on behalf of a caller (`IntegrationRepository`) starts there."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, literal_column, select, update
+from sqlalchemy import Select, bindparam, delete, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,8 +49,22 @@ def organization_integrations(organization_id: Any, *columns: Any) -> Select[Any
     """Integrations of every project of one organization (whole rows unless `columns` are named)."""
     return (
         select(*(columns or (Integration,)))
-        .join(Project, Project.id == Integration.project_id)
+        # Without the ON clause SQLAlchemy infers this one from the only foreign key (equivalent).
+        .join(Project, Project.id == Integration.project_id)  # pragma: no mutate
         .where(Project.organization_id == organization_id)
+    )
+
+
+# The kind whose rows only their creator sees (a personal connection).
+PERSONAL_KIND = "posthog"
+
+
+def visible_integrations(project_id: Any, viewer_id: Any, *columns: Any) -> Select[Any]:
+    """The project's integrations as one person sees them: all but other people's personal
+    connections (a row whose creator is gone is nobody's, so nobody sees it)."""
+    return project_integrations(project_id, *columns).where(
+        # A constant in the SQL, not a parameter: FixedQuery binds only what its callers name.
+        or_(Integration.kind != literal_column(f"'{PERSONAL_KIND}'"), Integration.created_by_id == viewer_id)
     )
 
 
@@ -70,14 +88,17 @@ async def held_by_other_organization(
     return await session.scalar(stmt.limit(1)) is not None
 
 
-def _readable(project_id: Any) -> Select[Any]:  # pragma: no mutate block
-    """Integrations of one project with the creator joined: what the API serializes."""
-    return project_integrations(project_id, *_COLUMNS).outerjoin(User, User.id == Integration.created_by_id)
+def _readable(project_id: Any, viewer_id: Any) -> Select[Any]:  # pragma: no mutate block
+    """Integrations of one project as one person sees them, with the creator joined: what the API
+    serializes."""
+    return visible_integrations(project_id, viewer_id, *_COLUMNS).outerjoin(
+        User, User.id == Integration.created_by_id
+    )
 
 
 # The hot statements are built once with bound parameters: building and cache-keying a 14-column
 # statement on every request costs more CPU than executing it.
-_GET = FixedQuery(_readable(bindparam("project_id")).where(Integration.id == bindparam("pk")))
+_GET = FixedQuery(_readable(bindparam("project_id"), bindparam("viewer_id")).where(Integration.id == bindparam("pk")))
 # What a call made with the integration's credentials needs (the proxy): one read, no creator join.
 _CALL_COLUMNS = (
     Integration.id,
@@ -89,12 +110,14 @@ _CALL_COLUMNS = (
     Integration.errors,
 )
 _GET_FOR_CALL = FixedQuery(
-    project_integrations(bindparam("project_id"), *_CALL_COLUMNS).where(Integration.id == bindparam("pk"))
+    visible_integrations(bindparam("project_id"), bindparam("viewer_id"), *_CALL_COLUMNS).where(
+        Integration.id == bindparam("pk")
+    )
 )
 _ORDER = (Integration.created_at, Integration.id)
-_PAGE = PageQuery(_readable(bindparam("project_id")), order_by=_ORDER)
+_PAGE = PageQuery(_readable(bindparam("project_id"), bindparam("viewer_id")), order_by=_ORDER)
 _PAGE_OF_KIND = PageQuery(
-    _readable(bindparam("project_id")).where(Integration.kind == bindparam("kind")), order_by=_ORDER
+    _readable(bindparam("project_id"), bindparam("viewer_id")).where(Integration.kind == bindparam("kind")), order_by=_ORDER
 )
 
 
@@ -197,7 +220,8 @@ def save_alone_statement(companions: tuple[ChangeCompanion, ...]) -> DriverState
 _DELETE_ALONE_SQL = """
 DELETE FROM integrations
 WHERE integrations.id = :pk AND integrations.project_id = :project_id
-  AND (:may_delete_any OR integrations.created_by_id = :user_id){guards}
+  AND (:may_delete_any OR integrations.created_by_id = :user_id)
+  AND (integrations.kind <> '{personal}' OR integrations.created_by_id = :user_id){guards}
 RETURNING integrations.id, integrations.kind, integrations.integration_id, integrations.config,
           integrations.sensitive_config, integrations.errors, integrations.created_at,
           integrations.created_by_id, integrations.health_status, integrations.health_detail,
@@ -211,7 +235,7 @@ def delete_alone_statement(companions: tuple[ChangeCompanion, ...]) -> DriverSta
     if statement is None:
         guards = "".join(f"\n  AND {c.delete_guard}" for c in companions)
         statement = _delete_alone_statements[companions] = DriverStatement(
-            _DELETE_ALONE_SQL.format(guards=guards)
+            _DELETE_ALONE_SQL.format(guards=guards, personal=PERSONAL_KIND)
         )
     return statement
 
@@ -234,27 +258,33 @@ class UpsertValues:
 
 
 class IntegrationRepository:
-    def __init__(self, session: AsyncSession, project_id: int) -> None:
+    """The project's integrations on behalf of one person (`viewer_id`): what they may see."""
+
+    def __init__(self, session: AsyncSession, project_id: int, viewer_id: int) -> None:
         self.session = session
         self.project_id = project_id
+        self.viewer_id = viewer_id
 
     def readable_statement(self) -> Select[Any]:
-        """Whole rows of the project's integrations."""
-        return project_integrations(self.project_id)
+        """Whole rows of the project's integrations that the viewer sees."""
+        return visible_integrations(self.project_id, self.viewer_id)
+
+    def _keys(self, **params: Any) -> dict[str, Any]:
+        return {"project_id": self.project_id, "viewer_id": self.viewer_id, **params}
 
     async def page(self, *, kind: str | None, params: PageParams) -> tuple[int, list[Row]]:
         if kind is None:
-            return await _PAGE.fetch(self.session, params, project_id=self.project_id)
-        return await _PAGE_OF_KIND.fetch(self.session, params, project_id=self.project_id, kind=kind)
+            return await _PAGE.fetch(self.session, params, **self._keys())
+        return await _PAGE_OF_KIND.fetch(self.session, params, **self._keys(kind=kind))
 
     async def get(self, pk: int) -> Row | None:
-        return await _GET.first(self.session, {"project_id": self.project_id, "pk": pk})
+        return await _GET.first(self.session, self._keys(pk=pk))
 
     async def get_for_call(self, pk: int) -> Integration | None:
         """The row's credentials and what a provider call needs, as a detached Integration (not in
         the session: nothing is written through it). One statement, on the driver pool when the
         session has no transaction open."""
-        row = await _GET_FOR_CALL.first(self.session, {"project_id": self.project_id, "pk": pk})
+        row = await _GET_FOR_CALL.first(self.session, self._keys(pk=pk))
         return None if row is None else Integration(**dict(row))
 
     async def get_model(self, pk: int, *, for_update: bool = False) -> Integration | None:

@@ -68,7 +68,7 @@ class SavedIntegration:
 
 
 def repository(ctx: ProjectContext) -> IntegrationRepository:
-    return IntegrationRepository(ctx.session, ctx.project.id)
+    return IntegrationRepository(ctx.session, ctx.project.id, ctx.user.id)
 
 
 def read_secrets(runtime: Runtime, row: Integration) -> dict[str, Any]:
