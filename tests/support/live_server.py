@@ -38,7 +38,10 @@ class ThreadedServer:
         return self
 
     def stop(self) -> None:
+        # Without force_exit uvicorn waits for clients' idle keep-alive connections (a pooled
+        # client of a finished test loop never closes them): ten seconds of nothing per server.
         self._server.should_exit = True
+        self._server.force_exit = True
         self._thread.join(timeout=10)
 
 

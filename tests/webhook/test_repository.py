@@ -8,6 +8,7 @@ import uuid
 import httpx
 from sqlalchemy import select
 
+from patchbay.kit.pagination import PageParams
 from patchbay.models import WebhookEndpoint
 from patchbay.runtime import Runtime
 from patchbay.webhook.repository import WebhookRepository
@@ -32,3 +33,22 @@ async def test_a_delete_names_the_project(
         assert list((await session.scalars(select(WebhookEndpoint.url))).all()) == [
             "https://hooks.example.com/mine"
         ]
+
+
+async def test_deliveries_are_the_named_endpoints_of_the_project_only(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, runtime: Runtime
+) -> None:
+    first = await create_endpoint(client, tenant, "https://hooks.example.com/first")
+    second = await create_endpoint(client, tenant, "https://hooks.example.com/second")
+    sent = []
+    for endpoint in (first, second):
+        answer = await client.post(f"{tenant.base}/webhooks/{endpoint['id']}/test/", headers=tenant.headers)
+        assert answer.status_code == 202, answer.text
+        sent.append(answer.json()["id"])
+    stranger = await factory.tenant()
+    params = PageParams(limit=10, offset=0)
+    async with runtime.db.session() as session:
+        count, rows = await WebhookRepository(session, tenant.project.id).deliveries(uuid.UUID(first["id"]), params)
+        assert count == 1 and [str(row["id"]) for row in rows] == [sent[0]]
+        # Another project's repository finds nothing, even given the endpoint's id.
+        assert await WebhookRepository(session, stranger.project.id).deliveries(uuid.UUID(first["id"]), params) == (0, [])

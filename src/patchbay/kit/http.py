@@ -63,7 +63,10 @@ class SharedClient:
         held = self._clients.get(id(loop))
         if held is not None and held[0] is loop and not held[1].is_closed:
             return held[1]
-        client = outbound_client(limits=SHARED_LIMITS, keep_cookies=False)
+        client = outbound_client(
+            limits=SHARED_LIMITS,  # pragma: no mutate (the pool's size: speed, not access)
+            keep_cookies=False,
+        )
         # Entries of loops that are gone (tests run one loop each) are dropped, not kept forever.
         self._clients = {k: v for k, v in self._clients.items() if not v[0].is_closed()}
         self._clients[id(loop)] = (loop, client)

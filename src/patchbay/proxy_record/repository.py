@@ -34,7 +34,8 @@ class ProxyRecordRepository:
     def readable_statement(self) -> Select[Any]:
         return (
             select(*_COLUMNS)
-            .outerjoin(User, User.id == ProxyRecord.created_by_id)
+            # Without the ON clause SQLAlchemy infers this one from the only foreign key (equivalent).
+            .outerjoin(User, User.id == ProxyRecord.created_by_id)  # pragma: no mutate
             .where(ProxyRecord.organization_id == self.organization_id)
         )
 

@@ -77,7 +77,10 @@ class SandboxServer:
 
     def stop(self) -> None:
         if self._server is not None:
+            # Not waiting for clients' idle keep-alive connections: a pooled client that is never
+            # closed (a finished test's event loop) would hold the stop for the join's ten seconds.
             self._server.should_exit = True
+            self._server.force_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
 

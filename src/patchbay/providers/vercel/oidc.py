@@ -79,7 +79,7 @@ class JWKSCache:
         try:
             data = response.json()
         except ValueError:
-            data = None
+            data = None  # pragma: no mutate (any non-dict is refused below)
         if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
             raise ProviderUnavailable("Vercel's signing keys could not be read. Please try again later.")
         await self.cache.set(self._key, data, JWKS_TTL_SECONDS)
@@ -87,7 +87,7 @@ class JWKSCache:
 
     async def key_for(self, kid: str) -> dict[str, Any] | None:
         data = await self.cache.get(self._key)
-        fresh = False
+        fresh = False  # pragma: no mutate (None is as false)
         if not isinstance(data, dict):
             data, fresh = await self._fetch(), True
         found = _find(data, kid)
