@@ -3,8 +3,10 @@ PostgreSQL too, each in a database of its own that is dropped afterwards."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -37,13 +39,28 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def migrated_sqlite_template() -> Path:
+    """An SQLite file with every migration applied, built once per version of the migrations and
+    copied by each test session: the migrations take a second or more, and a mutation run starts a
+    session per mutant (scripts/mutation)."""
+    versions = sorted((Path(__file__).parents[1] / "src/patchbay/migrations/versions").glob("*.py"))
+    digest = hashlib.sha256(b"".join(v.name.encode() + v.read_bytes() for v in versions)).hexdigest()[:16]
+    template = Path(tempfile.gettempdir()) / f"patchbay-test-template-{digest}.db"
+    if not template.exists():
+        building = template.with_suffix(f".{os.getpid()}.tmp")
+        upgrade(f"sqlite:///{building}")
+        os.replace(building, template)  # atomic: parallel sessions never copy half a file
+    return template
+
+
 @pytest.fixture(scope="session")
 def database_url(backend: str) -> Iterator[str]:
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix="patchbay-test-") as tmp:
-            url = f"sqlite:///{Path(tmp) / 'test.db'}"
-            upgrade(url)
-            yield url
+            path = Path(tmp) / "test.db"
+            shutil.copyfile(migrated_sqlite_template(), path)
+            path.chmod(0o600)
+            yield f"sqlite:///{path}"
         return
     assert POSTGRES_URL
     url = create_database(POSTGRES_URL, f"patchbay_test_{secrets.token_hex(6)}")

@@ -327,3 +327,18 @@ async def test_a_callback_without_a_code_is_refused(
     assert_refused(response, "code must be provided")
     assert sandbox.state.count_calls("linear", "/oauth/token") == 0
     assert await rows(runtime) == []
+
+
+async def test_a_callback_for_an_unknown_kind_reads_no_state(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer
+) -> None:
+    given = await consent(client, tenant, "slack", "/done")
+    query = urlsplit(given.callback_path).query
+    response = await client.get(f"/integrations/nope/callback?{query}")
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "validation_error", "code": "invalid_input", "detail": "Kind not supported", "attr": None,
+    }  # fmt: skip
+    # The attempt is still there for its own kind's callback.
+    done = await client.get(given.callback_path)
+    assert done.status_code == 302 and "integration_id=" in done.headers["location"]

@@ -5,6 +5,7 @@ sibling row or of another organization."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -84,3 +85,15 @@ async def test_deleting_hands_in_another_organizations_row_removes_nothing(
     async with runtime.db.session() as session:
         assert await session.get(OrganizationIntegration, theirs) is not None
         assert await session.get(Integration, their_project.id) is not None
+
+
+async def test_first_of_kind_is_the_oldest(runtime: Runtime, tenant: Tenant) -> None:
+    newer = await add(runtime, tenant, "vercel", "icfg_new")
+    older = await add(runtime, tenant, "vercel", "icfg_old")
+    async with runtime.db.transaction() as session:
+        row = await session.get(OrganizationIntegration, older)
+        assert row is not None
+        row.created_at = datetime(2020, 1, 1, tzinfo=UTC)  # inserted second, created first
+    async with runtime.db.session() as session:
+        first = await OrgIntegrationRepository(session, tenant.organization.id).first_of_kind("vercel")
+    assert first is not None and first.id == older and first.id != newer

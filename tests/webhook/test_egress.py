@@ -121,3 +121,29 @@ async def test_deliveries_check_certificates_by_default(zone: DNSTestServer, tmp
         await client.aclose()
         checked.stop()
         rebound.stop()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://hooks.example.com:0/in", "Enter a valid URL."),
+        ("https://hooks.example.com:99999/in", "Enter a valid URL."),
+        ("https://name@hooks.example.com/in", "Webhook URLs may not contain credentials."),
+        ("https://:secret@hooks.example.com/in", "Webhook URLs may not contain credentials."),
+        ("http://hooks.example.com/in", "Webhook URLs must use https."),
+        ("https:///in", "Enter a valid URL."),
+    ],
+)
+def test_urls_refused_before_any_lookup(url: str, message: str) -> None:
+    with pytest.raises(egress.URLRefused) as refused:
+        egress.normalized(Settings(_env_file=None), url)  # type: ignore[call-arg]
+    assert str(refused.value) == message
+
+
+def test_the_longest_url_allowed() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    base = "https://hooks.example.com/"
+    longest = base + "a" * (egress.MAX_URL_LENGTH - len(base))
+    assert egress.normalized(settings, longest) == longest
+    with pytest.raises(egress.URLRefused, match="no more than"):
+        egress.normalized(settings, longest + "a")

@@ -275,9 +275,10 @@ async def browser_callback(
 ) -> str:
     """`/integrations/{kind}/callback`: finish the attempt and answer where to send the browser."""
     installed = app_install.callback_config(kind, params)
-    provider_kind = kind if installed is not None else provider_for(kind).kind
+    if installed is None:
+        provider_for(kind)  # an unknown kind is refused before any state is read
     token = state_token(params.get("state"))
-    row = await load_state(runtime, token, provider_kind)
+    row = await load_state(runtime, token, kind)
     if not browser_binding.matches(row.browser_binding, browser_cookie):
         raise ValidationError(OTHER_BROWSER, attr="state")
     if params.get("error"):
@@ -289,5 +290,5 @@ async def browser_callback(
             runtime, session, user_id=row.user_id, project_id=row.project_id, scopes=["integration:write"]
         )
         config = installed if installed is not None else {"code": params.get("code", ""), "state": params.get("state", "")}
-        created = await integrations.create_integration(ctx, provider_kind, config)
+        created = await integrations.create_integration(ctx, kind, config)
     return with_query(row.next_url or DEFAULT_NEXT, integration_id=str(created["id"]))

@@ -5,19 +5,30 @@ counted). The whole verification, signatures included, is in tests/vercel."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from patchbay.kit.cache import MemoryCache
-from patchbay.kit.errors import ProviderUnavailable, ProviderUnreachable
-from patchbay.providers.vercel.oidc import InvalidVercelToken, JWKSCache, VercelClaims, _claims
+from patchbay.kit.errors import AuthenticationFailed, ProviderUnavailable, ProviderUnreachable
+from patchbay.providers.vercel.oidc import (
+    VERCEL_ISSUER,
+    InvalidVercelToken,
+    JWKSCache,
+    VercelClaims,
+    VercelTokenVerifier,
+    _claims,
+)
 from tests.support.live_server import ThreadedServer
 
 USER = {
@@ -129,3 +140,39 @@ async def test_a_jwks_error_status_is_unavailable(jwks: JWKSServer) -> None:
     jwks.status = 500
     with pytest.raises(ProviderUnavailable, match="could not be fetched"):
         await JWKSCache(MemoryCache(), jwks.url).key_for("k1")
+
+
+SIGNER = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+SIGNING_JWK = {**json.loads(RSAAlgorithm.to_jwk(SIGNER.public_key())), "kid": "signing"}
+CLIENT_ID = "oac_test_client"
+
+
+def signed(**claims: Any) -> str:
+    now = int(time.time())
+    body = {"iss": VERCEL_ISSUER, "aud": CLIENT_ID, "exp": now + 300, **SYSTEM}
+    body.update(claims)
+    body = {name: value for name, value in body.items() if value is not None}
+    return "Bearer " + jwt.encode(body, SIGNER, algorithm="RS256", headers={"kid": "signing"})
+
+
+@pytest.fixture
+def verifier(jwks: JWKSServer) -> VercelTokenVerifier:
+    jwks.body = {"keys": [SIGNING_JWK]}
+    return VercelTokenVerifier(JWKSCache(MemoryCache(), jwks.url), CLIENT_ID)
+
+
+async def test_a_signed_system_token_is_accepted(verifier: VercelTokenVerifier) -> None:
+    assert await verifier.verify(signed(), "system") == VercelClaims("system", "account:acc1", "acc1", "icfg_1")
+
+
+@pytest.mark.parametrize("missing", ["exp", "iss", "aud"])
+async def test_a_token_without_a_required_claim_is_refused(verifier: VercelTokenVerifier, missing: str) -> None:
+    with pytest.raises(AuthenticationFailed):
+        await verifier.verify(signed(**{missing: None}), "system")
+
+
+async def test_the_expiry_allows_ten_seconds_of_clock_skew(verifier: VercelTokenVerifier) -> None:
+    now = int(time.time())
+    assert (await verifier.verify(signed(exp=now - 5), "system")).account_id == "acc1"
+    with pytest.raises(AuthenticationFailed):
+        await verifier.verify(signed(exp=now - 30), "system")
