@@ -25,7 +25,7 @@ async def test_rows_have_the_values_core_gives(runtime: Runtime, factory: Factor
         tenant.project, "databricks", "db.example.com", {"server_hostname": "db.example.com", "n": 2**40},
         {"client_secret": "s"}, tenant.user,
     )  # fmt: skip
-    params = {"project_id": tenant.project.id, "pk": created.id}
+    params = {"project_id": tenant.project.id, "viewer_id": tenant.user.id, "pk": created.id}
     async with runtime.db.read_session() as session:
         fixed = await _GET.first(session, params)
         core = (await session.execute(_GET.statement, params)).mappings().first()
@@ -39,7 +39,7 @@ async def test_rows_have_the_values_core_gives(runtime: Runtime, factory: Factor
 async def test_a_page_counts_its_total(runtime: Runtime, factory: Factory, tenant: Tenant) -> None:
     for i in range(3):
         await factory.integration(tenant.project, "databricks", f"db{i}.example.com", {}, {}, tenant.user)
-    values = {"project_id": tenant.project.id, "_limit": 2, "_offset": 0}
+    values = {"project_id": tenant.project.id, "viewer_id": tenant.user.id, "_limit": 2, "_offset": 0}
     async with runtime.db.read_session() as session:
         assert isinstance(_PAGE.page, FixedQuery)
         rows = await _PAGE.page.all(session, values)
@@ -51,7 +51,7 @@ async def test_inside_a_transaction_it_sees_the_sessions_own_writes(
     runtime: Runtime, factory: Factory, tenant: Tenant
 ) -> None:
     row = await factory.integration(tenant.project, "databricks", "db.example.com", {}, {}, tenant.user)
-    params = {"project_id": tenant.project.id, "pk": row.id}
+    params = {"project_id": tenant.project.id, "viewer_id": tenant.user.id, "pk": row.id}
     async with runtime.db.session() as session:
         await session.execute(
             update(Integration).where(Integration.id == row.id).values(errors="uncommitted")
