@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, literal_column, or_, select, update
+from sqlalchemy import BindParameter, Select, bindparam, delete, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,7 +98,10 @@ def _readable(project_id: Any, viewer_id: Any) -> Select[Any]:  # pragma: no mut
 
 # The hot statements are built once with bound parameters: building and cache-keying a 14-column
 # statement on every request costs more CPU than executing it.
-_GET = FixedQuery(_readable(bindparam("project_id"), bindparam("viewer_id")).where(Integration.id == bindparam("pk")))
+_PROJECT: BindParameter[Any] = bindparam("project_id")
+_VIEWER: BindParameter[Any] = bindparam("viewer_id")
+_READABLE = _readable(_PROJECT, _VIEWER)
+_GET = FixedQuery(_READABLE.where(Integration.id == bindparam("pk")))
 # What a call made with the integration's credentials needs (the proxy): one read, no creator join.
 _CALL_COLUMNS = (
     Integration.id,
@@ -110,15 +113,11 @@ _CALL_COLUMNS = (
     Integration.errors,
 )
 _GET_FOR_CALL = FixedQuery(
-    visible_integrations(bindparam("project_id"), bindparam("viewer_id"), *_CALL_COLUMNS).where(
-        Integration.id == bindparam("pk")
-    )
+    visible_integrations(_PROJECT, _VIEWER, *_CALL_COLUMNS).where(Integration.id == bindparam("pk"))
 )
 _ORDER = (Integration.created_at, Integration.id)
-_PAGE = PageQuery(_readable(bindparam("project_id"), bindparam("viewer_id")), order_by=_ORDER)
-_PAGE_OF_KIND = PageQuery(
-    _readable(bindparam("project_id"), bindparam("viewer_id")).where(Integration.kind == bindparam("kind")), order_by=_ORDER
-)
+_PAGE = PageQuery(_READABLE, order_by=_ORDER)
+_PAGE_OF_KIND = PageQuery(_READABLE.where(Integration.kind == bindparam("kind")), order_by=_ORDER)
 
 
 # The create-as-upsert in one statement: insert, or on (project, kind, integration_id) replace what a
