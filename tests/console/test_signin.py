@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
 from patchbay.config import Settings
@@ -96,7 +97,7 @@ async def test_failed_sign_ins_are_throttled_per_account(
 ) -> None:
     from patchbay.app import create_app
 
-    app = create_app(make_settings(console_signin_rate_limit="3/minute"))
+    app = create_app(make_settings(console_signin_rate_limit="3/hour"))
     await with_password(app.state.runtime, tenant)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
@@ -104,7 +105,8 @@ async def test_failed_sign_ins_are_throttled_per_account(
         for _ in range(3):
             assert (await sign_in(browser, tenant.user.email, "wrong password!")).status_code == 400
         refused = await sign_in(browser, tenant.user.email, PASSWORD)  # even the right one, now
-        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        # The limiter's own wait (the hour's window), not a guess.
+        assert refused.status_code == 429 and 60 < int(refused.headers["retry-after"]) <= 3600
         assert "Too many failed sign-ins" in refused.text
         assert await _sessions(runtime) == []
     await app.state.runtime.close()
@@ -165,3 +167,70 @@ async def test_sign_out_ends_the_session(client: httpx.AsyncClient, runtime: Run
     assert await _sessions(runtime) == []
     client.cookies.set("pb_console", value, path="/console")  # replaying the old cookie
     assert (await client.get("/console/keys")).headers["location"] == "/console/sign-in"
+
+
+async def test_a_deactivated_user_is_signed_out(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> None:
+    await signed_in(client, runtime, tenant)
+    assert (await client.get("/console/keys")).status_code == 200
+    async with runtime.db.transaction() as session:
+        await session.execute(update(User).where(User.id == tenant.user.id).values(is_active=False))
+    assert (await client.get("/console/keys")).headers["location"] == "/console/sign-in"
+
+
+async def test_signing_in_sweeps_sessions_that_expired_or_went_idle(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    """Either clock alone ends a session: one past its absolute expiry but seen a minute ago goes, and
+    so does one idle for an hour with days left; a live one stays."""
+    await with_password(runtime, tenant)  # setting a password ends the user's sessions: first
+    now = datetime.now(UTC)
+    left = {
+        "expired, seen lately": (now - timedelta(minutes=1), now - timedelta(seconds=1)),
+        "idle, not expired": (now - timedelta(hours=1), now + timedelta(days=3)),
+        "live": (now - timedelta(minutes=1), now + timedelta(days=3)),
+    }
+    async with runtime.db.transaction() as session:
+        for name, (seen, expires) in left.items():
+            session.add(
+                ConsoleSession(
+                    token_hash=name, user_id=tenant.user.id, created_at=now - timedelta(days=1),
+                    last_seen_at=seen, expires_at=expires,
+                )
+            )  # fmt: skip
+    assert (await sign_in(client, tenant.user.email)).status_code == 303
+    kept = {row.token_hash for row in await _sessions(runtime)}
+    assert "live" in kept and len(kept) == 2
+
+
+async def test_a_deactivated_user_cannot_sign_in(client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant) -> None:
+    await with_password(runtime, tenant)
+    async with runtime.db.transaction() as session:
+        await session.execute(update(User).where(User.id == tenant.user.id).values(is_active=False))
+    assert (await sign_in(client, tenant.user.email)).status_code == 400
+    assert await _sessions(runtime) == []
+
+
+async def test_a_csrf_token_is_good_for_its_own_session_only(
+    client: httpx.AsyncClient, app: Any, runtime: Runtime, tenant: Tenant
+) -> None:
+    mine = await signed_in(client, runtime, tenant)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as other:
+        assert (await sign_in(other, tenant.user.email)).status_code == 303
+        theirs = csrf_token((await other.get("/console/keys")).text)
+        assert theirs != mine
+        assert (await other.post("/console/sign-out", data={"csrf_token": mine})).status_code == 403
+    assert len(await _sessions(runtime)) == 2
+
+
+async def test_an_outdated_password_hash_is_replaced_on_sign_in(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    await with_password(runtime, tenant)
+    outdated = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
+    async with runtime.db.transaction() as session:
+        await session.execute(update(User).where(User.id == tenant.user.id).values(password_hash=outdated))
+    assert (await sign_in(client, tenant.user.email)).status_code == 303
+    async with runtime.db.session() as session:
+        stored = await session.scalar(select(User.password_hash).where(User.id == tenant.user.id))
+    assert stored is not None and stored != outdated
+    assert passwords.verify(stored, PASSWORD) and not passwords.needs_rehash(stored)

@@ -9,7 +9,7 @@ from pathlib import Path
 from patchbay.config import kind_env_name
 from patchbay.integration.kind_names import known_kinds
 from patchbay.providers import registry
-from patchbay.providers.base import BearerProxy
+from patchbay.providers.bearer_proxy import BearerProxy
 from patchbay.sandbox.server import sandbox_env
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,6 +5,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from patchbay.kit.crypto import KeyRing, UndecryptableSecret, key_file_for_sqlite, load_or_create_key_file
 
@@ -68,3 +69,12 @@ def test_key_files_are_created_in_new_and_existing_directories(tmp_path: Path) -
     first.write_text(f"  {key}  \n")
     assert load_or_create_key_file(first) == key
     KeyRing([key])
+
+
+def test_derived_keys_differ_by_purpose_and_by_key() -> None:
+    """One signing key per purpose: a value signed for one thing is never valid for another."""
+    first, second = (KeyRing.from_string(Fernet.generate_key().decode()) for _ in range(2))
+    assert first.derive("console.csrf") == first.derive("console.csrf")
+    assert first.derive("console.csrf") != first.derive("connect.token")
+    assert first.derive("console.csrf") != second.derive("console.csrf")
+    assert len(first.derive("x")) == 32

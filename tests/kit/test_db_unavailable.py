@@ -3,15 +3,17 @@ the API answers it in the envelope (operations/middleware.py)."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from patchbay.app import create_app
-from patchbay.kit.db import Database, Timeouts, database_unavailable
+from patchbay.kit.db import Database, Timeouts, database_unavailable, driver_dsn
 from patchbay.runtime import build_runtime
 
 NOWHERE = "postgresql://postgres@127.0.0.1:9/nowhere"  # the discard port: refused at once
@@ -61,3 +63,34 @@ async def test_the_api_answers_503_database_unavailable(make_settings: Any) -> N
     }
     assert response.headers["retry-after"] == "1"
     await app.state.runtime.close()
+
+
+async def test_a_server_refusing_more_clients_is_unavailable(
+    backend: str, database_url: str, make_settings: Any
+) -> None:
+    """PostgreSQL's "too many clients" (SQLSTATE 53300) says: not now. It is a 503 with Retry-After
+    like an outage, not a 500; a role allowed no connection at all gets the same refusal."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's connection limits")
+    role = f"patchbay_full_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(driver_dsn(database_url))
+    try:
+        await admin.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0')
+        limited = make_url(database_url).set(username=role).render_as_string(hide_password=False)
+        with pytest.raises(asyncpg.TooManyConnectionsError) as refused:
+            await asyncpg.connect(driver_dsn(limited))
+        assert database_unavailable(refused.value)
+        settings = make_settings(database_url=limited, db_connect_timeout=1.0, auth_cache=False)
+        app = create_app(settings, build_runtime(settings))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            response = await client.get(
+                "/api/projects/1/integrations/", headers={"Authorization": "Bearer phx_" + "a" * 47}
+            )
+        await app.state.runtime.close()
+        assert response.status_code == 503
+        assert response.json()["code"] == "database_unavailable"
+        assert response.headers["retry-after"] == "1"
+    finally:
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.close()

@@ -342,3 +342,35 @@ async def test_a_callback_for_an_unknown_kind_reads_no_state(
     # The attempt is still there for its own kind's callback.
     done = await client.get(given.callback_path)
     assert done.status_code == 302 and "integration_id=" in done.headers["location"]
+
+
+async def test_a_state_without_a_browser_binding_finishes_nowhere(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    """Every attempt is bound to its browser when it starts; a state row without a binding is not an
+    open door for any browser."""
+    given = await consent(client, tenant, "linear")
+    async with runtime.db.session() as session, session.begin():
+        await session.execute(update(OAuthState).values(browser_binding=None))
+    refused = await client.get(given.callback_path)
+    assert refused.status_code == 400 and refused.json()["attr"] == "state"
+    assert await rows(runtime) == []
+
+
+async def test_a_connected_integration_starts_healthy(
+    client: httpx.AsyncClient, tenant: Tenant, sandbox: SandboxServer
+) -> None:
+    """The code exchange proved the credentials: the new row says so without a check."""
+    pk = await connect(client, tenant, "linear")
+    body = (await client.get(f"{tenant.base}/integrations/{pk}/", headers=tenant.headers)).json()
+    assert body["health"]["status"] == "healthy"
+
+
+async def test_two_attempts_side_by_side_in_one_browser_both_finish(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    """Two tabs: the second start reuses the browser's binding instead of replacing it."""
+    first = await consent(client, tenant, "linear")
+    second = await consent(client, tenant, "linear")
+    assert (await client.get(first.callback_path)).status_code == 302
+    assert (await client.get(second.callback_path)).status_code == 302

@@ -13,7 +13,7 @@ from patchbay.config import Settings, kind_env_name
 from patchbay.kit.errors import ValidationError
 from patchbay.models import Integration
 from patchbay.providers import registry
-from patchbay.providers.base import BearerProxy
+from patchbay.providers.bearer_proxy import BearerProxy
 from patchbay.providers.jira import simulator as jira_sim
 from patchbay.providers.linkedin import simulator as linkedin_sim
 from patchbay.providers.salesforce import simulator as salesforce_sim

@@ -48,8 +48,10 @@ class AuthUser:
             last_name=user.last_name,
             distinct_id=user.distinct_id,
             is_email_verified=user.is_email_verified,
-            current_organization_id=user.current_organization_id,
-            current_project_id=user.current_project_id,
+            # Where `@current` points; these contexts are already bound to one project or
+            # organization and never resolve it (equivalent mutants).
+            current_organization_id=user.current_organization_id,  # pragma: no mutate
+            current_project_id=user.current_project_id,  # pragma: no mutate
         )
 
 

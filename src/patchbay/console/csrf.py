@@ -21,15 +21,18 @@ def _token(runtime: Runtime, purpose: str, value: str) -> str:
 
 
 def session_token(runtime: Runtime, session_hash: str) -> str:
-    return _token(runtime, "session", session_hash)
+    # Purposes only need to differ from each other: any other label works (equivalent mutants).
+    return _token(runtime, "session", session_hash)  # pragma: no mutate
 
 
 def sign_in_token(runtime: Runtime, browser_value: str) -> str:
-    return _token(runtime, "sign-in", browser_value)
+    return _token(runtime, "sign-in", browser_value)  # pragma: no mutate (any label unlike "session")
 
 
 def _matches(expected: str, submitted: str | None) -> bool:
-    return bool(submitted) and hmac.compare_digest(expected, submitted or "")
+    if not submitted:
+        return False
+    return hmac.compare_digest(expected, submitted)
 
 
 def session_form_valid(runtime: Runtime, session_hash: str, submitted: str | None) -> bool:
@@ -37,4 +40,6 @@ def session_form_valid(runtime: Runtime, session_hash: str, submitted: str | Non
 
 
 def sign_in_form_valid(runtime: Runtime, cookie: str | None, submitted: str | None) -> bool:
-    return bool(cookie) and _matches(sign_in_token(runtime, cookie or ""), submitted)
+    if not cookie:
+        return False
+    return _matches(sign_in_token(runtime, cookie), submitted)

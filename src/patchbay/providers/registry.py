@@ -17,7 +17,6 @@ from patchbay.providers.base import (
     STANDARD_OAUTH,
     TOKEN_AUTH_STYLES,
     AppInstall,
-    BearerProxy,
     CredentialHandover,
     CredentialKind,
     HealthCheck,
@@ -30,6 +29,7 @@ from patchbay.providers.base import (
     TokenAuthStyle,
     TokenMinter,
 )
+from patchbay.providers.bearer_proxy import BearerProxy
 from patchbay.providers.catalog import OAuthProvider
 from patchbay.providers.token_info_health import TokenInfoHealth
 

@@ -3,7 +3,8 @@ keeps it out of the provider list).
 
 Every simulator's authorize endpoint skips the consent screen and redirects straight back to the
 `redirect_uri` with a single-use code (or `error=access_denied` when told to deny). Token endpoints
-check the client, the code, the redirect URI and the PKCE verifier, and mint tokens through
+check the client, the code, the redirect URI and the PKCE verifier (refused when the code
+was issued without a challenge), and mint tokens through
 `SandboxState.issue_tokens`, so the resource simulators (slack_api.py, ...) accept them.
 
 Knobs, all in `state.provider_data(<NAME>)` (helpers below):
@@ -163,7 +164,9 @@ class Grant:
 def _pkce_ok(code: dict[str, Any], verifier: str | None) -> bool:
     challenge = code.get("code_challenge")
     if not challenge:
-        return True
+        # OAuth 2.1 (4.1.3): a verifier for a code issued without a challenge is refused, so that
+        # a client that lost its challenge on the way (a downgrade) is told so.
+        return not verifier
     if not verifier:
         return False
     if code.get("code_challenge_method") == "plain":

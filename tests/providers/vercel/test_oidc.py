@@ -176,3 +176,20 @@ async def test_the_expiry_allows_ten_seconds_of_clock_skew(verifier: VercelToken
     assert (await verifier.verify(signed(exp=now - 5), "system")).account_id == "acc1"
     with pytest.raises(AuthenticationFailed):
         await verifier.verify(signed(exp=now - 30), "system")
+
+
+async def test_the_declared_auth_type_decides_how_the_token_is_read(verifier: VercelTokenVerifier) -> None:
+    """`X-Vercel-Auth` is not a hint: a user's token declared `system` is read as a system token and
+    refused (its sub has a user's shape), and the other way round. Only without the header is the
+    type taken from the token."""
+    with pytest.raises(AuthenticationFailed, match="^Invalid system authentication token$"):
+        await verifier.verify(signed(**USER), "system")
+    with pytest.raises(AuthenticationFailed, match="^Invalid user authentication token$"):
+        await verifier.verify(signed(), "user")
+    assert (await verifier.verify(signed(**USER), None)).auth_type == "user"
+    assert (await verifier.verify(signed(), "")).auth_type == "system"
+
+
+async def test_a_refused_token_without_the_header_is_called_vercel(verifier: VercelTokenVerifier) -> None:
+    with pytest.raises(AuthenticationFailed, match="^Invalid Vercel authentication token$"):
+        await verifier.verify(signed(exp=int(time.time()) - 60), None)

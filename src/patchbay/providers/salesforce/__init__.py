@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from patchbay.providers import registry
-from patchbay.providers.base import OAuthQuirks, Provider, trusted_https_origin
+from patchbay.providers.base import OAuthQuirks, Provider
+from patchbay.providers.bearer_proxy import trusted_https_origin
 from patchbay.providers.catalog import FALLBACK_PROVIDERS, SALESFORCE_HOSTS, OAuthProvider
 from patchbay.providers.salesforce import simulator
 

@@ -52,7 +52,7 @@ class InvalidVercelToken(Exception):
 class JWKSCache:
     """Vercel's public keys, in the runtime cache, keyed by URL."""
 
-    def __init__(self, cache: Cache, url: str, *, timeout: float = 10.0) -> None:
+    def __init__(self, cache: Cache, url: str, *, timeout: float = 10.0) -> None:  # pragma: no mutate
         self.cache = cache
         self.url = url
         self.timeout = timeout
