@@ -8,6 +8,7 @@ import httpx
 import orjson
 import pytest
 
+from patchbay.kit.errors import NotAuthenticated
 from tests.support.factory import Factory, Tenant
 
 
@@ -38,3 +39,13 @@ async def test_a_body_key_needs_a_json_body(client: httpx.AsyncClient, tenant: T
         url, content=orjson.dumps(payload), headers={"Content-Type": "application/json"}
     )
     assert accepted.status_code == 400 and accepted.json()["type"] == "validation_error", "authenticated"
+
+
+async def test_an_oauth_access_token_is_not_taken_for_a_key(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    """PostHog's OAuth access tokens (`pha_…`) are another authenticator's: no key was sent, rather
+    than a wrong one (and the key store is not asked)."""
+    response = await client.get(f"{tenant.base}/integrations/", headers={"Authorization": "Bearer pha_" + "a" * 40})
+    assert response.status_code == 401
+    assert response.json()["detail"] == NotAuthenticated.default_detail
+    wrong = await client.get(f"{tenant.base}/integrations/", headers={"Authorization": "Bearer phx_" + "a" * 40})
+    assert wrong.status_code == 401 and wrong.json()["detail"] != NotAuthenticated.default_detail

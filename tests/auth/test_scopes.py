@@ -1,8 +1,9 @@
-"""auth.scopes: the message for a scope nobody knows lists every object a key may name."""
+"""auth.scopes: what a key's scopes grant, and the message for a scope nobody knows (it lists every
+object a key may name)."""
 
 from __future__ import annotations
 
-from patchbay.auth.scopes import SCOPE_OBJECTS, invalid_scope_message
+from patchbay.auth.scopes import SCOPE_OBJECTS, invalid_scope_message, missing_scope
 
 
 def test_an_invalid_scope_names_what_would_be_valid() -> None:
@@ -12,3 +13,12 @@ def test_an_invalid_scope_names_what_would_be_valid() -> None:
     )
     assert message.endswith("with <object> one of: " + ", ".join(sorted(SCOPE_OBJECTS)))
     assert "integration_credentials" in message and "webhook" in message
+
+
+def test_a_key_without_scopes_has_every_scope_but_the_explicit_ones() -> None:
+    """PostHog shows a key stored with no scopes as `*`: everything, except what must be named."""
+    assert missing_scope([], "integration:write") is None
+    assert missing_scope([], "webhook:read") is None
+    assert missing_scope([], "integration_credentials:read") == "integration_credentials:read"
+    assert missing_scope(["integration:read"], "integration:write") == "integration:write"
+    assert missing_scope(["integration:write"], "integration:read") is None

@@ -29,6 +29,7 @@ from patchbay.kit.http import (
     SharedClient,
     _normal,
     guarded_client,
+    outbound_client,
 )
 from tests.support.dns_server import DNSTestServer
 
@@ -287,3 +288,13 @@ def test_clients_of_finished_event_loops_are_dropped() -> None:
     one, two = asyncio.run(use()), asyncio.run(use())
     assert one is not two  # each loop its own client ...
     assert [client for _, client in shared._clients.values()] == [two]  # ... the finished one's dropped
+
+
+async def test_an_outbound_client_keeps_a_timeout_and_names_patchbay() -> None:
+    """Operator-configured hosts too: never a call without a time limit, never a redirect followed."""
+    async with outbound_client() as client:
+        assert client.timeout == DEFAULT_TIMEOUT and not client.follow_redirects
+        assert client.headers["User-Agent"] == USER_AGENT
+    async with outbound_client(timeout=2.0, headers={"X-A": "b"}) as custom:
+        assert custom.timeout == httpx.Timeout(2.0) and custom.headers["X-A"] == "b"
+        assert custom.headers["User-Agent"] == USER_AGENT

