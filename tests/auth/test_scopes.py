@@ -3,7 +3,7 @@ object a key may name)."""
 
 from __future__ import annotations
 
-from patchbay.auth.scopes import SCOPE_OBJECTS, invalid_scope_message, missing_scope
+from patchbay.auth.scopes import SCOPE_OBJECTS, invalid_scope_message, missing_scope, validate_scope
 
 
 def test_an_invalid_scope_names_what_would_be_valid() -> None:
@@ -22,3 +22,9 @@ def test_a_key_without_scopes_has_every_scope_but_the_explicit_ones() -> None:
     assert missing_scope([], "integration_credentials:read") == "integration_credentials:read"
     assert missing_scope(["integration:read"], "integration:write") == "integration:write"
     assert missing_scope(["integration:write"], "integration:read") is None
+
+
+def test_a_scope_names_a_known_object_and_read_or_write() -> None:
+    assert validate_scope("*") and validate_scope("integration:read") and validate_scope("webhook:write")
+    for scope in ("bogus:read", "integration:admin", "integration", "integration:", ":read", "integration:read:x"):
+        assert not validate_scope(scope), scope
