@@ -298,3 +298,13 @@ async def test_an_outbound_client_keeps_a_timeout_and_names_patchbay() -> None:
     async with outbound_client(timeout=2.0, headers={"X-A": "b"}) as custom:
         assert custom.timeout == httpx.Timeout(2.0) and custom.headers["X-A"] == "b"
         assert custom.headers["User-Agent"] == USER_AGENT
+
+
+@pytest.mark.parametrize("keep_cookies", [True, False])
+async def test_an_outbound_client_keeps_a_providers_cookie_only_when_asked(keep_cookies: bool) -> None:
+    answer = httpx.Response(
+        200, headers={"Set-Cookie": "session=abc; Path=/"}, request=httpx.Request("GET", "https://api.example.com/")
+    )
+    async with outbound_client(keep_cookies=keep_cookies) as client:
+        client.cookies.extract_cookies(answer)
+        assert dict(client.cookies) == ({"session": "abc"} if keep_cookies else {})

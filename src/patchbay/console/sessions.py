@@ -141,8 +141,10 @@ async def resolve(runtime: Runtime, token: str | None) -> SignedIn | None:
         if found is None:
             return None
         row, user = found
-        # `<` for `<=` differs at one instant only (equivalent mutants).
-        if row.expires_at <= now or row.last_seen_at + idle_timeout(runtime.settings) <= now:  # pragma: no mutate
+        # `<` for `<=` differs at one instant only (equivalent mutants); the `or` is tested.
+        expired = row.expires_at <= now  # pragma: no mutate
+        idle = row.last_seen_at + idle_timeout(runtime.settings) <= now  # pragma: no mutate
+        if expired or idle:
             await repo.delete_by_token_hash(hashed)
             return None
         if now - row.last_seen_at >= TOUCH_EVERY:  # pragma: no mutate (one instant)

@@ -303,10 +303,9 @@ class IntegrationRepository:
             return None
         # PostgreSQL says it (xmax); the created_at comparison gives the same answer there too, so
         # choosing the other branch on PostgreSQL is an equivalent mutant.
-        inserted = (
-            bool(row["inserted"]) if dialect == "postgresql" else row["created_at"] == values.created_at  # pragma: no mutate
-        )
-        return row, inserted
+        if dialect == "postgresql":  # pragma: no mutate
+            return row, bool(row["inserted"])
+        return row, row["created_at"] == values.created_at
 
     def can_save_alone(self) -> bool:
         """Whether `save_alone` may run: on PostgreSQL, and only while this request's session has

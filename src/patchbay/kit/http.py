@@ -29,8 +29,8 @@ SHARED_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=200
 def outbound_client(
     *,
     timeout: float | httpx.Timeout | None = None,
-    # Defaults every caller overrides or that httpx shares (equivalent mutants; keep_cookies=False
-    # is tested where it matters, on the shared client).
+    # Defaults every caller overrides or that httpx shares (equivalent mutants; both cookie
+    # settings are tested in tests/kit/test_http.py).
     base_url: str = "",  # pragma: no mutate
     headers: dict[str, str] | None = None,
     http2: bool = False,  # pragma: no mutate
@@ -42,9 +42,7 @@ def outbound_client(
     `keep_cookies=False`: a provider's Set-Cookie is never stored, so never sent again (a client
     shared by every tenant must not carry one integration's cookies into another's calls)."""
     return httpx.AsyncClient(
-        # Keeping no cookie at all would be stricter, never looser (equivalent for access); the shared
-        # client's refusal is tested (tests/provider_proxy/test_transport.py).
-        cookies=None if keep_cookies else CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),  # pragma: no mutate
+        cookies=None if keep_cookies else CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         base_url=base_url,
         http2=http2,  # pragma: no mutate (APNs' transport, tested in tests/providers/apns; not access)
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,

@@ -32,10 +32,10 @@ class OAuthStateRepository:
 
     async def consume(self, token: str, now: datetime) -> bool:
         """Single use: only the first caller flips used_at (one atomic UPDATE)."""
+        not_expired = OAuthState.expires_at > now  # pragma: no mutate (`>=` differs at one instant only)
         result: Any = await self.session.execute(
             update(OAuthState)
-            # `>=` for `>` differs at one instant only (equivalent mutants).
-            .where(OAuthState.token == token, OAuthState.used_at.is_(None), OAuthState.expires_at > now)  # pragma: no mutate
+            .where(OAuthState.token == token, OAuthState.used_at.is_(None), not_expired)
             .values(used_at=now)
         )
         return int(result.rowcount or 0) == 1
