@@ -10,7 +10,7 @@ KEY_PREFIX = "phx_"
 
 
 def base57(data: bytes) -> str:
-    number = int.from_bytes(data, "big")
+    number = int.from_bytes(data, "big")  # pragma: no mutate (Python's default byte order is "big")
     chars = []
     while number:
         number, rem = divmod(number, 57)
@@ -20,7 +20,7 @@ def base57(data: bytes) -> str:
 
 def random_token(nbytes: int = 32) -> str:
     raw = bytearray(secrets.token_bytes(nbytes))
-    raw[0] |= 0x80  # top bit set keeps the length steady
+    raw[0] |= 0x80  # top bit set: the length varies less (32 bytes: always 44 digits)
     return base57(bytes(raw))
 
 
