@@ -95,7 +95,9 @@ def _header_names(raw: bytes) -> list[str]:
 async def test_the_wire_carries_httpx_headers_only_and_the_path_as_encoded(client: httpx.AsyncClient) -> None:
     server = await RawServer(lambda raw: _ok()).start()
     try:
-        request = client.build_request("GET", server.url + "/a%2Fb/%7Euser/..%2f?q=%20x&q=y", headers={"X-One": "1"})
+        request = client.build_request(
+            "GET", server.url + "/a%2Fb/%7Euser/..%2f?q=%20x&q=y", headers={"X-One": "1"}
+        )
         response = await client.send(request)
         assert response.status_code == 200 and response.text == "hello"
         assert server.requests[0].startswith(b"GET /a%2Fb/%7Euser/..%2f?q=%20x&q=y HTTP/1.1\r\n")
@@ -120,7 +122,9 @@ async def test_aiohttp_adds_no_header_of_its_own() -> None:
         await server.stop()
 
 
-async def test_a_streamed_body_goes_chunked_and_a_sized_one_with_its_length(client: httpx.AsyncClient) -> None:
+async def test_a_streamed_body_goes_chunked_and_a_sized_one_with_its_length(
+    client: httpx.AsyncClient,
+) -> None:
     server = await RawServer(lambda raw: _ok()).start()
 
     async def parts() -> AsyncIterator[bytes]:
@@ -158,8 +162,10 @@ async def test_the_answer_comes_back_as_sent(client: httpx.AsyncClient) -> None:
 
 async def test_no_redirect_is_followed_and_no_cookie_is_sent_back(client: httpx.AsyncClient) -> None:
     server = await RawServer(
-        lambda raw: b"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nSet-Cookie: sid=tenant-a\r\n"
-        b"Content-Length: 0\r\n\r\n"
+        lambda raw: (
+            b"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nSet-Cookie: sid=tenant-a\r\n"
+            b"Content-Length: 0\r\n\r\n"
+        )
     ).start()
     try:
         first = await client.get(server.url + "/a")
