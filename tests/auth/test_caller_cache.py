@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from patchbay.auth.cache import CHANNEL, CallerCache, keep_fresh
+from patchbay.auth.keys import hash_key_value
 from patchbay.config import Settings
 from patchbay.runtime import Runtime, build_runtime
 from tests.support.factory import Factory, Tenant
@@ -122,6 +123,24 @@ async def test_a_cached_caller_costs_no_lookup(
     assert response.status_code == 200
     assert len(statements) == 1, statements  # the page; the caller came from the cache
     assert "integrations" in statements[0] and "personal_api_keys" not in statements[0]
+
+
+async def test_each_project_is_cached_as_itself(
+    listening: CallerCache, client: httpx.AsyncClient, tenant: Tenant, factory: Factory
+) -> None:
+    """A request names its project: the cached caller is that project's, never the caller's current
+    one (an entry stored under the wrong project would act on another project's rows)."""
+    second = await factory.project(tenant.organization)  # the same owner, not their current project
+    await factory.integration(tenant.project, integration_id="in-current")
+    await factory.integration(second, integration_id="in-second")
+    stranger = await factory.tenant()  # another organization's project
+    for _ in range(3):  # from PostgreSQL, then from the cache
+        page = await client.get(f"/api/projects/{second.id}/integrations/", headers=tenant.headers)
+        assert page.status_code == 200
+        assert [row["display_name"] for row in page.json()["results"]] == ["ID: in-second"]  # twilio
+        foreign = await client.get(f"{stranger.base}/integrations/", headers=tenant.headers)
+        assert foreign.status_code == 403, foreign.text  # PostHog: a project that is not theirs
+    assert listening.get(hash_key_value(tenant.key), second.id) is not None  # it was served cached
 
 
 @pytest.mark.parametrize(
