@@ -343,7 +343,8 @@ class Bench:
         if spy is not None and raw.exists():
             summary = self.results / f"{self.mode.name}-profile-{name.replace(' ', '-')}.txt"
             summary.write_text(profiling.summarise(raw))
-            raw.unlink()
+            if not self.args.keep_raw:
+                raw.unlink()
             say(f"profile written to {summary}")
         run = self.result(server, name, target, description, rows, result, sampler)
         run.new_db_sessions = new_sessions
@@ -737,7 +738,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seed-only", action="store_true", help="seed a database, print its URL and key, keep it"
     )
-    parser.add_argument("--profile", action="store_true", help="py-spy one worker during the list run")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy one worker during the list and create runs"
+    )
+    parser.add_argument("--keep-raw", action="store_true", help="keep py-spy's collapsed stacks (*.raw)")
     args = parser.parse_args(argv)
     if args.connections < 1 or args.connections > 1024:
         parser.error("--connections must be between 1 and 1024")
