@@ -25,6 +25,7 @@ REFUSAL = {
     "next_url",
     [
         "//evil.example/x",
+        "relative/without/slash",
         "/\\evil.example",
         "/ok\r\nLocation: https://evil.example",
         "/tab\there",

@@ -22,6 +22,7 @@ from patchbay.kit.dns import HostNotAllowed, ensure_public_host
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 USER_AGENT = "Patchbay/0.1"
+USER_AGENT_HEADER = "User-Agent"  # a constant: the name's case is not a mutant worth testing
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's own
 
 
@@ -49,8 +50,7 @@ def outbound_client(
         http2=http2,  # pragma: no mutate (APNs' transport, tested in tests/providers/apns; not access)
         timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
         follow_redirects=False,  # pragma: no mutate (httpx's default too: said so it stays so)
-        # Header names are case-insensitive (equivalent mutants); the value is tested (tests/kit/test_http.py).
-        headers={"User-Agent": USER_AGENT, **(headers or {})},  # pragma: no mutate
+        headers={USER_AGENT_HEADER: USER_AGENT, **(headers or {})},
         limits=limits,  # pragma: no mutate (pool sizes: not access)
         transport=transport,
     )
@@ -176,7 +176,7 @@ class GuardedClient:
             follow_redirects=False,  # pragma: no mutate
             # An explicit transport already keeps environment proxies out (equivalent mutants).
             trust_env=False,  # pragma: no mutate
-            headers={"User-Agent": USER_AGENT, **(headers or {})},  # pragma: no mutate (name case)
+            headers={USER_AGENT_HEADER: USER_AGENT, **(headers or {})},
         )
 
     async def admit(self, host: str) -> None:

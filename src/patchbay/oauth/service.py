@@ -64,11 +64,9 @@ def validate_next(runtime: Runtime, next_url: str | None) -> str:
         parts.port  # noqa: B018 - a malformed port or host ("http://[::1") raises here
     except ValueError:
         raise bad from None
-    # With `or`, a scheme without a host ("mailto:x") lands in the relative branch and is refused there
-    # (it does not start with "/"): equivalent mutant.
-    if not parts.scheme and not parts.netloc:  # pragma: no mutate
-        # ("//host" has a netloc, so it never gets here: kept as a second lock, equivalent mutants.)
-        if not value.startswith("/") or value.startswith("//"):  # pragma: no mutate
+    if not parts.scheme:
+        # A path on the site; "//host" (a host without a scheme) is another site.
+        if parts.netloc or not value.startswith("/"):
             raise bad
         return value
     if parts.scheme not in ("http", "https"):
