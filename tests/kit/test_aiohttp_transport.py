@@ -160,6 +160,27 @@ async def test_the_answer_comes_back_as_sent(client: httpx.AsyncClient) -> None:
         await server.stop()
 
 
+async def test_a_chunked_or_empty_answer_arrives_whole(client: httpx.AsyncClient) -> None:
+    chunked = await RawServer(
+        lambda raw: (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+        )
+    ).start()
+    empty = await RawServer(lambda raw: b"HTTP/1.1 204 No Content\r\n\r\n").start()
+    try:
+        response = await client.send(client.build_request("GET", chunked.url + "/"), stream=True)
+        assert b"".join([part async for part in response.aiter_raw()]) == b"hello world"
+        assert response.headers["transfer-encoding"] == "chunked"  # the proxy drops hop-by-hop ones
+        await response.aclose()
+        for _ in range(2):  # the same connection serves again after a body-less answer
+            nothing = await client.delete(empty.url + "/x")
+            assert nothing.status_code == 204 and nothing.content == b""
+        assert empty.connections == 1
+    finally:
+        await chunked.stop()
+        await empty.stop()
+
+
 async def test_no_redirect_is_followed_and_no_cookie_is_sent_back(client: httpx.AsyncClient) -> None:
     server = await RawServer(
         lambda raw: (

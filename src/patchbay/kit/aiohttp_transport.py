@@ -6,6 +6,8 @@ the proxy's. Callers keep httpx's API (requests are built, authorised and read a
 wire underneath changes. The request goes out as httpx built it: its headers exactly (no header of
 aiohttp's own is added), its URL as encoded (never re-quoted), no redirect followed, no cookie kept,
 the answer's bytes passed on undecoded. aiohttp's errors become httpx's, so callers catch one family.
+Environment proxies (HTTP(S)_PROXY) are not used: aiohttp's trust_env would also read ~/.netrc and
+add its credentials to requests.
 """
 
 from __future__ import annotations
