@@ -249,11 +249,20 @@ async def test_a_silent_provider_is_a_read_timeout(client: httpx.AsyncClient) ->
         await silent.stop()
 
 
-async def test_the_shared_client_sends_through_aiohttp() -> None:
+async def test_the_shared_client_sends_through_aiohttp_and_keeps_no_cookie() -> None:
+    server = await RawServer(lambda raw: _ok(b"streamed", b"Set-Cookie: sid=tenant-a; Path=/\r\n")).start()
     shared = SharedClient()
-    client = shared.get()
     try:
-        assert isinstance(client._transport, AiohttpTransport)
-        assert client.cookies.jar is not None
+        assert isinstance(shared.get()._transport, AiohttpTransport)
+        for path in ("/a", "/b"):
+            request = shared.get().build_request("GET", server.url + path, timeout=3.0)
+            response = await shared.send(request)
+            assert response.request is request and response.status_code == 200
+            assert b"".join([part async for part in response.aiter_raw()]) == b"streamed"
+            await response.aclose()
+        assert b"User-Agent: Patchbay/" in server.requests[1]  # the client's headers, as built
+        assert b"sid=" not in server.requests[1].lower()  # tenant A's cookie never goes out again
+        assert len(shared.get().cookies) == 0
     finally:
         await shared.aclose()
+        await server.stop()

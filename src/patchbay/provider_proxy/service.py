@@ -115,7 +115,10 @@ async def _send(
     try:
         auth.authorize(outgoing, credentials.config, credentials.secrets)
         async with asyncio.timeout(settings.http_timeout):
-            response = await client.send(outgoing, stream=True)
+            if own_client is None:
+                response = await ctx.runtime.http.send(outgoing)
+            else:
+                response = await own_client.send(outgoing, stream=True)
     except UpstreamError:
         await _close(own_client)
         raise ValidationError(NO_CREDENTIALS) from None
