@@ -287,7 +287,7 @@ def test_clients_of_finished_event_loops_are_dropped() -> None:
 
     one, two = asyncio.run(use()), asyncio.run(use())
     assert one is not two  # each loop its own client ...
-    assert [client for _, client in shared._clients.values()] == [two]  # ... the finished one's dropped
+    assert [held.client for held in shared._clients.values()] == [two]  # ... the finished one's dropped
 
 
 async def test_an_outbound_client_keeps_a_timeout_and_names_patchbay() -> None:

@@ -12,7 +12,6 @@ add its credentials to requests.
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -29,20 +28,15 @@ _MAX_HEADER_BYTES = 65536
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """One aiohttp session, opened on first use in the running event loop (a transport serves one
-    loop, as SharedClient keeps one client per loop). No cap on connections: every concurrent proxy call of a worker shares it."""
+    loop, as SharedClient keeps one client per loop). No cap on connections: every concurrent
+    proxy call of a worker shares it. Certificates are checked as httpx's default client does."""
 
-    def __init__(self, *, verify: ssl.SSLContext | None = None, keepalive_seconds: float = 15.0) -> None:
-        self._verify = verify
-        self._keepalive_seconds = keepalive_seconds
+    def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=0,
-                ssl=self._verify or httpx.create_ssl_context(),
-                keepalive_timeout=self._keepalive_seconds,
-            )
+            connector = aiohttp.TCPConnector(limit=0, ssl=httpx.create_ssl_context())
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),

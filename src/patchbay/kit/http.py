@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpcore
 import httpx
@@ -56,47 +56,53 @@ def outbound_client(
     )
 
 
+class _Held(NamedTuple):
+    """One event loop's shared client and the transport under it (SharedClient.send uses it)."""
+
+    loop: asyncio.AbstractEventLoop
+    client: httpx.AsyncClient
+    transport: AiohttpTransport
+
+
 class SharedClient:
     """One `outbound_client` per event loop, kept open (its connection pool is the point): for hot
     paths such as the proxy, where a client per request would cost a TLS context and new connections
     each time. Timeouts are given per request. `aclose()` closes them all (Runtime.close)."""
 
     def __init__(self) -> None:
-        self._clients: dict[int, tuple[asyncio.AbstractEventLoop, httpx.AsyncClient]] = {}
-        self._transports: dict[int, AiohttpTransport] = {}
+        self._clients: dict[int, _Held] = {}
 
-    def get(self) -> httpx.AsyncClient:
+    def _held(self) -> _Held:
         loop = asyncio.get_running_loop()
         held = self._clients.get(id(loop))
-        if held is not None and held[0] is loop and not held[1].is_closed:
-            return held[1]
+        if held is not None and held.loop is loop and not held.client.is_closed:
+            return held
         # aiohttp's pool and C parser underneath: httpx's own transport cost the proxy about 1.5 ms
         # of CPU per call (kit.aiohttp_transport).
         transport = AiohttpTransport()
-        client = outbound_client(keep_cookies=False, transport=transport)
+        held = _Held(loop, outbound_client(keep_cookies=False, transport=transport), transport)
         # Entries of loops that are gone (tests run one loop each) are dropped, not kept forever.
-        self._clients = {k: v for k, v in self._clients.items() if not v[0].is_closed()}
-        self._transports = {k: v for k, v in self._transports.items() if k in self._clients}
-        self._clients[id(loop)] = (loop, client)
-        self._transports[id(loop)] = transport
-        return client
+        self._clients = {k: v for k, v in self._clients.items() if not v.loop.is_closed()}
+        self._clients[id(loop)] = held
+        return held
+
+    def get(self) -> httpx.AsyncClient:
+        return self._held().client
 
     async def send(self, request: httpx.Request) -> httpx.Response:
         """Send a request built with `get().build_request(...)`, its answer streamed (as
         `client.send(..., stream=True)`), straight through the transport: httpx's client layers
         (redirects, auth, cookies) have nothing to do here (no redirect is followed, the caller
         authorises the request, no cookie is kept or sent) and cost ~5 % of a proxied call."""
-        self.get()  # this loop's client and transport, made if needed
-        response = await self._transports[id(asyncio.get_running_loop())].handle_async_request(request)
+        response = await self._held().transport.handle_async_request(request)
         response.request = request
         return response
 
     async def aclose(self) -> None:
         loop = asyncio.get_running_loop()
         held = self._clients.pop(id(loop), None)
-        self._transports.pop(id(loop), None)
         if held is not None:
-            await held[1].aclose()
+            await held.client.aclose()
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
