@@ -5,20 +5,30 @@ rotation's overlap, redelivery, pruning."""
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import select, update
 
 from patchbay.app import create_app
+from patchbay.kit.db import driver_dsn
 from patchbay.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from patchbay.runtime import Runtime, build_runtime
-from patchbay.webhook.delivery import DeliveryLoop, retry_delay
+from patchbay.webhook.delivery import POLL_INTERVAL, RECHECK_AFTER, DeliveryLoop, retry_delay
 from tests.support.factory import Tenant
 from tests.support.webhook_receiver import Receiver
-from tests.webhook.helpers import create_endpoint, deliver, deliveries, signed_by, verified
+from tests.webhook.helpers import (
+    commit_delivery,
+    create_endpoint,
+    deliver,
+    deliveries,
+    signed_by,
+    verified,
+)
 
 DELIVERY_FIELDS = [
     "id", "event_id", "event_type", "status", "attempts", "last_status_code", "last_error", "next_attempt_at",
@@ -251,3 +261,44 @@ async def test_the_app_runs_the_delivery_loop_unless_turned_off(
                 break
             await asyncio.sleep(0.05)
     assert len(receiver.received) == (1 if enabled else 0)
+
+
+async def test_a_delivery_committed_without_a_notification_is_claimed_soon_after_one(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    runtime: Runtime,
+    receiver: Receiver,
+    backend: str,
+    database_url: str,
+) -> None:
+    """PostgreSQL notifies at most once per 20 ms (migration 0010): a delivery committed just after a
+    notification sends none, and may commit after the claim that notification caused. The loop claims
+    again RECHECK_AFTER later, so it goes out then, not at the next poll seconds later."""
+    if backend != "postgresql":
+        return  # SQLite has no NOTIFY: its delivery loop polls
+    endpoint = await create_endpoint(client, tenant, receiver.url)
+    loop = DeliveryLoop(runtime)
+    stop = asyncio.Event()
+    running = asyncio.create_task(loop.run(stop))
+    writer = await asyncpg.connect(driver_dsn(database_url))
+    try:
+        await asyncio.sleep(0.3)  # the loop's first claim, after its LISTEN is in place
+        await writer.execute("SELECT pg_notify('patchbay_webhooks', '')")
+        for _ in range(40):
+            if loop.recheck_at is not None:
+                break
+            await asyncio.sleep(0.005)
+        assert loop.recheck_at is not None  # woken: its claim found nothing
+        await asyncio.sleep(0.02)
+        committed = time.monotonic()
+        await commit_delivery(writer, tenant.project.id, endpoint["id"], silent=True)
+        for _ in range(int(POLL_INTERVAL / 0.01)):
+            if receiver.received:
+                break
+            await asyncio.sleep(0.01)
+        assert receiver.received
+        assert time.monotonic() - committed < RECHECK_AFTER + 0.5 < POLL_INTERVAL
+    finally:
+        stop.set()
+        await running
+        await writer.close()

@@ -7,6 +7,8 @@ and passes the same checks."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from typing import Any
 
 import asyncpg
@@ -21,7 +23,7 @@ from patchbay.sandbox.server import SandboxServer
 from tests.integration.test_service import create_statements, databricks, warm_up
 from tests.support.factory import Factory, Tenant
 from tests.support.webhook_receiver import Receiver
-from tests.webhook.helpers import create_endpoint, deliver, verified
+from tests.webhook.helpers import commit_delivery, create_endpoint, deliver, verified
 
 
 async def _events(runtime: Runtime) -> list[tuple[str, str]]:
@@ -167,3 +169,47 @@ async def test_a_create_with_no_delivery_wakes_no_delivery_loop(
         assert heard == [""]
     finally:
         await listener.close()
+
+
+async def test_commits_in_a_burst_notify_once_per_20_ms(
+    client: httpx.AsyncClient, tenant: Tenant, receiver: Receiver, backend: str, database_url: str
+) -> None:
+    """Migration 0010: the deliveries' trigger notifies at commit, and not again within 20 ms of the
+    last notification (every listening backend is woken by each one); a rolled-back insert sends
+    nothing, and the first commit after a quiet spell notifies at once."""
+    if backend != "postgresql":
+        return  # SQLite has no NOTIFY: its delivery loop polls
+    endpoint = await create_endpoint(client, tenant, receiver.url, ["integration.created"])
+    heard: list[float] = []
+    listener = await asyncpg.connect(driver_dsn(database_url))
+    writer = await asyncpg.connect(driver_dsn(database_url))
+    try:
+        await listener.add_listener("patchbay_webhooks", lambda *_: heard.append(time.monotonic()))
+        await asyncio.sleep(0.05)  # past any window the endpoint's creation may have opened
+
+        with contextlib.suppress(RuntimeError):
+            async with writer.transaction():
+                await commit_delivery(writer, tenant.project.id, endpoint["id"])  # a savepoint in here
+                raise RuntimeError("rolled back")
+        await asyncio.sleep(0.2)
+        assert heard == []
+
+        started = time.monotonic()
+        for _ in range(10):
+            await commit_delivery(writer, tenant.project.id, endpoint["id"])
+        elapsed_ms = (time.monotonic() - started) * 1000
+        await asyncio.sleep(0.3)  # notifications sent at commit arrive well within this
+        burst = len(heard)
+        assert 1 <= burst <= 1 + elapsed_ms // 20
+        if elapsed_ms < 150:  # any machine but one stalled mid-burst
+            assert burst < 10
+
+        await commit_delivery(writer, tenant.project.id, endpoint["id"])
+        for _ in range(30):
+            if len(heard) > burst:
+                break
+            await asyncio.sleep(0.05)
+        assert len(heard) == burst + 1
+    finally:
+        await listener.close()
+        await writer.close()

@@ -45,6 +45,8 @@ class WebhookEvent(Base):
     __table_args__ = (Index("ix_webhook_events_created_at", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # evt_…, the webhook-id header
+    # The outbox's references are foreign keys on SQLite only; on PostgreSQL triggers keep their
+    # cascades, and no insert locks the row it names (migration 0010).
     project_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("projects.id", ondelete="CASCADE"), index=True
     )
@@ -61,10 +63,10 @@ class WebhookDelivery(Base):
         # The delivery loop's claim: pending rows by due time.
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
-        Index("ix_webhook_deliveries_created_at", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
+    # Foreign keys on SQLite only, as WebhookEvent.project_id.
     event_id: Mapped[str] = mapped_column(
         String(40), ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True
     )

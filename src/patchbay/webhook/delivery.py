@@ -7,7 +7,8 @@ executemany and one commit for all that finished meanwhile), failures one by one
 endpoint too). A delivery's slot is freed only once its outcome is recorded, so one attempt at a
 time per delivery holds. A crash or `kill -9` mid-attempt leaves the row pending: its lease runs out
 and any worker retries it (at least once; receivers dedupe by `webhook-id`). It wakes at once on the
-deliveries' NOTIFY, and polls every few seconds besides (retries, missed notifications, SQLite).
+deliveries' NOTIFY, claims again RECHECK_AFTER later (PostgreSQL notifies at most once per 20 ms:
+migration 0010), and polls every few seconds besides (retries, missed notifications, SQLite).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ CLAIM_BATCH = 32
 RECORDING = 4  # failures written at once: attempts in flight must not hold as many database connections
 SECRETS_CACHED = 1024  # decrypted endpoint secrets kept, by ciphertext (Fernet costs per attempt)
 POLL_INTERVAL = 3.0
+# After a notification, one more claim this much later: deliveries committed within 20 ms of the one
+# that notified send none of their own (migration 0010), and may have committed after the claim the
+# notification caused. Well above 20 ms, so that a commit slow to finish is still covered.
+RECHECK_AFTER = 0.1
 STEP_RETRY_SECONDS = 1.0  # after a failed step (the database away): try again soon
 # Beyond the attempt's own time limit (PATCHBAY_WEBHOOK_TIMEOUT covers resolving and sending): time
 # to record the outcome. A worker killed mid-attempt delays that delivery by about this much.
@@ -72,6 +77,7 @@ class DeliveryLoop:
         self.settings = runtime.settings
         self.delays = runtime.settings.webhook_retry_delays()
         self.wake = asyncio.Event()
+        self.recheck_at: float | None = None  # monotonic time of the claim a notification owes
         self.in_flight: set[asyncio.Task[None]] = set()
         self.started = 0  # attempts this loop started (tests, logs)
         self.recording = asyncio.Semaphore(RECORDING)
@@ -96,7 +102,7 @@ class DeliveryLoop:
                 listen(
                     driver.dsn,
                     CHANNEL,
-                    on_notification=lambda _payload: self.wake.set(),
+                    on_notification=lambda _payload: self.notified(),
                     on_listening=self.wake.set,  # catch up on whatever was written meanwhile
                     on_lost=lambda: None,  # the poll covers the gap
                     stop=stop,
@@ -109,6 +115,7 @@ class DeliveryLoop:
                 except Exception as exc:  # noqa: BLE001 - a database outage must not end deliveries
                     log.warning("webhook delivery step failed; retrying", extra={"error": type(exc).__name__})
                     timeout = STEP_RETRY_SECONDS
+                timeout = self.until_recheck(timeout)
                 waiter = asyncio.create_task(self.wake.wait())
                 stopper = asyncio.create_task(stop.wait())
                 await asyncio.wait({waiter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
@@ -123,6 +130,20 @@ class DeliveryLoop:
             await self.client.aclose()
             if listener is not None:
                 await listener
+
+    def notified(self) -> None:
+        self.recheck_at = time.monotonic() + RECHECK_AFTER
+        self.wake.set()
+
+    def until_recheck(self, timeout: float) -> float:
+        """`timeout`, shortened to the claim a notification still owes (see RECHECK_AFTER)."""
+        if self.recheck_at is None:
+            return timeout
+        left = self.recheck_at - time.monotonic()
+        if left <= 0:
+            self.recheck_at = None  # the step just taken was that claim
+            return timeout
+        return min(timeout, left)
 
     async def step(self) -> float:
         """Claim what is due into free slots and start it; answer how long to sleep at most."""

@@ -255,7 +255,9 @@ class OutboxRepository:
         )
 
     async def prune(self, before: datetime) -> None:
-        """Events and deliveries older than `before` (deliveries first: SQLite may run without
-        foreign keys enforced by an older connection)."""
-        await self.session.execute(delete(WebhookDelivery).where(WebhookDelivery.created_at < before))
+        """Events older than `before`, with their deliveries (a redelivery goes with its event). The
+        deliveries are deleted here, through their event_id index, rather than left to a cascade:
+        PostgreSQL's is a trigger and SQLite's needs foreign keys on for the connection."""
+        old_events = select(WebhookEvent.id).where(WebhookEvent.created_at < before)
+        await self.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(old_events)))
         await self.session.execute(delete(WebhookEvent).where(WebhookEvent.created_at < before))
