@@ -17,10 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from patchbay import __version__
 from patchbay.activity.service import run_pruner as run_activity_pruner
-from patchbay.auth.cache import keep_fresh as keep_caller_cache_fresh
+from patchbay.auth.cache import CHANNEL as CALLER_CACHE_CHANNEL
 from patchbay.config import Settings
+from patchbay.integration.repository import CALL_CACHE_CHANNEL
 from patchbay.kit.body_limit import BodyLimit, BodyLimitMiddleware
 from patchbay.kit.errors import APIError, MethodNotAllowed, NotFound
+from patchbay.kit.live_cache import Invalidated, keep_live
 from patchbay.kit.responses import JSONResponse
 from patchbay.kit.validation import reject_unsafe_input, translate
 from patchbay.operations.logging import configure_logging
@@ -161,10 +163,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         gc.freeze()
         stop = asyncio.Event()
         listener = None
-        if runtime.caller_cache is not None and runtime.db.driver is not None:
-            listener = asyncio.create_task(
-                keep_caller_cache_fresh(runtime.caller_cache, runtime.db.driver.dsn, stop)
-            )
+        caches: dict[str, Invalidated] = {}
+        if runtime.caller_cache is not None:
+            caches[CALLER_CACHE_CHANNEL] = runtime.caller_cache
+        if runtime.integration_cache is not None:
+            caches[CALL_CACHE_CHANNEL] = runtime.integration_cache
+        if caches and runtime.db.driver is not None:
+            # One listening connection for every cache of this worker.
+            listener = asyncio.create_task(keep_live(caches, runtime.db.driver.dsn, stop))
         refresher = None
         if settings.refresher:
             from patchbay.oauth.refresh import run_background_refresher

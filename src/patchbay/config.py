@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     refresher_interval: float = 60.0
     # Caller lookups cached per worker, dropped on every change PostgreSQL notifies (auth/cache.py).
     auth_cache: bool = True
+    # The proxy's and the credentials route's integration reads, cached the same way (migration 0011).
+    integration_cache: bool = True
     # Webhooks (patchbay.webhook): seconds between delivery attempts, one attempt's limit, and whether
     # http and private or loopback URLs are allowed (local development and tests only).
     webhook_retry_schedule: str = "5,30,120,600,1800,3600,10800,21600,43200,86400"

@@ -10,6 +10,7 @@ from patchbay.kit.cache import FallbackCache, MemoryCache, make_cache
 from patchbay.kit.crypto import KeyRing, key_file_for_sqlite, load_or_create_key_file
 from patchbay.kit.db import Database, Timeouts
 from patchbay.kit.http import SharedClient
+from patchbay.kit.live_cache import LiveCache
 from patchbay.kit.locks import SingleFlight
 from patchbay.kit.ratelimit import RateLimiter, parse_rates
 
@@ -45,6 +46,9 @@ class Runtime:
     single_flight: SingleFlight = field(default_factory=SingleFlight)
     # Set with PostgreSQL (and PATCHBAY_AUTH_CACHE on); serves once the app's listener runs.
     caller_cache: CallerCache | None = None
+    # Set with PostgreSQL (and PATCHBAY_INTEGRATION_CACHE on): the rows the proxy calls with, by
+    # (project, viewer, integration); serves once the app's listener runs.
+    integration_cache: LiveCache[tuple[int, int, int]] | None = None
     # The proxy's outbound client, one per event loop (kit.http.SharedClient).
     http: SharedClient = field(default_factory=SharedClient)
 
@@ -88,4 +92,5 @@ def build_runtime(settings: Settings, *, pool_size: int = 10) -> Runtime:
         rate_limiter=RateLimiter(rates, cache),
         anonymous_limiter=RateLimiter(anonymous_rates, cache, prefix="anonymous"),
         caller_cache=CallerCache() if settings.auth_cache and db.driver is not None else None,
+        integration_cache=LiveCache() if settings.integration_cache and db.driver is not None else None,
     )

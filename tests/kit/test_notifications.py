@@ -18,8 +18,7 @@ async def test_an_unreachable_server_is_retried_until_stopped() -> None:
     task = asyncio.create_task(
         listen(
             "postgresql://postgres@127.0.0.1:9/nowhere",  # discard port: refused at once
-            "channel",
-            on_notification=lambda payload: events.append("notified"),
+            {"channel": lambda payload: events.append("notified")},
             on_listening=lambda: events.append("listening"),
             on_lost=lambda: events.append("lost"),
             stop=stop,
@@ -33,19 +32,21 @@ async def test_an_unreachable_server_is_retried_until_stopped() -> None:
     assert events and set(events) == {"lost"}
 
 
-async def test_notifications_arrive_after_listening(backend: str, database_url: str) -> None:
+async def test_notifications_arrive_after_listening_each_to_its_channel(
+    backend: str, database_url: str
+) -> None:
     if backend != "postgresql":
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     db = Database(database_url)
     assert db.driver is not None
     received: list[str] = []
+    other: list[str] = []
     listening = asyncio.Event()
     stop = asyncio.Event()
     task = asyncio.create_task(
         listen(
             db.driver.dsn,
-            "patchbay_test_channel",
-            on_notification=received.append,
+            {"patchbay_test_channel": received.append, "patchbay_test_other": other.append},
             on_listening=listening.set,
             on_lost=lambda: None,
             stop=stop,
@@ -56,13 +57,14 @@ async def test_notifications_arrive_after_listening(backend: str, database_url: 
         sender = await asyncpg.connect(db.driver.dsn)
         try:
             await sender.execute("SELECT pg_notify('patchbay_test_channel', 'hello')")
+            await sender.execute("SELECT pg_notify('patchbay_test_other', 'there')")
         finally:
             await sender.close()
         for _ in range(200):
-            if received:
+            if received and other:
                 break
             await asyncio.sleep(0.01)
-        assert received == ["hello"]
+        assert received == ["hello"] and other == ["there"]
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
@@ -87,8 +89,7 @@ async def test_a_connection_the_server_ends_is_reported_lost_at_once(backend: st
     task = asyncio.create_task(
         listen(
             db.driver.dsn,
-            "patchbay_test_lost",
-            on_notification=lambda _payload: None,
+            {"patchbay_test_lost": lambda _payload: None},
             on_listening=on_listening,
             on_lost=lambda: events.append(("lost", time.monotonic())),
             stop=stop,

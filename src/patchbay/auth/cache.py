@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from patchbay.kit.db import Row
-from patchbay.kit.notifications import listen
+from patchbay.kit.live_cache import keep_live
 
 CHANNEL = "patchbay_auth_changes"
 
@@ -85,16 +84,6 @@ class CallerCache:
 
 
 async def keep_fresh(cache: CallerCache, dsn: str, stop: asyncio.Event) -> None:
-    """Listen for auth changes until `stop`: the cache serves only while this runs and is connected."""
-
-    def changed(_payload: Any) -> None:
-        cache.clear()
-
-    await listen(
-        dsn,
-        CHANNEL,
-        on_notification=changed,
-        on_listening=lambda: cache.set_live(True),
-        on_lost=lambda: cache.set_live(False),
-        stop=stop,
-    )
+    """Listen for auth changes until `stop`: the cache serves only while this runs and is connected
+    (the app listens for all its caches at once: kit.live_cache.keep_live)."""
+    await keep_live({CHANNEL: cache}, dsn, stop)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
 from patchbay.integration.events import ChangeCompanion
 from patchbay.kit.db import DriverStatement, FixedQuery, FixedWrite, Row
+from patchbay.kit.live_cache import LiveCache
 from patchbay.kit.pagination import PageParams, PageQuery
 from patchbay.models import Integration, Project, User
 
@@ -115,6 +116,10 @@ _CALL_COLUMNS = (
 _GET_FOR_CALL = FixedQuery(
     visible_integrations(_PROJECT, _VIEWER, *_CALL_COLUMNS).where(Integration.id == bindparam("pk"))
 )
+# What _GET_FOR_CALL answered, by its parameters (project, viewer, integration), kept while nothing
+# changed in the table (kit.live_cache; migration 0011 notifies this channel).
+CALL_CACHE_CHANNEL = "patchbay_integration_changes"
+CallKey = tuple[int, int, int]
 _ORDER = (Integration.created_at, Integration.id)
 _PAGE = PageQuery(_READABLE, order_by=_ORDER)
 _PAGE_OF_KIND = PageQuery(_READABLE.where(Integration.kind == bindparam("kind")), order_by=_ORDER)
@@ -280,12 +285,21 @@ class IntegrationRepository:
     async def get(self, pk: int) -> Row | None:
         return await _GET.first(self.session, self._keys(pk=pk))
 
-    async def get_for_call(self, pk: int) -> Integration | None:
+    async def get_for_call(self, pk: int, cache: LiveCache[CallKey] | None = None) -> Integration | None:
         """The row's credentials and what a provider call needs, as a detached Integration (not in
         the session: nothing is written through it). One statement, on the driver pool when the
-        session has no transaction open."""
-        row = await _GET_FOR_CALL.first(self.session, self._keys(pk=pk))
-        return None if row is None else Integration(**dict(row))
+        session has no transaction open; or what that statement answered before, from `cache`."""
+        key = (self.project_id, self.viewer_id, pk)
+        row = cache.get(key) if cache is not None else None
+        if row is None:
+            generation = cache.generation if cache is not None else 0
+            row = await _GET_FOR_CALL.first(self.session, self._keys(pk=pk))
+            if row is None:
+                return None
+            if cache is not None:
+                cache.put(key, row, generation)
+        # Its own copy of the config: the cached row is shared by every call that follows.
+        return Integration(**{**row, "config": dict(row["config"] or {})})
 
     # for_update=True as the default would lock more, never show more (equivalent for access).
     async def get_model(self, pk: int, *, for_update: bool = False) -> Integration | None:  # pragma: no mutate

@@ -120,7 +120,7 @@ async def get_integration_model(ctx: ProjectContext, pk: int) -> Integration:
 async def get_integration_for_call(ctx: ProjectContext, pk: int) -> Integration:
     """The row behind `{id}` in the caller's project (404 otherwise) with its credentials, read in one
     statement and detached: for a call to the provider that writes nothing through it (the proxy)."""
-    row = await repository(ctx).get_for_call(pk)
+    row = await repository(ctx).get_for_call(pk, ctx.runtime.integration_cache)
     if row is None:
         raise NotFound()
     return row

@@ -1,11 +1,12 @@
-"""PostgreSQL LISTEN on one channel, kept connected for as long as the process runs."""
+"""PostgreSQL LISTEN on a few channels over one connection, kept connected for as long as the process
+runs (each listening connection is one more backend PostgreSQL wakes at every notification)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -22,14 +23,14 @@ CONNECT_TIMEOUT = 5.0  # a server that accepts but never answers must not hold t
 
 async def listen(
     dsn: str,
-    channel: str,
+    channels: Mapping[str, Callable[[str], None]],
     *,
-    on_notification: Callable[[str], None],
     on_listening: Callable[[], None],
     on_lost: Callable[[], None],
     stop: asyncio.Event,
 ) -> None:
-    """LISTEN on `channel` until `stop` is set, reconnecting after any failure.
+    """LISTEN on every channel of `channels` (each with its callback, given the payload) until `stop`
+    is set, reconnecting after any failure.
 
     `on_listening` runs once the LISTEN is in place (nothing sent after it can be missed); `on_lost`
     as soon as the connection is known to be gone, before any retry: in between, notifications may
@@ -45,9 +46,10 @@ async def listen(
     while not stop.is_set():
         connected.clear()
         try:
-            await _listen_once(dsn, channel, on_notification, listening, stop)
+            await _listen_once(dsn, channels, listening, stop)
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("listening on %s failed; retrying", channel, extra={"error": type(exc).__name__})
+            names = ", ".join(channels)
+            log.warning("listening on %s failed; retrying", names, extra={"error": type(exc).__name__})
         finally:
             on_lost()
         failures = 0 if connected.is_set() else failures + 1
@@ -59,8 +61,7 @@ async def listen(
 
 async def _listen_once(
     dsn: str,
-    channel: str,
-    on_notification: Callable[[str], None],
+    channels: Mapping[str, Callable[[str], None]],
     on_listening: Callable[[], None],
     stop: asyncio.Event,
 ) -> None:
@@ -71,10 +72,11 @@ async def _listen_once(
     try:
         connection.add_termination_listener(lambda _connection: lost.set())
 
-        def notified(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
-            on_notification(payload)
+        def notified(_connection: Any, _pid: int, channel: str, payload: str) -> None:
+            channels[channel](payload)
 
-        await connection.add_listener(channel, notified)
+        for channel in channels:
+            await connection.add_listener(channel, notified)
         on_listening()
         while not stop.is_set() and not lost.is_set():
             # Woken by a stop or by the connection's end, whichever comes first: a server that

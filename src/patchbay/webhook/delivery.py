@@ -101,8 +101,7 @@ class DeliveryLoop:
             listener = asyncio.create_task(
                 listen(
                     driver.dsn,
-                    CHANNEL,
-                    on_notification=lambda _payload: self.notified(),
+                    {CHANNEL: lambda _payload: self.notified()},
                     on_listening=self.wake.set,  # catch up on whatever was written meanwhile
                     on_lost=lambda: None,  # the poll covers the gap
                     stop=stop,
