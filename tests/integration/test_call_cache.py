@@ -142,7 +142,7 @@ async def test_a_change_from_another_process_is_seen_once_notified(
     assert [s for s in statements if "FROM integrations" in s], statements  # read afresh
 
 
-async def test_updates_and_deletes_notify_and_creates_of_new_accounts_do_not(
+async def test_changes_to_what_calls_read_notify_and_creates_of_new_accounts_do_not(
     backend: str, client: httpx.AsyncClient, tenant: Tenant, factory: Factory, database_url: str
 ) -> None:
     if backend != "postgresql":
@@ -161,6 +161,7 @@ async def test_updates_and_deletes_notify_and_creates_of_new_accounts_do_not(
         await asyncio.sleep(0.3)
         assert heard == []  # an insert: nobody holds it yet
         for statement, expected in (
+            ("UPDATE integrations SET health_checked_at = now() WHERE id = $1", 0),  # not read by calls
             ("UPDATE integrations SET errors = 'x' WHERE id = $1", 1),
             ("UPDATE integrations SET errors = 'y' WHERE id = -$1::int", 1),  # no row: no notification
             ("DELETE FROM integrations WHERE id = $1", 2),

@@ -1,8 +1,9 @@
 """integration change notifications
 
-Every update or delete of an integration (a reconnect, a refresh, a health change, a deletion, a
-project's cascade) sends NOTIFY patchbay_integration_changes when it commits, from whichever process
-makes it. Workers drop the integrations they keep for the proxy and the credentials route on it
+Every update of what the proxy reads of an integration (a reconnect, a refresh, an error, its
+visibility) and every delete (of the row, or of its project) sends NOTIFY
+patchbay_integration_changes when it commits, from whichever process makes it; a health check's
+stamp does not. Workers drop the integrations they keep for the proxy and the credentials route on it
 (patchbay.integration.repository.CALL_CACHE_CHANNEL). Row-level, so that an INSERT … ON CONFLICT DO
 UPDATE that inserted (a create of a new account: nobody can have cached it) notifies nothing, where
 a statement-level UPDATE trigger would fire for it; PostgreSQL folds a transaction's identical
@@ -23,8 +24,12 @@ branch_labels = None
 depends_on = None
 
 FUNCTION = "patchbay_notify_integration_changes"
+# The columns of IntegrationRepository.get_for_call's statement, its tenant filter included.
+READ_COLUMNS = "project_id, kind, integration_id, config, sensitive_config, errors, created_by_id"
 TRIGGERS = {
-    "integrations_changes_rows": "AFTER UPDATE OR DELETE ON integrations FOR EACH ROW",
+    "integrations_changes_rows": (
+        f"AFTER UPDATE OF {READ_COLUMNS} OR DELETE ON integrations FOR EACH ROW"
+    ),
     "integrations_changes_truncate": "AFTER TRUNCATE ON integrations FOR EACH STATEMENT",
 }
 
