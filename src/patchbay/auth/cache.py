@@ -20,14 +20,14 @@ import asyncio
 import time
 
 from patchbay.kit.db import Row
-from patchbay.kit.live_cache import keep_live
+from patchbay.kit.live_cache import Generations, keep_live
 
 CHANNEL = "patchbay_auth_changes"
 
 ProjectRef = int | None  # a project id, or None for the caller's current project (`@current`)
 
 
-class CallerCache:
+class CallerCache(Generations[dict[ProjectRef, tuple[float, Row]]]):
     def __init__(
         self,
         *,
@@ -35,12 +35,11 @@ class CallerCache:
         max_keys: int = 10_000,  # pragma: no mutate
         max_projects_per_key: int = 1_000,  # pragma: no mutate
     ) -> None:
+        self._entries: dict[str, dict[ProjectRef, tuple[float, Row]]] = {}
+        super().__init__(self._entries)
         self.ttl = ttl
         self.max_keys = max_keys
         self.max_projects_per_key = max_projects_per_key
-        self.live = False  # pragma: no mutate (None: as false)
-        self.generation = 0  # pragma: no mutate (only compared for equality)
-        self._entries: dict[str, dict[ProjectRef, tuple[float, Row]]] = {}
 
     def get(self, secure_value: str, project: ProjectRef) -> Row | None:
         if not self.live:
@@ -70,14 +69,6 @@ class CallerCache:
 
     def forget_key(self, secure_value: str) -> None:
         self._entries.pop(secure_value, None)
-
-    def clear(self) -> None:
-        self.generation += 1  # pragma: no mutate (any change will do)
-        self._entries.clear()
-
-    def set_live(self, live: bool) -> None:
-        self.clear()
-        self.live = live
 
     def __len__(self) -> int:
         return sum(len(per_key) for per_key in self._entries.values())

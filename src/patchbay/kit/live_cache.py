@@ -18,12 +18,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Hashable, Mapping
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from patchbay.kit.db import Row
 from patchbay.kit.notifications import listen
 
 K = TypeVar("K", bound=Hashable)
+E = TypeVar("E")
 
 
 class Invalidated(Protocol):
@@ -34,18 +35,36 @@ class Invalidated(Protocol):
     def set_live(self, live: bool) -> None: ...
 
 
-class LiveCache(Generic[K]):
+class Generations(Generic[E]):
+    """What every cache kept on notifications shares: it serves only while `live`, and each change
+    (`clear`) empties it and starts a new generation, so that a read which began before the change
+    is not stored after it (`put` takes the generation its read started in)."""
+
+    def __init__(self, entries: dict[Any, E]) -> None:
+        self.live = False  # pragma: no mutate (None: as false)
+        self.generation = 0  # pragma: no mutate (only compared for equality)
+        self._entries = entries
+
+    def clear(self) -> None:
+        self.generation += 1  # pragma: no mutate (any change will do)
+        self._entries.clear()
+
+    def set_live(self, live: bool) -> None:
+        self.clear()
+        self.live = live
+
+
+class LiveCache(Generations[tuple[float, Row]], Generic[K]):
     def __init__(
         self,
         *,
         ttl: float = 30.0,  # pragma: no mutate (tuning, as the bound below)
         max_entries: int = 10_000,  # pragma: no mutate
     ) -> None:
+        self._entries: dict[K, tuple[float, Row]] = {}
+        super().__init__(self._entries)
         self.ttl = ttl
         self.max_entries = max_entries
-        self.live = False  # pragma: no mutate (None: as false)
-        self.generation = 0  # pragma: no mutate (only compared for equality)
-        self._entries: dict[K, tuple[float, Row]] = {}
 
     def get(self, key: K) -> Row | None:
         if not self.live:
@@ -66,14 +85,6 @@ class LiveCache(Generic[K]):
         if key not in self._entries and len(self._entries) >= self.max_entries:
             self._entries.pop(next(iter(self._entries)))  # the oldest
         self._entries[key] = (time.monotonic() + self.ttl, dict(row))
-
-    def clear(self) -> None:
-        self.generation += 1  # pragma: no mutate (any change will do)
-        self._entries.clear()
-
-    def set_live(self, live: bool) -> None:
-        self.clear()
-        self.live = live
 
     def __len__(self) -> int:
         return len(self._entries)
