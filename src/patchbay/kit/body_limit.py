@@ -51,6 +51,10 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
+def _chunked(scope: Scope) -> bool:
+    return any(name == b"transfer-encoding" for name, _ in scope.get("headers") or ())
+
+
 async def _send_413(send: Send, max_bytes: int) -> None:
     body = orjson.dumps(RequestTooLarge(max_bytes).body())
     await send(
@@ -87,6 +91,12 @@ class BodyLimitMiddleware:
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
             await _send_413(send, limit)  # without reading a byte of the body
+            return
+        if declared is not None or not _chunked(scope):
+            # The server never hands the app more than a declared Content-Length (further bytes are
+            # the next request), and a request with neither header has no body: only a chunked body
+            # needs counting as it arrives.
+            await self.app(scope, receive, send)
             return
 
         received = 0
