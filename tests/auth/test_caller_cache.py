@@ -12,9 +12,10 @@ import asyncpg
 import httpx
 import pytest
 
-from patchbay.auth.cache import CHANNEL, CallerCache, keep_fresh
+from patchbay.auth.cache import CHANNEL, CallerCache
 from patchbay.auth.keys import hash_key_value
 from patchbay.config import Settings
+from patchbay.kit.live_cache import keep_live
 from patchbay.runtime import Runtime, build_runtime
 from tests.support.factory import Factory, Tenant
 
@@ -81,7 +82,7 @@ async def listening(backend: str, runtime: Runtime) -> AsyncIterator[CallerCache
     cache = runtime.caller_cache
     assert cache is not None and runtime.db.driver is not None
     stop = asyncio.Event()
-    task = asyncio.create_task(keep_fresh(cache, runtime.db.driver.dsn, stop))
+    task = asyncio.create_task(keep_live({CHANNEL: cache}, runtime.db.driver.dsn, stop))
     await until(lambda: cache.live)
     yield cache
     stop.set()

@@ -87,6 +87,17 @@ async def _until_emptied(cache: LiveCache[CallKey], generation: int) -> None:
     raise AssertionError("no notification emptied the cache")
 
 
+async def _cached_call(
+    client: httpx.AsyncClient, tenant: Tenant, factory: Factory, sandbox: SandboxServer
+) -> tuple[int, str]:
+    """A Slack integration proxied through until its row is cached: (its id, the call's URL)."""
+    row = await slack_integration(factory, tenant, sandbox)
+    url = f"{tenant.base}/integrations/{row.id}/proxy/auth.test"
+    for _ in range(2):  # the key's hourly stamp, then the row read and cached
+        assert (await client.get(url, headers=tenant.headers)).status_code == 200
+    return row.id, url
+
+
 async def test_a_proxied_call_with_a_cached_integration_reads_no_row(
     listening: LiveCache[CallKey],
     client: httpx.AsyncClient,
@@ -95,10 +106,7 @@ async def test_a_proxied_call_with_a_cached_integration_reads_no_row(
     runtime: Runtime,
     sandbox: SandboxServer,
 ) -> None:
-    row = await slack_integration(factory, tenant, sandbox)
-    url = f"{tenant.base}/integrations/{row.id}/proxy/auth.test"
-    for _ in range(2):  # the key's hourly stamp, then the row read and cached
-        assert (await client.get(url, headers=tenant.headers)).status_code == 200
+    _, url = await _cached_call(client, tenant, factory, sandbox)
     with runtime.db.watch_statements() as statements:
         answer = await client.get(url, headers=tenant.headers)
     assert answer.status_code == 200 and answer.headers["patchbay-proxy"] == "upstream"
@@ -124,15 +132,12 @@ async def test_a_change_from_another_process_is_seen_once_notified(
     change: str,
     status: int,
 ) -> None:
-    row = await slack_integration(factory, tenant, sandbox)
-    url = f"{tenant.base}/integrations/{row.id}/proxy/auth.test"
-    for _ in range(2):
-        assert (await client.get(url, headers=tenant.headers)).status_code == 200
+    row_id, url = await _cached_call(client, tenant, factory, sandbox)
     assert len(listening) == 1
     generation = listening.generation
     other_process = await asyncpg.connect(driver_dsn(database_url))
     try:
-        await other_process.execute(change, row.id)
+        await other_process.execute(change, row_id)
     finally:
         await other_process.close()
     await _until_emptied(listening, generation)

@@ -16,11 +16,10 @@ Unknown keys are never cached: a 401 always comes from the database.
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from patchbay.kit.db import Row
-from patchbay.kit.live_cache import Generations, keep_live
+from patchbay.kit.live_cache import Generations
 
 CHANNEL = "patchbay_auth_changes"
 
@@ -73,8 +72,3 @@ class CallerCache(Generations[dict[ProjectRef, tuple[float, Row]]]):
     def __len__(self) -> int:
         return sum(len(per_key) for per_key in self._entries.values())
 
-
-async def keep_fresh(cache: CallerCache, dsn: str, stop: asyncio.Event) -> None:
-    """Listen for auth changes until `stop`: the cache serves only while this runs and is connected
-    (the app listens for all its caches at once: kit.live_cache.keep_live)."""
-    await keep_live({CHANNEL: cache}, dsn, stop)
