@@ -562,7 +562,7 @@ class Bench:
                 PUBLISHING,
                 distinct_create(server.base_url + create_base, auth),
                 f"The same creates with one endpoint of {create_base} subscribed to integration.created: each "
-                "create also writes the event and its delivery (in the same statement on PostgreSQL). The "
+                "create also writes its event's delivery (in the same statement on PostgreSQL). The "
                 "server's delivery loops are off (PATCHBAY_WEBHOOK_DELIVERY=false): this measures "
                 "publishing, `python -m bench webhooks` measures delivery.",
             ),
@@ -700,13 +700,14 @@ class Bench:
         async def count() -> tuple[int, int]:
             conn = await asyncpg.connect(driver_dsn(url))
             try:
-                events = await conn.fetchval(
-                    "SELECT count(*) FROM webhook_events WHERE project_id = $1", project_id
+                row = await conn.fetchrow(
+                    "SELECT count(DISTINCT event_id), count(*) FROM webhook_deliveries "
+                    "WHERE endpoint_id = $1 AND event_type = 'integration.created' "
+                    "AND body LIKE '%\"project_id\":' || $2::int || ',%'",
+                    ENDPOINT_ID,
+                    project_id,
                 )
-                deliveries = await conn.fetchval(
-                    "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1", ENDPOINT_ID
-                )
-                return int(events), int(deliveries)
+                return int(row[0]), int(row[1])
             finally:
                 await conn.close()
 

@@ -75,18 +75,14 @@ outbox_subscribers AS (
     SELECT webhook_endpoints.id FROM webhook_endpoints
     WHERE webhook_endpoints.project_id = $1 AND webhook_endpoints.enabled IS true
       AND (webhook_endpoints.events ? '*' OR webhook_endpoints.events ? 'integration.created')
-), outbox_event AS (
-    INSERT INTO webhook_events (id, project_id, type, body, created_at)
-    SELECT CAST($10 AS varchar), CAST($1 AS integer), 'integration.created',
-           CAST($11 AS text) || saved.id::text || CAST($12 AS text), CAST($13 AS timestamptz)
-    FROM saved WHERE saved.inserted AND EXISTS (SELECT 1 FROM outbox_subscribers)
-    RETURNING id
 ), outbox_deliveries AS (
-    INSERT INTO webhook_deliveries
-        (id, event_id, endpoint_id, status, attempts, last_error, next_attempt_at, created_at)
-    SELECT gen_random_uuid(), outbox_event.id, outbox_subscribers.id, 'pending', 0, '',
+    INSERT INTO webhook_deliveries (id, event_id, event_type, body, event_created_at, endpoint_id, status, attempts,
+     last_error, next_attempt_at, created_at)
+    SELECT gen_random_uuid(), CAST($10 AS varchar), 'integration.created',
+           CAST($11 AS text) || saved.id::text || CAST($12 AS text),
+           CAST($13 AS timestamptz), outbox_subscribers.id, 'pending', 0, '',
            CAST($13 AS timestamptz), CAST($13 AS timestamptz)
-    FROM outbox_event CROSS JOIN outbox_subscribers
+    FROM saved CROSS JOIN outbox_subscribers WHERE saved.inserted
 )
 SELECT * FROM saved
 """

@@ -79,7 +79,7 @@ def _pooled(runs: list[RunResult]) -> tuple[float, float, float]:
 
 
 def _publishing_target(pairs: list[list[RunResult]]) -> Target:
-    """Issue 13: what writing the event and its delivery adds to a create, by CPU per request (app +
+    """Issue 13: what writing the event's delivery adds to a create, by CPU per request (app +
     PostgreSQL; steadier than req/s on a shared machine), pooled over alternated pairs of runs."""
     app, db, rps = _pooled([pair[0] for pair in pairs])
     app_with, db_with, rps_with = _pooled([pair[1] for pair in pairs])

@@ -107,7 +107,7 @@ async def _pending(url: str) -> int:
 async def _vacuum(url: str) -> None:
     conn = await asyncpg.connect(driver_dsn(url))
     try:
-        await conn.execute("VACUUM (ANALYZE) integrations, webhook_events, webhook_deliveries")
+        await conn.execute("VACUUM (ANALYZE) integrations, webhook_deliveries")
     finally:
         await conn.close()
 
@@ -115,7 +115,7 @@ async def _vacuum(url: str) -> None:
 async def _forget_events(url: str) -> None:
     conn = await asyncpg.connect(driver_dsn(url))
     try:
-        await conn.execute("DELETE FROM webhook_deliveries; DELETE FROM webhook_events")
+        await conn.execute("DELETE FROM webhook_deliveries")
     finally:
         await conn.close()
 
@@ -123,8 +123,8 @@ async def _forget_events(url: str) -> None:
 async def offer_events(
     url: str, endpoint_id: str, project_id: int, organization_id: str, count: int, rate: float
 ) -> dict[str, Any]:
-    """`count` events committed at a fixed rate, as the outbox hook writes them (an event and its
-    pending delivery per row, committed in small transactions every 20 ms; the insert trigger sends
+    """`count` events committed at a fixed rate, as the outbox hook writes them (a pending delivery
+    carrying its event per row, committed in small transactions every 20 ms; the insert trigger sends
     the NOTIFY at each commit). `created_at` is stamped just before each commit."""
     conn = await asyncpg.connect(driver_dsn(url))
     tick = 0.02
@@ -135,7 +135,7 @@ async def offer_events(
             due = min(count, int((time.monotonic() - started) * rate) + 1)
             if due > sent:
                 now = datetime.now(UTC)
-                events, deliveries = [], []
+                deliveries = []
                 for _ in range(due - sent):
                     event_id = "evt_" + secrets.token_hex(12)
                     body = {
@@ -143,24 +143,13 @@ async def offer_events(
                         "project_id": project_id, "organization_id": organization_id,
                         "data": {"integration": {"id": 1, "kind": "databricks"}},
                     }  # fmt: skip
-                    events.append(
-                        (
-                            event_id,
-                            project_id,
-                            "integration.updated",
-                            orjson.dumps(body, option=orjson.OPT_UTC_Z).decode(),
-                            now,
-                        )
-                    )
-                    deliveries.append((uuid.uuid4(), event_id, uuid.UUID(endpoint_id), now))
+                    rendered = orjson.dumps(body, option=orjson.OPT_UTC_Z).decode()
+                    deliveries.append((uuid.uuid4(), event_id, rendered, uuid.UUID(endpoint_id), now))
                 async with conn.transaction():
                     await conn.executemany(
-                        "INSERT INTO webhook_events (id, project_id, type, body, created_at) VALUES ($1, $2, $3, $4, $5)",
-                        events,
-                    )
-                    await conn.executemany(
-                        "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, last_error, "
-                        "next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', 0, '', $4, $4)",
+                        "INSERT INTO webhook_deliveries (id, event_id, event_type, body, event_created_at, "
+                        "endpoint_id, status, attempts, last_error, next_attempt_at, created_at) "
+                        "VALUES ($1, $2, 'integration.updated', $3, $5, $4, 'pending', 0, '', $5, $5)",
                         deliveries,
                     )
                 sent = due

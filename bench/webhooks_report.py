@@ -40,7 +40,7 @@ def report(data: dict[str, Any]) -> str:
         "publishing, delivery is measured above. Without: the endpoint is disabled (the create's statement "
         "finds no subscriber). With: it subscribes to integration.created and integration.updated. *distinct*: every "
         "request connects a new account (an insert), and on PostgreSQL the create's one statement also writes "
-        "the event and its delivery; *one row*: every request re-creates the same account (an update; all "
+        "the event's delivery (one row carrying the event); *one row*: every request re-creates the same account (an update; all "
         "connections queue on its row lock), and with an integration.updated subscriber the statement leaves "
         "the row to the session's transaction (the upsert, the event, the commit).",
         "",

@@ -11,7 +11,7 @@ import orjson
 from sqlalchemy import select
 
 from patchbay.config import Settings
-from patchbay.models import WebhookEvent
+from patchbay.models import WebhookDelivery
 from patchbay.runtime import Runtime
 from tests.support.factory import Tenant
 
@@ -32,14 +32,16 @@ async def subscribe(client: httpx.AsyncClient, tenant: Tenant) -> None:
 
 
 async def health_events(runtime: Runtime) -> list[dict[str, Any]]:
-    """The health events the outbox holds, oldest first (bodies decoded)."""
+    """The health events the outbox holds (one endpoint: a delivery each), oldest first, decoded."""
     async with runtime.db.session() as session:
         found = (
             await session.scalars(
-                select(WebhookEvent).where(WebhookEvent.type.in_(HEALTH_EVENTS)).order_by(WebhookEvent.created_at)
+                select(WebhookDelivery)
+                .where(WebhookDelivery.event_type.in_(HEALTH_EVENTS))
+                .order_by(WebhookDelivery.event_created_at)
             )
         ).all()
-    return [orjson.loads(event.body) for event in found]
+    return [orjson.loads(delivery.body) for delivery in found]
 
 
 def sim_prefix(settings: Settings, kind: str) -> str:

@@ -58,23 +58,18 @@ async def deliveries(client: httpx.AsyncClient, tenant: Tenant, endpoint_id: str
 async def commit_delivery(
     connection: asyncpg.Connection, project_id: int, endpoint_id: str, *, silent: bool = False
 ) -> str:
-    """Commit an event and its pending delivery to `endpoint_id` in one transaction of raw SQL, as any
+    """Commit a pending delivery of a new event to `endpoint_id` in one transaction of raw SQL, as any
     writer could (PostgreSQL). `silent`: the notification clock (migration 0010) is set to now just
     before the commit, so that the trigger takes it for a commit that has just notified."""
     event_id = f"evt_{uuid.uuid4().hex}"
     async with connection.transaction():
         await connection.execute(
-            "INSERT INTO webhook_events (id, project_id, type, body, created_at) "
-            "VALUES ($1, $2, 'ping', $3, now())",
-            event_id,
-            project_id,
-            json.dumps({"id": event_id, "type": "ping"}),
-        )
-        await connection.execute(
-            "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, last_error, "
-            "next_attempt_at, created_at) VALUES ($1, $2, $3, 'pending', 0, '', now(), now())",
+            "INSERT INTO webhook_deliveries (id, event_id, event_type, body, event_created_at, endpoint_id, "
+            "status, attempts, last_error, next_attempt_at, created_at) "
+            "VALUES ($1, $2, 'ping', $3, now(), $4, 'pending', 0, '', now(), now())",
             uuid.uuid4(),
             event_id,
+            json.dumps({"id": event_id, "type": "ping", "project_id": project_id}),
             uuid.UUID(endpoint_id),
         )
         if silent:

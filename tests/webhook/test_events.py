@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select, update
 
 from patchbay.config import Settings
-from patchbay.models import Integration, WebhookEvent
+from patchbay.models import Integration, WebhookDelivery
 from patchbay.oauth.refresh import refresh_integration
 from patchbay.providers.twilio import simulator as twilio
 from patchbay.runtime import Runtime
@@ -127,7 +127,7 @@ async def test_subscriptions_filter_events_and_a_rolled_back_change_raises_none(
     await deliver(runtime)
     assert [verified(r, only_deleted["secret"])["type"] for r in receiver.received] == ["integration.deleted"]
     async with runtime.db.session() as session:
-        assert list((await session.scalars(select(WebhookEvent.type))).all()) == ["integration.deleted"]
+        assert list((await session.scalars(select(WebhookDelivery.event_type))).all()) == ["integration.deleted"]
 
 
 async def test_organization_events_go_to_every_project_of_the_organization(

@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy import select, update
 
 from patchbay.kit.db import driver_dsn
-from patchbay.models import Integration, WebhookDelivery, WebhookEvent
+from patchbay.models import Integration, WebhookDelivery
 from patchbay.providers.twilio import simulator as twilio
 from patchbay.runtime import Runtime
 from patchbay.sandbox.server import SandboxServer
@@ -28,8 +28,8 @@ from tests.webhook.helpers import commit_delivery, create_endpoint, deliver, ver
 
 async def _events(runtime: Runtime) -> list[tuple[str, str]]:
     async with runtime.db.session() as session:
-        rows = (await session.execute(select(WebhookEvent.type, WebhookEvent.body))).all()
-    return [(r.type, r.body) for r in rows]
+        rows = (await session.execute(select(WebhookDelivery.event_type, WebhookDelivery.body))).all()
+    return [(r.event_type, r.body) for r in rows]
 
 
 async def _deliveries(runtime: Runtime) -> list[Any]:
@@ -47,7 +47,7 @@ async def test_a_subscribed_create_writes_its_event_with_the_row(
         created = await client.post(f"{tenant.base}/integrations/", json=body, headers=tenant.headers)
     assert created.status_code == 201, created.text
     if backend == "postgresql":
-        assert len(create_statements(statements)) == 1, "the row, its event and its delivery in one statement"
+        assert len(create_statements(statements)) == 1, "the row and its event's delivery in one statement"
     [(event_type, stored_body)] = await _events(runtime)
     assert event_type == "integration.created"
     [delivery] = await _deliveries(runtime)

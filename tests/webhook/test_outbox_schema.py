@@ -1,16 +1,17 @@
-"""The outbox's schema after migration 0010: on PostgreSQL its rows carry no foreign keys (an insert
-takes no lock on the endpoint or project it names), and triggers keep the cascades those keys gave.
-On SQLite the foreign keys stay and give the same cascades: the checks below hold on both backends."""
+"""The outbox's schema: one row per delivery, carrying its event (migration 0012). On PostgreSQL the
+row has no foreign key (an insert takes no lock on the endpoint it names, migration 0010) and a
+trigger keeps the cascade the key gave; on SQLite the key stays. The checks hold on both backends."""
 
 from __future__ import annotations
 
 import asyncpg
 import httpx
-import pytest
-from sqlalchemy import delete, func, select, text
+import orjson
+from sqlalchemy import delete, select, text
 
-from patchbay.models import Project, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from patchbay.models import Project, WebhookDelivery, WebhookEndpoint
 from patchbay.runtime import Runtime
+from tests.integration.test_service import databricks
 from tests.support.factory import Factory, Tenant
 from tests.webhook.helpers import commit_delivery, create_endpoint
 
@@ -20,11 +21,11 @@ async def _ping(client: httpx.AsyncClient, tenant: Tenant, endpoint_id: str) -> 
     assert response.status_code == 202, response.text
 
 
-async def _counts(runtime: Runtime) -> tuple[int, int]:
+async def _deliveries(runtime: Runtime) -> list[tuple[str, int]]:
+    """(event id, the project in its body) of every delivery."""
     async with runtime.db.session() as session:
-        events = await session.scalar(select(func.count()).select_from(WebhookEvent))
-        deliveries = await session.scalar(select(func.count()).select_from(WebhookDelivery))
-    return int(events or 0), int(deliveries or 0)
+        rows = (await session.execute(select(WebhookDelivery.event_id, WebhookDelivery.body))).all()
+    return sorted((r.event_id, int(orjson.loads(r.body)["project_id"])) for r in rows)
 
 
 async def _delete(runtime: Runtime, statement: object) -> None:
@@ -32,7 +33,7 @@ async def _delete(runtime: Runtime, statement: object) -> None:
         await session.execute(statement)  # type: ignore[call-overload]
 
 
-async def test_deleting_an_endpoint_an_event_or_a_project_takes_what_hangs_on_it(
+async def test_deleting_an_endpoint_or_a_project_takes_its_deliveries(
     client: httpx.AsyncClient, tenant: Tenant, factory: Factory, runtime: Runtime
 ) -> None:
     first = await create_endpoint(client, tenant, "https://hooks.example.com/first")
@@ -42,26 +43,31 @@ async def test_deleting_an_endpoint_an_event_or_a_project_takes_what_hangs_on_it
     other = await factory.tenant()
     theirs = await create_endpoint(client, other, "https://hooks.example.com/theirs")
     await _ping(client, other, theirs["id"])
-    assert await _counts(runtime) == (4, 4)
+    assert len(await _deliveries(runtime)) == 4
 
     await _delete(runtime, delete(WebhookEndpoint).where(WebhookEndpoint.url.endswith("/first")))
-    assert await _counts(runtime) == (4, 3)  # its delivery went; the event stays (as before 0010)
-
-    async with runtime.db.session() as session:
-        pinged_second = (
-            await session.scalars(
-                select(WebhookDelivery.event_id)
-                .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-                .where(WebhookEndpoint.url.endswith("/second"))
-            )
-        ).first()
-    await _delete(runtime, delete(WebhookEvent).where(WebhookEvent.id == pinged_second))
-    assert await _counts(runtime) == (3, 2)
+    left = await _deliveries(runtime)
+    assert [project for _, project in left].count(tenant.project.id) == 2
 
     await _delete(runtime, delete(Project).where(Project.id == tenant.project.id))
-    assert await _counts(runtime) == (1, 1)  # only the other project's ping is left
+    assert [project for _, project in await _deliveries(runtime)] == [other.project.id]
+
+
+async def test_the_deliveries_of_one_event_share_its_id_and_body(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    """An event for a project with two subscribers: two rows, one `webhook-id`, the same bytes."""
+    for name in ("one", "two"):
+        await create_endpoint(client, tenant, f"https://hooks.example.com/{name}")
+    _, body = databricks()
+    created = await client.post(f"{tenant.base}/integrations/", json=body, headers=tenant.headers)
+    assert created.status_code == 201, created.text
     async with runtime.db.session() as session:
-        assert (await session.scalars(select(WebhookEvent.project_id))).all() == [other.project.id]
+        rows = (await session.execute(select(WebhookDelivery.event_id, WebhookDelivery.event_type,
+                                             WebhookDelivery.body, WebhookDelivery.endpoint_id))).all()  # fmt: skip
+    assert len(rows) == 2 and len({r.endpoint_id for r in rows}) == 2
+    assert len({(r.event_id, r.event_type, r.body) for r in rows}) == 1
+    assert orjson.loads(rows[0].body)["data"]["integration"]["id"] == created.json()["id"]
 
 
 async def test_a_delivery_insert_takes_no_lock_on_its_endpoint(
@@ -84,20 +90,20 @@ async def test_a_delivery_insert_takes_no_lock_on_its_endpoint(
             )
             await writer.execute("SET lock_timeout = '500ms'")
             await commit_delivery(writer, tenant.project.id, endpoint["id"])  # would time out waiting
-        assert await _counts(runtime) == (1, 1)
+        assert len(await _deliveries(runtime)) == 1
     finally:
         await holder.close()
         await writer.close()
 
 
-@pytest.mark.parametrize("table", ["webhook_deliveries", "webhook_events"])
-async def test_no_foreign_key_is_left_on_postgresql(runtime: Runtime, backend: str, table: str) -> None:
+async def test_no_foreign_key_is_left_on_postgresql(runtime: Runtime, backend: str) -> None:
     async with runtime.db.session() as session:
         if backend == "postgresql":
             query = text(
-                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = CAST(:t AS regclass)"
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+                "AND conrelid = CAST('webhook_deliveries' AS regclass)"
             )
-            assert await session.scalar(query, {"t": table}) == 0
+            assert await session.scalar(query) == 0
         else:
-            keys = (await session.execute(text(f"PRAGMA foreign_key_list({table})"))).all()
-            assert len(keys) == (2 if table == "webhook_deliveries" else 1)
+            keys = (await session.execute(text("PRAGMA foreign_key_list(webhook_deliveries)"))).all()
+            assert [key.table for key in keys] == ["webhook_endpoints"]

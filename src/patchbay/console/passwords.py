@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -9,8 +11,13 @@ MIN_LENGTH = 12
 MAX_LENGTH = 1024
 
 _hasher = PasswordHasher()  # argon2id
-# Verified when the account is unknown or has no password, so both answers take as long.
-_DUMMY = _hasher.hash("patchbay-console-no-such-account")
+
+
+@cache
+def _dummy() -> str:
+    """Verified when the account is unknown or has no password, so both answers take as long. Made
+    at first use: hashing takes ~0.1 s and 64 MB, which every worker paid at start."""
+    return _hasher.hash("patchbay-console-no-such-account")
 
 
 class PasswordRefused(ValueError):
@@ -34,7 +41,7 @@ def verify(stored: str | None, password: str) -> bool:
     if len(password) > MAX_LENGTH:
         return False
     try:
-        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+        return _hasher.verify(stored or _dummy(), password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

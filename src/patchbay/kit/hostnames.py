@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import tldextract
+if TYPE_CHECKING:
+    import tldextract
 
 
 @lru_cache(maxsize=1)
 def _extractor() -> tldextract.TLDExtract:
+    # tldextract (with requests, urllib3 and filelock) costs ~4 MB per worker: loaded on first use.
+    import tldextract
+
     # No URLs and no cache directory: the bundled snapshot is read, nothing is downloaded or written.
     return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), include_psl_private_domains=False)
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rapidfuzz import fuzz, process, utils
-
 SEARCH_SCORE_CUTOFF = 70.0
 
 
@@ -18,6 +16,9 @@ def fuzzy_search(
     query = query.strip()
     if not query:
         return items
+    # rapidfuzz costs ~2.5 MB per worker: loaded by the first search with a query.
+    from rapidfuzz import fuzz, process, utils
+
     matches = process.extract(
         query,
         [key(item) for item in items],

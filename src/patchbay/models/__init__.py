@@ -13,7 +13,7 @@ from patchbay.models.personal_api_key import PersonalAPIKey
 from patchbay.models.project import Project
 from patchbay.models.proxy_record import ProxyRecord
 from patchbay.models.user import User
-from patchbay.models.webhook import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from patchbay.models.webhook import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "TOKEN_REFRESH_FAILED",
@@ -34,5 +34,4 @@ __all__ = [
     "User",
     "WebhookDelivery",
     "WebhookEndpoint",
-    "WebhookEvent",
 ]

@@ -1,4 +1,4 @@
-"""Webhook endpoints of a project, the events Patchbay raised and their deliveries (the outbox)."""
+"""Webhook endpoints of a project and the deliveries of the events Patchbay raised (the outbox)."""
 
 from __future__ import annotations
 
@@ -38,38 +38,29 @@ class WebhookEndpoint(Base):
     )
 
 
-class WebhookEvent(Base):
-    """One event for one project, its body serialized once: every attempt sends the same bytes."""
-
-    __tablename__ = "webhook_events"
-    __table_args__ = (Index("ix_webhook_events_created_at", "created_at"),)
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # evt_…, the webhook-id header
-    # The outbox's references are foreign keys on SQLite only; on PostgreSQL triggers keep their
-    # cascades, and no insert locks the row it names (migration 0010).
-    project_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("projects.id", ondelete="CASCADE"), index=True
-    )
-    type: Mapped[str] = mapped_column(String(64))
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class WebhookDelivery(Base):
-    """One event to one endpoint: pending until a 2xx, retried on the schedule, then failed."""
+    """One event to one endpoint: pending until a 2xx, retried on the schedule, then failed. The row
+    carries its event (id, type, the body every attempt sends and signs): publishing writes one row
+    per endpoint and nothing else (migration 0012). The deliveries of one event share its id, the
+    `webhook-id` header."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         # The delivery loop's claim: pending rows by due time.
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
+        # The pruner's, by the event's age. BRIN on PostgreSQL: the rows arrive in time order and a
+        # BRIN entry is written once per range of pages, not once per row.
+        Index("ix_webhook_deliveries_event_created_at", "event_created_at", postgresql_using="brin"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_uuid)
-    # Foreign keys on SQLite only, as WebhookEvent.project_id.
-    event_id: Mapped[str] = mapped_column(
-        String(40), ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True
-    )
+    event_id: Mapped[str] = mapped_column(String(40))  # evt_…, the webhook-id header
+    event_type: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    event_created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A foreign key on SQLite only; on PostgreSQL a trigger keeps its cascade and no insert locks
+    # the endpoint's row (migration 0010).
     endpoint_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
     )

@@ -15,14 +15,15 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
-
-import psycopg
+from typing import TYPE_CHECKING, Any
 
 from patchbay.config import Settings
 from patchbay.kit.dns import HostNotAllowed, ensure_public_host
 from patchbay.kit.errors import ProviderUnreachable, ValidationError
 from patchbay.providers.fields import required_text
+
+if TYPE_CHECKING:
+    import psycopg
 
 TLS_MODES = ("require", "verify-ca", "verify-full")
 # Without TLS, a password crosses the network in the clear: only towards networks the operator
@@ -114,6 +115,8 @@ def _root_cert_file(contents: str | None) -> Iterator[str | None]:
 async def check_connection(server: ServerConfig, *, label: str, timeout: float) -> None:  # noqa: ASYNC109
     """Connect once and run `SELECT 1`; a refusal is a 400 in words about what to fix, an unreachable
     server a 503. Nothing the server says is echoed (it may quote what the user typed)."""
+    import psycopg  # psycopg costs ~9 MB per worker: loaded on the first server check
+
     with _root_cert_file(server.ssl_root_cert) as cert_path:
         params: dict[str, Any] = {
             "host": server.host,

@@ -101,8 +101,8 @@ async def publish(
     *,
     data_factory: Any = None,
 ) -> list[uuid.UUID]:
-    """One event per project of `endpoints` (rows with id, project_id, organization_id), one pending
-    delivery per endpoint; the delivery ids. `data_factory` builds `data` only when there is an
+    """One event per project of `endpoints` (rows with id, project_id, organization_id), as one
+    pending delivery per endpoint; the delivery ids. `data_factory` builds `data` only when there is an
     endpoint to deliver to."""
     if not endpoints:
         return []
@@ -124,16 +124,8 @@ async def publish(
             "organization_id": targets[0]["organization_id"],
             "data": data,
         }
-        await repo.add_event(
-            {
-                "id": event_id,
-                "project_id": project_id,
-                "type": event_type,
-                "body": render(body),
-                "created_at": now,
-            }
-        )
-        deliveries = [repo.pending_delivery(uuid.uuid4(), event_id, target["id"], now) for target in targets]
+        event = {"id": event_id, "type": event_type, "body": render(body), "created_at": now}
+        deliveries = [repo.pending_delivery(uuid.uuid4(), event, target["id"], now) for target in targets]
         await repo.add_deliveries(deliveries)
         ids.extend(delivery["id"] for delivery in deliveries)
     return ids
@@ -142,7 +134,7 @@ async def publish(
 @events.on_integration_change
 async def publish_integration_change(session: AsyncSession, change: events.IntegrationChange) -> None:
     """The outbox hook: runs before the change's commit, in its transaction. Most changes find no
-    subscribing endpoint: one indexed read. A project's change that does writes its event and its
+    subscribing endpoint: one indexed read. A project's change that does writes its event's
     deliveries in one more statement."""
     repo = OutboxRepository(session)
     row = change.row
@@ -163,7 +155,7 @@ async def publish_integration_change(session: AsyncSession, change: events.Integ
     if not isinstance(row, Integration):
         await publish(session, change.type, None, endpoints, data_factory=data)
         return
-    # One project: one event, written with its deliveries in one statement.
+    # One project: one event, its deliveries written in one statement.
     now = datetime.now(UTC)
     event_id = new_event_id()
     body = {
@@ -174,14 +166,8 @@ async def publish_integration_change(session: AsyncSession, change: events.Integ
         "organization_id": endpoints[0]["organization_id"],
         "data": await data(),
     }
-    event = {
-        "id": event_id,
-        "project_id": row.project_id,
-        "type": change.type,
-        "body": render(body),
-        "created_at": now,
-    }
-    await repo.add_event_with_deliveries(event, [e["id"] for e in endpoints])
+    event = {"id": event_id, "type": change.type, "body": render(body), "created_at": now}
+    await repo.add_event_deliveries(event, [e["id"] for e in endpoints])
 
 
 # The integration's API object in a rendered body: the first object after the event's own fields,

@@ -1,5 +1,5 @@
-"""SQL of the webhook outbox: the publication hook (endpoints that subscribe, the event and its
-deliveries in the change's transaction) and the delivery loop (claims, outcomes, maintenance). Both
+"""SQL of the webhook outbox: the publication hook (endpoints that subscribe, the event's deliveries
+in the change's transaction) and the delivery loop (claims, outcomes, maintenance). Both
 act for no caller: they address endpoints and deliveries by the ids the outbox itself wrote. The
 API's reads, scoped to the caller's project, are in `webhook.repository`.
 """
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
 from patchbay.kit.db import FixedQuery, FixedWrite, Row
-from patchbay.models import Project, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from patchbay.models import Project, User, WebhookDelivery, WebhookEndpoint
 from patchbay.webhook.repository import PENDING, SUCCEEDED
 
 # Run inside every integration change's transaction (most find no endpoint): built once, on the driver.
@@ -32,45 +32,36 @@ _ENDPOINTS = (
     .where(WebhookEndpoint.enabled.is_(True))
 )
 _PROJECT_ENDPOINTS = FixedQuery(_ENDPOINTS.where(WebhookEndpoint.project_id == bindparam("project_id")))
-# An event and its deliveries in one statement (PostgreSQL runs data-modifying CTEs; SQLite does not,
-# and takes the two inserts below). The deliveries' statement-level trigger sends the NOTIFY.
-_EVENT_WITH_DELIVERIES = FixedWrite(
+# An event's deliveries in one statement (PostgreSQL; on SQLite an executemany): each row carries the
+# event, so publishing writes nothing else. The deliveries' row trigger sends the NOTIFY.
+_DELIVERY_COLUMNS = """(id, event_id, event_type, body, event_created_at, endpoint_id, status, attempts,
+     last_error, next_attempt_at, created_at)"""
+_EVENT_DELIVERIES = FixedWrite(
     text(
-        """
-    WITH event AS (
-        INSERT INTO webhook_events (id, project_id, type, body, created_at)
-        VALUES (:event_id, :project_id, :type, :body, :created_at)
-        RETURNING id
-    )
-    INSERT INTO webhook_deliveries
-        (id, event_id, endpoint_id, status, attempts, last_error, next_attempt_at, created_at)
-    SELECT gen_random_uuid(), event.id, endpoint.id, 'pending', 0, '', :created_at, :created_at
-    FROM event CROSS JOIN unnest(CAST(:endpoint_ids AS uuid[])) AS endpoint (id)
+        f"""
+    INSERT INTO webhook_deliveries {_DELIVERY_COLUMNS}
+    SELECT gen_random_uuid(), :event_id, :event_type, :body, :created_at, endpoint.id, 'pending', 0, '',
+           :created_at, :created_at
+    FROM unnest(CAST(:endpoint_ids AS uuid[])) AS endpoint (id)
     """
     )
 )
 # The outbox's part of PostgreSQL's one-statement create (integration.events.ChangeCompanion): after
-# `saved`, the event of a row it inserted and a delivery to each endpoint subscribing to
-# `integration.created`, read in the statement's own snapshot. The body comes rendered, but for the
-# row's id, which the database assigns in the same statement. `?` is jsonb's "has this element".
-CREATED_IN_INSERT = """,
+# `saved`, a delivery of the `integration.created` event of a row it inserted to each endpoint
+# subscribing to it, read in the statement's own snapshot. The body comes rendered, but for the row's
+# id, which the database assigns in the same statement. `?` is jsonb's "has this element".
+CREATED_IN_INSERT = f""",
 outbox_subscribers AS (
     SELECT webhook_endpoints.id FROM webhook_endpoints
     WHERE webhook_endpoints.project_id = :project_id AND webhook_endpoints.enabled IS true
       AND (webhook_endpoints.events ? '*' OR webhook_endpoints.events ? 'integration.created')
-), outbox_event AS (
-    INSERT INTO webhook_events (id, project_id, type, body, created_at)
-    SELECT CAST(:outbox_event_id AS varchar), CAST(:project_id AS integer), 'integration.created',
-           CAST(:outbox_body_head AS text) || saved.id::text || CAST(:outbox_body_tail AS text),
-           CAST(:outbox_at AS timestamptz)
-    FROM saved WHERE saved.inserted AND EXISTS (SELECT 1 FROM outbox_subscribers)
-    RETURNING id
 ), outbox_deliveries AS (
-    INSERT INTO webhook_deliveries
-        (id, event_id, endpoint_id, status, attempts, last_error, next_attempt_at, created_at)
-    SELECT gen_random_uuid(), outbox_event.id, outbox_subscribers.id, 'pending', 0, '',
+    INSERT INTO webhook_deliveries {_DELIVERY_COLUMNS}
+    SELECT gen_random_uuid(), CAST(:outbox_event_id AS varchar), 'integration.created',
+           CAST(:outbox_body_head AS text) || saved.id::text || CAST(:outbox_body_tail AS text),
+           CAST(:outbox_at AS timestamptz), outbox_subscribers.id, 'pending', 0, '',
            CAST(:outbox_at AS timestamptz), CAST(:outbox_at AS timestamptz)
-    FROM outbox_event CROSS JOIN outbox_subscribers
+    FROM saved CROSS JOIN outbox_subscribers WHERE saved.inserted
 )"""
 # The create's statement overwrites an existing row only when no endpoint would hear of it: an
 # `integration.updated` subscriber sends the create down the session's path (the event's body needs
@@ -86,9 +77,9 @@ _CLAIMED_COLUMNS: tuple[Any, ...] = (
     WebhookDelivery.id,
     WebhookDelivery.attempts,
     WebhookDelivery.event_id,
-    WebhookEvent.type.label("event_type"),
-    WebhookEvent.body,
-    WebhookEvent.created_at.label("event_created_at"),
+    WebhookDelivery.event_type,
+    WebhookDelivery.body,
+    WebhookDelivery.event_created_at,
     WebhookDelivery.endpoint_id,
     WebhookEndpoint.url,
     WebhookEndpoint.secret,
@@ -134,11 +125,15 @@ class OutboxRepository:
 
     @staticmethod
     def pending_delivery(
-        delivery_id: uuid.UUID, event_id: str, endpoint_id: uuid.UUID, now: datetime
+        delivery_id: uuid.UUID, event: dict[str, Any], endpoint_id: uuid.UUID, now: datetime
     ) -> dict[str, Any]:
+        """A delivery of `event` ({"id", "type", "body", "created_at"}) to one endpoint, due `now`."""
         return {
             "id": delivery_id,
-            "event_id": event_id,
+            "event_id": event["id"],
+            "event_type": event["type"],
+            "body": event["body"],
+            "event_created_at": event["created_at"],
             "endpoint_id": endpoint_id,
             "status": PENDING,
             "attempts": 0,
@@ -147,24 +142,38 @@ class OutboxRepository:
             "created_at": now,
         }
 
-    async def add_event(self, event: dict[str, Any]) -> None:
-        await self.session.execute(insert(WebhookEvent), [event])
-
     async def add_deliveries(self, deliveries: list[dict[str, Any]]) -> None:
         """On PostgreSQL the insert trigger notifies the delivery loops when the transaction commits."""
         await self.session.execute(insert(WebhookDelivery), deliveries)
 
-    async def add_event_with_deliveries(self, event: dict[str, Any], endpoint_ids: list[uuid.UUID]) -> None:
-        """One event and a pending delivery to each of `endpoint_ids`, due now."""
+    async def add_event_deliveries(self, event: dict[str, Any], endpoint_ids: list[uuid.UUID]) -> None:
+        """A pending delivery of `event` to each of `endpoint_ids`, due now."""
         if self.session.get_bind().dialect.name == "postgresql":
-            params = {**event, "event_id": event["id"], "endpoint_ids": endpoint_ids}
-            await _EVENT_WITH_DELIVERIES.execute(self.session, params)
+            params = {"event_id": event["id"], "event_type": event["type"], "body": event["body"],
+                      "created_at": event["created_at"], "endpoint_ids": endpoint_ids}  # fmt: skip
+            await _EVENT_DELIVERIES.execute(self.session, params)
             return
-        await self.add_event(event)
         now = event["created_at"]
-        await self.add_deliveries(
-            [self.pending_delivery(uuid.uuid4(), event["id"], e, now) for e in endpoint_ids]
-        )
+        await self.add_deliveries([self.pending_delivery(uuid.uuid4(), event, e, now) for e in endpoint_ids])
+
+    async def redeliver(self, original_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime) -> None:
+        """A new pending delivery of the event of delivery `original_id`, to the same endpoint."""
+        copied = select(
+            bindparam("new_id", delivery_id, type_=WebhookDelivery.id.type),
+            WebhookDelivery.event_id,
+            WebhookDelivery.event_type,
+            WebhookDelivery.body,
+            WebhookDelivery.event_created_at,
+            WebhookDelivery.endpoint_id,
+            bindparam("pending", PENDING),
+            bindparam("zero", 0),
+            bindparam("no_error", ""),
+            bindparam("due", now, type_=WebhookDelivery.next_attempt_at.type),
+            bindparam("created", now, type_=WebhookDelivery.created_at.type),
+        ).where(WebhookDelivery.id == original_id)
+        columns = ["id", "event_id", "event_type", "body", "event_created_at", "endpoint_id", "status",
+                   "attempts", "last_error", "next_attempt_at", "created_at"]  # fmt: skip
+        await self.session.execute(insert(WebhookDelivery).from_select(columns, copied))
 
     async def creator(self, user_id: int | None) -> Row | None:
         if user_id is None:
@@ -198,9 +207,9 @@ class OutboxRepository:
             .execution_options(synchronize_session=False)
         )
         if self.session.get_bind().dialect.name == "postgresql":
-            joined = stmt.where(
-                WebhookEvent.id == WebhookDelivery.event_id, WebhookEndpoint.id == WebhookDelivery.endpoint_id
-            ).returning(*_CLAIMED_COLUMNS)
+            joined = stmt.where(WebhookEndpoint.id == WebhookDelivery.endpoint_id).returning(
+                *_CLAIMED_COLUMNS
+            )
             return list((await self.session.execute(joined)).mappings().all())
         ids = list((await self.session.scalars(stmt.returning(WebhookDelivery.id))).all())
         return list(await self.claimed(ids)) if ids else []
@@ -208,7 +217,6 @@ class OutboxRepository:
     async def claimed(self, ids: list[uuid.UUID]) -> Sequence[Row]:
         stmt = (
             select(*_CLAIMED_COLUMNS)
-            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
             .where(WebhookDelivery.id.in_(ids))
         )
@@ -255,9 +263,5 @@ class OutboxRepository:
         )
 
     async def prune(self, before: datetime) -> None:
-        """Events older than `before`, with their deliveries (a redelivery goes with its event). The
-        deliveries are deleted here, through their event_id index, rather than left to a cascade:
-        PostgreSQL's is a trigger and SQLite's needs foreign keys on for the connection."""
-        old_events = select(WebhookEvent.id).where(WebhookEvent.created_at < before)
-        await self.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(old_events)))
-        await self.session.execute(delete(WebhookEvent).where(WebhookEvent.created_at < before))
+        """Deliveries of events older than `before` (a redelivery goes with its event)."""
+        await self.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_created_at < before))

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from patchbay.account.user_basic import CREATED_BY_COLUMNS
 from patchbay.kit.db import Row
 from patchbay.kit.pagination import PageParams, fetch_page
-from patchbay.models import User, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from patchbay.models import User, WebhookDelivery, WebhookEndpoint
 
 PENDING = "pending"
 SUCCEEDED = "succeeded"
@@ -37,7 +37,7 @@ _ENDPOINT_COLUMNS: tuple[Any, ...] = (
 _DELIVERY_COLUMNS: tuple[Any, ...] = (
     WebhookDelivery.id,
     WebhookDelivery.event_id,
-    WebhookEvent.type.label("event_type"),
+    WebhookDelivery.event_type,
     WebhookDelivery.status,
     WebhookDelivery.attempts,
     WebhookDelivery.last_status_code,
@@ -99,8 +99,7 @@ class WebhookRepository:
     def deliveries_statement(self, endpoint_id: uuid.UUID) -> Select[Any]:
         return (
             select(*_DELIVERY_COLUMNS)
-            # Without their ON clauses SQLAlchemy infers these from the only foreign keys (equivalent).
-            .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)  # pragma: no mutate
+            # Without its ON clause SQLAlchemy infers it from the only foreign key (equivalent).
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)  # pragma: no mutate
             .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookEndpoint.project_id == self.project_id)
         )

@@ -222,8 +222,6 @@ async def redeliver(ctx: ProjectContext, raw_pk: str, raw_delivery: str) -> dict
     if not row.enabled:
         raise ValidationError(DISABLED)
     delivery_id = uuid.uuid4()
-    await OutboxRepository(ctx.session).add_deliveries(
-        [OutboxRepository.pending_delivery(delivery_id, original["event_id"], row.id, datetime.now(UTC))]
-    )
+    await OutboxRepository(ctx.session).redeliver(original["id"], delivery_id, datetime.now(UTC))
     await ctx.session.commit()
     return await _delivery(ctx, row.id, delivery_id)

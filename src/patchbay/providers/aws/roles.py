@@ -7,13 +7,14 @@ Nothing secret is stored: the role is re-assumed whenever it is used."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
-from botocore.exceptions import ClientError
+from typing import TYPE_CHECKING, Any
 
 from patchbay.config import Settings
 from patchbay.kit.errors import ProviderUnavailable, ValidationError
 from patchbay.providers.aws.sts import UNREADABLE, call, client, message
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 SESSION_NAME = "patchbay-check"
 NO_IDENTITY = (

@@ -7,21 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
-from botocore.parsers import ResponseParserError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from patchbay.config import Settings
 from patchbay.kit.errors import ProviderRateLimited, ProviderUnavailable, ProviderUnreachable, ValidationError
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 THROTTLED = {
     "Throttling",
@@ -42,6 +34,10 @@ def client(
     region: str = "us-east-1",
 ) -> Any:
     """A boto3 client with Patchbay's timeouts and no retries (a create request waits on it)."""
+    # boto3 and botocore cost ~8 MB per worker: loaded on the first AWS check, in its worker thread.
+    import boto3
+    from botocore.config import Config
+
     timeout = max(1.0, float(settings.http_timeout))
     key_id, secret, session_token = credentials
     # A session per call: boto3's default session must not create clients from several threads.
@@ -64,6 +60,15 @@ def client(
 def call(action: Callable[[], T], refused: Callable[[ClientError], Exception]) -> T:
     """Run one AWS call: outages and rate limits as the shared envelopes, a refusal (a 4xx that is not
     throttling) as `refused` words it."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        ReadTimeoutError,
+    )
+    from botocore.parsers import ResponseParserError
+
     try:
         return action()
     except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError):

@@ -11,9 +11,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from azure.core.pipeline import PipelineContext, PipelineRequest
-from azure.core.pipeline.transport import HttpRequest
-from azure.storage.blob._shared.authentication import SharedKeyCredentialPolicy
 from pydantic import BaseModel, Field
 
 from patchbay.config import Settings
@@ -92,6 +89,11 @@ async def blob_endpoint(settings: Settings, values: dict[str, str]) -> str:
 
 
 def signed_headers(url: str, account: str, key: str) -> dict[str, str]:
+    # azure-storage-blob (with azure-core and requests) costs ~10 MB per worker: loaded on first use.
+    from azure.core.pipeline import PipelineContext, PipelineRequest
+    from azure.core.pipeline.transport import HttpRequest
+    from azure.storage.blob._shared.authentication import SharedKeyCredentialPolicy
+
     request = HttpRequest("GET", url, headers={"x-ms-date": formatdate(usegmt=True), "x-ms-version": API_VERSION})
     SharedKeyCredentialPolicy(account, key).on_request(PipelineRequest(request, PipelineContext(None)))
     return dict(request.headers)

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from google.auth import jwt as google_jwt
-from google.oauth2 import service_account
 
 from patchbay.config import Settings
 from patchbay.kit.errors import ProviderRateLimited, ProviderUnavailable, ProviderUnreachable, ValidationError
@@ -50,6 +48,10 @@ class KeyRefused(Exception):
 
 async def exchange(settings: Settings, kind: str, key_info: dict[str, Any]) -> Token:
     """An access token for the key, or KeyRefused; Google failing or down is the envelope (502/503/429)."""
+    # google-auth is only needed to sign a grant: loaded on the first key check, not by every worker.
+    from google.auth import jwt as google_jwt
+    from google.oauth2 import service_account
+
     token_url = settings.kind_setting(kind, "TOKEN_URL") or str(key_info["token_uri"])
     try:
         credentials = service_account.Credentials.from_service_account_info(key_info, scopes=[SCOPES[kind]])

@@ -9,9 +9,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from pydantic import BaseModel, Field
 
 from patchbay.config import Settings
@@ -64,6 +61,11 @@ def _endpoint_host(endpoint_url: str) -> str:
 
 
 def _signed_headers(url: str, key_id: str, secret: str, region: str) -> dict[str, str]:
+    # botocore costs ~3 MB per worker: loaded on the first S3-compatible check.
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
     request = AWSRequest(method="GET", url=url, data=b"")
     S3SigV4Auth(Credentials(key_id, secret), "s3", region).add_auth(request)
     return {name: value for name, value in request.headers.items() if name.lower() != "host"}
