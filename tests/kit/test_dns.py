@@ -18,6 +18,7 @@ from patchbay.kit.dns import (
     ensure_public_host,
     is_internal_address,
     make_resolver,
+    refused_range,
     resolve_addresses,
 )
 from tests.support.dns_server import DNSTestServer
@@ -177,6 +178,23 @@ def test_the_table_covers_what_python_calls_non_global() -> None:
         if not ip.is_global and ip not in ipaddress.ip_network("2002::/16") and not is_internal_address(str(ip))
     ]
     assert missed == []
+
+
+def test_refused_range_names_the_first_range_of_the_table_holding_an_address() -> None:
+    """The integer bounds the check runs on agree with `ipaddress` at every range's ends and just
+    outside them: same range (the first in the table's order, whose name the error shows) or none."""
+    probes: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
+    for entry in REFUSED_NETWORKS:
+        first, last = int(entry.network.network_address), int(entry.network.broadcast_address)
+        top = 2**32 - 1 if entry.network.version == 4 else 2**128 - 1
+        probes += [ipaddress.ip_address(v) for v in (first - 1, first, last, last + 1) if 0 <= v <= top]
+    for ip in probes:
+        expected = next(
+            (e for e in REFUSED_NETWORKS if e.network.version == ip.version and ip in e.network), None
+        )
+        assert refused_range(ip) is expected, ip
+    assert refused_range(ipaddress.ip_address("8.8.4.4")) is None
+    assert refused_range(ipaddress.ip_address("2606:4700::1111")) is None
 
 
 def test_lookups_are_bounded_by_the_http_timeout(zone: DNSTestServer) -> None:

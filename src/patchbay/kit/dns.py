@@ -107,10 +107,23 @@ SIX_TO_FOUR = ipaddress.ip_network("2002::/16")  # judged by the IPv4 address it
 METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 
 
+# Each version's ranges as (first, last, entry) integers, in the table's order: `ip in network`
+# builds and masks address objects, and a create checked every range of both versions that way.
+_BOUNDS: dict[int, tuple[tuple[int, int, RefusedRange], ...]] = {
+    version: tuple(
+        (int(e.network.network_address), int(e.network.broadcast_address), e)
+        for e in REFUSED_NETWORKS
+        if e.network.version == version
+    )
+    for version in (4, 6)
+}
+
+
 def refused_range(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> RefusedRange | None:
     """The first range of the table holding `ip`, if any."""
-    for entry in REFUSED_NETWORKS:
-        if entry.network.version == ip.version and ip in entry.network:
+    value = int(ip)
+    for first, last, entry in _BOUNDS[ip.version]:
+        if first <= value <= last:
             return entry
     return None
 

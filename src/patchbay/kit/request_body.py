@@ -7,7 +7,6 @@ lone surrogates are refused in every field name, value and JSON document (kit/va
 
 from __future__ import annotations
 
-import email.message
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,9 +45,9 @@ def _media_type(request: Request) -> tuple[str | None, str]:
     raw = request.headers.get("content-type")
     if not raw:
         return None, ""
-    message = email.message.Message()
-    message["content-type"] = raw
-    return raw, message.get_content_type()
+    # email.message's rule (Message.get_content_type), without building a Message per request.
+    media_type = raw.split(";", 1)[0].strip().lower()
+    return raw, media_type if media_type.count("/") == 1 else "text/plain"
 
 
 async def read_raw_body(request: Request) -> bytes:
