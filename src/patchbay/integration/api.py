@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from patchbay.integration import service
 from patchbay.integration.schemas import CREATE_REQUEST_BODY, IntegrationOut, IntegrationPage, create_request
 from patchbay.kit.pagination import PageParams, page_for_request, query_parameter, query_parameters
-from patchbay.kit.request_body import read_body, read_raw_body
+from patchbay.kit.request_body import read_body
 from patchbay.kit.responses import JSONResponse
 from patchbay.tenancy.context import ProjectContext
 from patchbay.tenancy.dependencies import project_context
@@ -16,6 +16,7 @@ router = APIRouter(tags=["integrations"])
 
 read = project_context("integration:read", read_only=True)
 write = project_context("integration:write")
+write_after_body = project_context("integration:write", body_first=True)
 
 
 @router.get(
@@ -44,9 +45,7 @@ async def list_integrations(request: Request, ctx: ProjectContext = Depends(read
     response_model=IntegrationOut,
     openapi_extra={"requestBody": CREATE_REQUEST_BODY},
 )
-async def create_integration(
-    request: Request, _body: bytes = Depends(read_raw_body), ctx: ProjectContext = Depends(write)
-) -> Response:
+async def create_integration(request: Request, ctx: ProjectContext = Depends(write_after_body)) -> Response:
     """Connect a non-OAuth kind (twilio, databricks, email, gitlab ...) from its `config`, finish an
     OAuth flow from `{"code", "state"}`, or a GitHub App installation from `{"installation_id", "state"}`.
 

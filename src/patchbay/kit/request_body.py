@@ -50,12 +50,6 @@ def _media_type(request: Request) -> tuple[str | None, str]:
     return raw, media_type if media_type.count("/") == 1 else "text/plain"
 
 
-async def read_raw_body(request: Request) -> bytes:
-    """A dependency declared before authentication: the body is read (and held to the body limit,
-    413) before anything else answers, as FastAPI's own body parameters are; it is parsed later."""
-    return await request.body()
-
-
 async def read_body(request: Request) -> RequestBody:
     """The request's body. No body at all reads as an empty JSON object, as DRF's empty data does."""
     raw_type, media_type = _media_type(request)

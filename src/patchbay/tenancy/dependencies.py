@@ -101,13 +101,17 @@ async def _caller_with_project(
 
 
 def project_context(
-    scope: str, *, read_only: bool = False
+    scope: str, *, read_only: bool = False, body_first: bool = False
 ) -> Callable[..., Awaitable[ProjectContext]]:  # pragma: no mutate block
     """Dependency: the caller may act on `{project_id}` with `scope`. `read_only` routes run without
-    a transaction (they only read; the hourly last-used stamp is one statement)."""
+    a transaction (they only read; the hourly last-used stamp is one statement). `body_first`: the
+    body is read (and held to the body limit, 413) before anything else answers, as FastAPI's own
+    body parameters are; the route parses it later."""
 
     # One dependency with no sub-dependencies: FastAPI's per-request cost grows with each of them.
     async def dependency(project_id: str, request: Request) -> ProjectContext:
+        if body_first:
+            await request.body()
         return await resolve_project_context(request, project_id, scope, read_only=read_only)
 
     return dependency
