@@ -48,6 +48,22 @@ def new_event_id() -> str:
     return "evt_" + secrets.token_hex(12)
 
 
+def new_event(event_type: str, project_id: int, organization_id: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """One event of one project as its deliveries carry it ({"id", "type", "body", "created_at"}), the
+    body rendered once."""
+    now = datetime.now(UTC)
+    event_id = new_event_id()
+    body = {
+        "id": event_id,
+        "type": event_type,
+        "created_at": now,
+        "project_id": project_id,
+        "organization_id": organization_id,
+        "data": data,
+    }
+    return {"id": event_id, "type": event_type, "body": render(body), "created_at": now}
+
+
 def subscribes(subscribed: list[str], event_type: str) -> bool:
     return ALL_EVENTS in subscribed or event_type in subscribed
 
@@ -109,23 +125,13 @@ async def publish(
     if data is None:
         data = await data_factory()
     repo = OutboxRepository(session)
-    now = datetime.now(UTC)
     by_project: dict[int, list[Row]] = defaultdict(list)
     for endpoint in endpoints:
         by_project[int(endpoint["project_id"])].append(endpoint)
     ids: list[uuid.UUID] = []
     for project_id, targets in by_project.items():
-        event_id = new_event_id()
-        body = {
-            "id": event_id,
-            "type": event_type,
-            "created_at": now,
-            "project_id": project_id,
-            "organization_id": targets[0]["organization_id"],
-            "data": data,
-        }
-        event = {"id": event_id, "type": event_type, "body": render(body), "created_at": now}
-        deliveries = [repo.pending_delivery(uuid.uuid4(), event, target["id"], now) for target in targets]
+        event = new_event(event_type, project_id, targets[0]["organization_id"], data)
+        deliveries = [repo.pending_delivery(uuid.uuid4(), event, target["id"]) for target in targets]
         await repo.add_deliveries(deliveries)
         ids.extend(delivery["id"] for delivery in deliveries)
     return ids
@@ -156,17 +162,7 @@ async def publish_integration_change(session: AsyncSession, change: events.Integ
         await publish(session, change.type, None, endpoints, data_factory=data)
         return
     # One project: one event, its deliveries written in one statement.
-    now = datetime.now(UTC)
-    event_id = new_event_id()
-    body = {
-        "id": event_id,
-        "type": change.type,
-        "created_at": now,
-        "project_id": row.project_id,
-        "organization_id": endpoints[0]["organization_id"],
-        "data": await data(),
-    }
-    event = {"id": event_id, "type": change.type, "body": render(body), "created_at": now}
+    event = new_event(change.type, row.project_id, endpoints[0]["organization_id"], await data())
     await repo.add_event_deliveries(event, [e["id"] for e in endpoints])
 
 
@@ -178,23 +174,15 @@ _INTEGRATION_ID = '"data":{"integration":{"id":0,'
 def created_in_insert(new: events.NewIntegration) -> dict[str, Any]:
     """The parameters of CREATED_IN_INSERT for one create: its event's id and time, and its body
     rendered around the integration's id (head + id + tail, joined by the database)."""
-    now = datetime.now(UTC)
-    event_id = new_event_id()
-    body = {
-        "id": event_id,
-        "type": events.INTEGRATION_CREATED,
-        "created_at": now,
-        "project_id": new.project_id,
-        "organization_id": new.organization_id,
-        "data": {"integration": {**new.api_object, "id": 0}},
-    }
-    text = render(body)
+    data = {"integration": {**new.api_object, "id": 0}}
+    event = new_event(events.INTEGRATION_CREATED, new.project_id, new.organization_id, data)
+    text = event["body"]
     at = text.index(_INTEGRATION_ID) + len(_INTEGRATION_ID) - 2  # the 0
     return {
-        "outbox_event_id": event_id,
+        "outbox_event_id": event["id"],
         "outbox_body_head": text[:at],
         "outbox_body_tail": text[at + 1 :],
-        "outbox_at": now,
+        "outbox_at": event["created_at"],
     }
 
 

@@ -125,9 +125,11 @@ class OutboxRepository:
 
     @staticmethod
     def pending_delivery(
-        delivery_id: uuid.UUID, event: dict[str, Any], endpoint_id: uuid.UUID, now: datetime
+        delivery_id: uuid.UUID, event: dict[str, Any], endpoint_id: uuid.UUID
     ) -> dict[str, Any]:
-        """A delivery of `event` ({"id", "type", "body", "created_at"}) to one endpoint, due `now`."""
+        """A delivery of `event` ({"id", "type", "body", "created_at"}) to one endpoint, due when the
+        event was raised."""
+        now = event["created_at"]
         return {
             "id": delivery_id,
             "event_id": event["id"],
@@ -153,8 +155,7 @@ class OutboxRepository:
                       "created_at": event["created_at"], "endpoint_ids": endpoint_ids}  # fmt: skip
             await _EVENT_DELIVERIES.execute(self.session, params)
             return
-        now = event["created_at"]
-        await self.add_deliveries([self.pending_delivery(uuid.uuid4(), event, e, now) for e in endpoint_ids])
+        await self.add_deliveries([self.pending_delivery(uuid.uuid4(), event, e) for e in endpoint_ids])
 
     async def redeliver(self, original_id: uuid.UUID, delivery_id: uuid.UUID, now: datetime) -> None:
         """A new pending delivery of the event of delivery `original_id`, to the same endpoint."""
