@@ -34,8 +34,10 @@ _ENDPOINTS = (
 _PROJECT_ENDPOINTS = FixedQuery(_ENDPOINTS.where(WebhookEndpoint.project_id == bindparam("project_id")))
 # An event's deliveries in one statement (PostgreSQL; on SQLite an executemany): each row carries the
 # event, so publishing writes nothing else. The deliveries' row trigger sends the NOTIFY.
-_DELIVERY_COLUMNS = """(id, event_id, event_type, body, event_created_at, endpoint_id, status, attempts,
-     last_error, next_attempt_at, created_at)"""
+# The columns a new delivery is written with, in the order of every insert below.
+_NEW_DELIVERY = ("id", "event_id", "event_type", "body", "event_created_at", "endpoint_id", "status",
+                 "attempts", "last_error", "next_attempt_at", "created_at")  # fmt: skip
+_DELIVERY_COLUMNS = f"({', '.join(_NEW_DELIVERY)})"
 _EVENT_DELIVERIES = FixedWrite(
     text(
         f"""
@@ -172,9 +174,7 @@ class OutboxRepository:
             bindparam("due", now, type_=WebhookDelivery.next_attempt_at.type),
             bindparam("created", now, type_=WebhookDelivery.created_at.type),
         ).where(WebhookDelivery.id == original_id)
-        columns = ["id", "event_id", "event_type", "body", "event_created_at", "endpoint_id", "status",
-                   "attempts", "last_error", "next_attempt_at", "created_at"]  # fmt: skip
-        await self.session.execute(insert(WebhookDelivery).from_select(columns, copied))
+        await self.session.execute(insert(WebhookDelivery).from_select(_NEW_DELIVERY, copied))
 
     async def creator(self, user_id: int | None) -> Row | None:
         if user_id is None:
