@@ -439,3 +439,27 @@ async def test_slack_integrations_say_files_write_is_requestable(
     for body in (listed[0], retrieved):
         assert body["files_write_requestable"] is True
         assert body["installation_shared"] is None and body["installation_status"] is None
+
+
+async def test_the_list_and_the_create_are_served_lean(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    """The hot routes skip FastAPI's per-request dependency solving (kit.lean_route); the others,
+    whose `id` FastAPI validates, keep it."""
+    from patchbay.integration.api import router
+
+    listed = await client.get(f"{tenant.base}/integrations/", headers=tenant.headers)
+    created = await client.post(
+        f"{tenant.base}/integrations/",
+        json={
+            "kind": "databricks",
+            "config": {"server_hostname": "8.8.4.4", "client_id": "a", "client_secret": "b"},
+        },
+        headers=tenant.headers,
+    )
+    assert (listed.status_code, created.status_code) == (200, 201), created.text
+    lean = {route.name: route.lean for route in router.routes}  # type: ignore[attr-defined]
+    assert lean == {
+        "integrations_list": True,
+        "integrations_create": True,
+        "integrations_retrieve": False,
+        "integrations_destroy": False,
+    }

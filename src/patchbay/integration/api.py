@@ -6,13 +6,14 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from patchbay.integration import service
 from patchbay.integration.schemas import CREATE_REQUEST_BODY, IntegrationOut, IntegrationPage, create_request
+from patchbay.kit.lean_route import LeanRoute
 from patchbay.kit.pagination import PageParams, page_for_request, query_parameter, query_parameters
 from patchbay.kit.request_body import read_body
 from patchbay.kit.responses import JSONResponse
 from patchbay.tenancy.context import ProjectContext
 from patchbay.tenancy.dependencies import project_context
 
-router = APIRouter(tags=["integrations"])
+router = APIRouter(tags=["integrations"], route_class=LeanRoute)
 
 read = project_context("integration:read", read_only=True)
 write = project_context("integration:write")

@@ -23,8 +23,9 @@ log = logging.getLogger("patchbay.integration")
 
 # (runtime, the deleted row, its decrypted secrets)
 DeleteHook = Callable[["Runtime", "Integration", dict[str, Any]], Awaitable[None]]
-# (runtime, the saved row) — after create, reconnect or any upsert
-SaveHook = Callable[["Runtime", "Integration"], Awaitable[None]]
+# (runtime, the saved row's id) — after create, reconnect or any upsert. The id, not the row: what
+# is cached of an integration is keyed by it, and a create through the API builds no ORM object.
+SaveHook = Callable[["Runtime", int], Awaitable[None]]
 
 _on_deleted: list[DeleteHook] = []
 _on_saved: list[SaveHook] = []
@@ -53,14 +54,14 @@ async def integration_deleted(runtime: Runtime, row: Integration, secrets: dict[
             )
 
 
-async def integration_saved(runtime: Runtime, row: Integration) -> None:
+async def integration_saved(runtime: Runtime, pk: int) -> None:
     for hook in list(_on_saved):
         try:
-            await hook(runtime, row)
+            await hook(runtime, pk)
         except Exception:  # noqa: BLE001
             log.warning(
                 "integration save hook failed",
-                extra={"hook": getattr(hook, "__name__", "?"), "kind": row.kind},
+                extra={"hook": getattr(hook, "__name__", "?"), "integration": pk},
             )
 
 

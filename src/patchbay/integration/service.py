@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property, partial
 from typing import Any
 
 from patchbay.account.user_basic import created_by
@@ -61,10 +63,17 @@ def serialize(row: Row, creators: dict[int, dict[str, Any] | None] | None = None
 
 @dataclass(frozen=True)
 class SavedIntegration:
-    """A saved integration: the row as stored (secrets encrypted) and the object the API answers."""
+    """A saved integration: its id, the object the API answers, and the row as stored (secrets
+    encrypted), built on first use: an ORM object costs about 14 µs, and a create through the API
+    answers without one."""
 
-    row: Integration
+    id: int
     answer: dict[str, Any]
+    stored: Callable[[], Integration]
+
+    @cached_property
+    def row(self) -> Integration:
+        return self.stored()
 
 
 def repository(ctx: ProjectContext) -> IntegrationRepository:
@@ -189,7 +198,7 @@ async def save(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> Saved
     )
     alone = await _save_alone(ctx, repo, written)
     if alone is not None:
-        await events.integration_saved(ctx.runtime, alone.row)
+        await events.integration_saved(ctx.runtime, alone.id)
         return alone
     saved = await repo.upsert(written)
     if saved is None:
@@ -212,8 +221,8 @@ async def save(ctx: ProjectContext, kind: str, built: BuiltIntegration) -> Saved
     change = events.INTEGRATION_CREATED if inserted else events.INTEGRATION_UPDATED
     await events.integration_changed(ctx.session, change, row, api_object=answer)
     await ctx.session.commit()
-    await events.integration_saved(ctx.runtime, row)
-    return SavedIntegration(row, answer)
+    await events.integration_saved(ctx.runtime, row.id)
+    return SavedIntegration(row.id, answer, lambda: row)
 
 
 async def _save_alone(
@@ -249,7 +258,7 @@ async def _save_alone(
         return None
     row, inserted = saved
     answer = {**if_inserted, "id": row["id"]} if inserted else serialize({**row, **creator})
-    return SavedIntegration(_stored_row(ctx, row, values.sensitive_config), answer)
+    return SavedIntegration(row["id"], answer, partial(_stored_row, ctx, row, values.sensitive_config))
 
 
 async def create_integration(ctx: ProjectContext, kind: str, config: dict[str, Any]) -> dict[str, Any]:

@@ -66,7 +66,9 @@ async def read_body(request: Request) -> RequestBody:
         raise InvalidRequest(f"JSON parse error - {exc.msg}", code="parse_error") from None
     except UnicodeDecodeError:
         raise InvalidRequest("JSON parse error - invalid UTF-8", code="parse_error") from None
-    reject_unsafe_strings(data)
+    if b"\\u" in body or b"\x00" in body:
+        # Only an escape or a raw NUL can put a NUL or a lone surrogate in parsed JSON.
+        reject_unsafe_strings(data)
     return RequestBody(data)
 
 

@@ -53,8 +53,8 @@ async def _drop_on_delete(runtime: Runtime, row: Integration, _secrets: dict[str
 
 
 @events.on_integration_saved
-async def _drop_on_save(runtime: Runtime, row: Integration) -> None:
-    await drop_integration_cache(runtime, row.id)
+async def _drop_on_save(runtime: Runtime, pk: int) -> None:
+    await drop_integration_cache(runtime, pk)
 
 
 async def _remaining_ttl(runtime: Runtime, key: str, default: float) -> float:
