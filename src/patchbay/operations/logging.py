@@ -18,11 +18,25 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"mess
 
 
 class JSONFormatter(logging.Formatter):
+    # The timestamp's text up to the second, kept while the second lasts: one access line per
+    # request would otherwise build a datetime and its ISO text each time.
+    _second: tuple[int, str] = (-1, "")
+
+    def timestamp(self, created: float) -> str:
+        """`created` as ISO 8601 in UTC to the millisecond, as datetime.isoformat writes it."""
+        whole = int(created)
+        micro = round((created - whole) * 1_000_000)
+        if micro == 1_000_000:
+            whole, micro = whole + 1, 0
+        second, text = self._second
+        if second != whole:
+            text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = (whole, text)
+        return f"{text}.{micro // 1000:03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
+            "ts": self.timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),

@@ -4,8 +4,8 @@ an access log line and metrics."""
 from __future__ import annotations
 
 import logging
+import random
 import re
-import secrets
 import time
 
 import orjson
@@ -29,7 +29,20 @@ _TOKEN_IN_PATH = re.compile(r"(/connect/pcs_)[^/]+")
 
 
 def loggable_path(path: str) -> str:
-    return _TOKEN_IN_PATH.sub(r"\1[redacted]", path)
+    return _TOKEN_IN_PATH.sub(r"\1[redacted]", path) if "/connect/pcs_" in path else path
+
+
+def _incoming_request_id(scope: Scope) -> str:
+    found = b""
+    for name, value in scope.get("headers") or ():
+        if name == b"x-request-id":
+            found = value  # the last one, as a dict of the headers would keep
+    return found.decode("latin-1")
+
+
+def _new_request_id() -> str:
+    # A label for log lines, not a secret: the PRNG, without a getrandom() system call per request.
+    return f"{random.getrandbits(64):016x}"
 
 
 async def send_envelope(send: Send, request_id: str, error: APIError | None = None) -> None:
@@ -69,9 +82,9 @@ class RequestMiddleware:
             scope["path"] = path.rstrip("/") or "/"
             scope["raw_path"] = scope["path"].encode()
             scope[ORIGINAL_PATH] = path
-        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        incoming = _incoming_request_id(scope)
         request_id = (
-            incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else secrets.token_hex(8)
+            incoming if incoming and len(incoming) <= 64 and incoming.isprintable() else _new_request_id()
         )
         token = request_id_var.set(request_id)
         cleanups = open_cleanups(scope)
