@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import pkgutil
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -60,6 +61,15 @@ def generic_fault(fault: Fault) -> Response:
     )
 
 
+async def _hang(state: SandboxState) -> None:
+    """A hung provider: no answer for `timeout_seconds`, or until the sandbox stops (a request that
+    uvicorn cancels at shutdown is logged as the app's error, one traceback per hung request)."""
+    deadline = time.monotonic() + state.timeout_seconds
+    # A flag, not an asyncio.Event: stop() runs on another thread than the sandbox's event loop.
+    while not state.closing and (left := deadline - time.monotonic()) > 0:  # noqa: ASYNC110
+        await asyncio.sleep(min(0.05, left))
+
+
 class FaultAndLogMiddleware:
     """Records every call and answers an injected fault instead of the real handler."""
 
@@ -84,7 +94,7 @@ class FaultAndLogMiddleware:
             await self.app(scope, receive, send)
             return
         if fault.mode == "timeout":
-            await asyncio.sleep(self.state.timeout_seconds)
+            await _hang(self.state)
         request = Request(scope, receive)
         response: Response | None = None
         # Each module of the provider renders the faults of its own paths; the first answer wins.

@@ -77,6 +77,9 @@ class SandboxServer:
 
     def stop(self) -> None:
         if self._server is not None:
+            # Hung answers end within their next 50 ms tick instead of being cancelled mid-request.
+            self.state.closing = True
+            time.sleep(0.1)
             # Not waiting for clients' idle keep-alive connections: a pooled client that is never
             # closed (a finished test's event loop) would hold the stop for the join's ten seconds.
             self._server.should_exit = True

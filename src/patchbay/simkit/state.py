@@ -50,6 +50,8 @@ class SandboxState:
     # Seconds every provider call waits before its answer: the provider's own time (real APIs take
     # tens to hundreds of milliseconds), so a benchmark can measure what a proxy adds on top of it.
     answer_delay: float = 0.0
+    # Set when the server stops: hung answers ("timeout" faults) end instead of being cancelled.
+    closing: bool = False
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     tokens: dict[str, IssuedToken] = field(default_factory=dict)
     refresh_tokens: dict[str, IssuedToken] = field(default_factory=dict)
