@@ -277,6 +277,10 @@ class Seeder:
         started = time.perf_counter()
         conn = await self._connect()
         try:
+            # The create runs added rows through the API, with ids from the table's sequence.
+            count, last_id = await conn.fetchrow("SELECT count(*), COALESCE(max(id), 0) FROM integrations")
+            self.rows = count
+            self.next_integration_id = max(self.next_integration_id, last_id + 1)
             await self._copy_integrations(conn, total - self.rows)
             await self._fix_sequences(conn)
             await conn.execute("VACUUM (ANALYZE) integrations")
