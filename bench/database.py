@@ -26,7 +26,8 @@ def default_admin_url() -> str:
     return "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-async def _admin(admin_url: str, sql: str) -> None:
+async def admin_sql(admin_url: str, sql: str) -> None:
+    """One statement on the server's admin database (CREATE DATABASE cannot run in a transaction)."""
     conn = await asyncpg.connect(driver_dsn(admin_url))
     try:
         await conn.execute(sql)
@@ -38,13 +39,13 @@ def create_throwaway_database(admin_url: str) -> tuple[str, str]:
     """A new database on the server of `admin_url`: its name and its URL."""
     name = f"patchbay_bench_{secrets.token_hex(4)}"
     say(f"creating throw-away database {name}")
-    asyncio.run(_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_sql(admin_url, f'CREATE DATABASE "{name}"'))
     url = make_url(driver_dsn(admin_url)).set(database=name).render_as_string(hide_password=False)
     return name, url
 
 
 def drop_throwaway_database(admin_url: str, name: str) -> None:
-    asyncio.run(_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     say(f"dropped {name}")
 
 

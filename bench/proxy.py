@@ -35,9 +35,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from bench import profile as profiling
+from bench.database import admin_sql
 from bench.load import LoadResult, Target, drive, ensure_wrk
 from bench.servers import CpuMeter, Server, free_port, patchbay_command, py_spy
-from bench.webhooks import _admin, say
+from bench.webhooks import say
 from patchbay.kit.db import driver_dsn
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -256,7 +257,7 @@ def run(args: argparse.Namespace) -> Path:
     keys = Fernet.generate_key().decode()
     name = f"patchbay_bench_{secrets.token_hex(4)}"
     say(f"creating throw-away database {name}")
-    asyncio.run(_admin(args.admin_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_sql(args.admin_url, f'CREATE DATABASE "{name}"'))
     url = make_url(driver_dsn(args.admin_url)).set(database=name).render_as_string(hide_password=False)
     sandbox = SandboxServer().start()
     server: Server | None = None
@@ -320,7 +321,7 @@ def run(args: argparse.Namespace) -> Path:
         if server is not None:
             server.stop()
         sandbox.stop()
-        asyncio.run(_admin(args.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin_sql(args.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         say(f"dropped {name}")
 
 

@@ -40,6 +40,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from bench import profile as profiling
+from bench.database import admin_sql
 from bench.load import ADDRESS, Target, drive, ensure_wrk
 from bench.seed import UPSERT_HOSTNAME
 from bench.servers import REPO, Server, free_port, patchbay_command, py_spy
@@ -80,14 +81,6 @@ def _cpu_seconds(processes: list[psutil.Process]) -> float:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] if ordered else 0.0
-
-
-async def _admin(admin_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(driver_dsn(admin_url))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def _pending(url: str) -> int:
@@ -207,7 +200,7 @@ class WebhookBench:
     def start(self) -> tuple[Server, Receiver]:
         self.keys = Fernet.generate_key().decode()
         say(f"creating throw-away database {self.database}")
-        asyncio.run(_admin(self.args.admin_url, f'CREATE DATABASE "{self.database}"'))
+        asyncio.run(admin_sql(self.args.admin_url, f'CREATE DATABASE "{self.database}"'))
         from patchbay.migrations import upgrade
 
         upgrade(self.url)
@@ -247,7 +240,7 @@ class WebhookBench:
         for receiver in self.receivers:
             receiver.proc.terminate()
             receiver.proc.wait(timeout=10)
-        asyncio.run(_admin(self.args.admin_url, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
+        asyncio.run(admin_sql(self.args.admin_url, f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
         say(f"dropped {self.database}")
 
     # --- the runs ------------------------------------------------------------------------------------
