@@ -37,9 +37,7 @@ PLAN = SeedPlan(orgs=10, projects=100, integrations=1_000)
 WARMUP = 200
 
 
-async def _measure(
-    env: dict[str, str], project_id: int, requests: int, concurrency: int, first: int
-) -> float:
+async def _measure(api_key: str, project_id: int, requests: int, concurrency: int, first: int) -> float:
     """(In the child.) CPU seconds of `requests` distinct creates, `concurrency` at a time."""
     from patchbay.app import create_app
     from patchbay.config import Settings
@@ -48,7 +46,7 @@ async def _measure(
     path = f"/api/projects/{project_id}/integrations/"
     headers = [
         (b"host", b"127.0.0.1"),
-        (b"authorization", f"Bearer {env['api_key']}".encode()),
+        (b"authorization", f"Bearer {api_key}".encode()),
         (b"content-type", b"application/json"),
     ]
     made = iter(range(1, 1 << 24))
@@ -94,7 +92,7 @@ async def _measure(
 def _child(args: argparse.Namespace) -> int:
     cpu = asyncio.run(
         _measure(
-            os.environ.copy() | {"api_key": args.api_key},
+            args.api_key,
             args.project,
             args.requests,
             args.concurrency,

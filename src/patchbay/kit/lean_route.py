@@ -40,11 +40,11 @@ class _Step:
     request_param: str | None
     path_params: tuple[tuple[str, str], ...]  # (argument name, path parameter name)
 
-    async def run(self, request: Request) -> Any:
+    def arguments(self, request: Request) -> dict[str, Any]:
         kwargs: dict[str, Any] = {arg: request.path_params[key] for arg, key in self.path_params}
         if self.request_param is not None:
             kwargs[self.request_param] = request
-        return await self.call(**kwargs)
+        return kwargs
 
 
 def _string_path_params(dependant: Dependant) -> tuple[tuple[str, str], ...] | None:
@@ -129,13 +129,10 @@ class LeanRoute(APIRoute):
                 return await standard(request)
             values: dict[str, Any] = {}
             for step in steps:
-                value = await step.run(request)
+                value = await step.call(**step.arguments(request))
                 if step.name is not None:
                     values[step.name] = value
-            kwargs = {arg: request.path_params[key] for arg, key in endpoint.path_params}
-            if endpoint.request_param is not None:
-                kwargs[endpoint.request_param] = request
-            response: Response = await endpoint.call(**kwargs, **values)
+            response: Response = await endpoint.call(**endpoint.arguments(request), **values)
             return response
 
         return handler
